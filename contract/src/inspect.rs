@@ -1,0 +1,88 @@
+//! `morph inspect`: what a component is, in facts a person or a script can act on.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use wasmparser::{KnownCustom, Parser, Payload};
+use wit_parser::WorldItem;
+
+use crate::component::Component;
+use crate::kind::{classify, Kind};
+use crate::validate::{best_fit, validate, WorldSpec};
+use crate::ContractError;
+
+#[derive(Debug, Serialize)]
+pub struct Inspection {
+    pub file: String,
+    pub kind: Kind,
+    pub size: u64,
+    pub digest: String,
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+    /// `field → [name version]` from every producers section in the component and its modules.
+    pub producers: BTreeMap<String, Vec<String>>,
+    /// The bundled world that fits best, and whether the component validates against it.
+    pub world: String,
+    pub world_valid: bool,
+    /// The component's own world as WIT, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wit: Option<String>,
+}
+
+pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractError> {
+    let world = &comp.resolve.worlds[comp.world];
+    let names = |items: &wit_parser::IndexMap<wit_parser::WorldKey, WorldItem>| {
+        items
+            .iter()
+            .filter(|(_, i)| !matches!(i, WorldItem::Type { .. }))
+            .map(|(k, _)| comp.resolve.name_world_key(k))
+            .collect::<Vec<_>>()
+    };
+    let fit = best_fit(comp);
+    let verdict = validate(comp, WorldSpec::Bundled(fit.short), false)?;
+    Ok(Inspection {
+        file: comp.path.display().to_string(),
+        kind: classify(&comp.resolve, comp.world),
+        size: comp.bytes.len() as u64,
+        digest: comp.digest(),
+        imports: names(&world.imports),
+        exports: names(&world.exports),
+        producers: producers(&comp.bytes),
+        world: fit.short.to_string(),
+        world_valid: verdict.valid,
+        wit: if with_wit { Some(world_wit(comp)?) } else { None },
+    })
+}
+
+/// The component's world printed as WIT.
+pub fn world_wit(comp: &Component) -> Result<String, ContractError> {
+    let pkg = comp.resolve.worlds[comp.world].package.expect("decoded worlds live in a package");
+    let mut printer = wit_component::WitPrinter::default();
+    printer.print(&comp.resolve, pkg, &[]).map_err(|e| ContractError::NotAComponent {
+        path: comp.path.clone(),
+        message: format!("its WIT cannot be printed: {e:#}"),
+    })?;
+    Ok(printer.output.to_string())
+}
+
+fn producers(bytes: &[u8]) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(Payload::CustomSection(section)) = payload else { continue };
+        let KnownCustom::Producers(reader) = section.as_known() else { continue };
+        for field in reader.into_iter().flatten() {
+            let entry = out.entry(field.name.to_string()).or_default();
+            for value in field.values.into_iter().flatten() {
+                let v = if value.version.is_empty() {
+                    value.name.to_string()
+                } else {
+                    format!("{} {}", value.name, value.version)
+                };
+                if !entry.contains(&v) {
+                    entry.push(v);
+                }
+            }
+        }
+    }
+    out
+}

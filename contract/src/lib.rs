@@ -1,0 +1,40 @@
+//! The Hayride contract: the bundled worlds, decoding components, and checking them.
+//!
+//! Pure: it reads bytes it is given and the WIT embedded at build time; no network, no writes.
+
+pub mod bundled;
+pub mod component;
+pub mod conformance;
+pub mod elaborate;
+pub mod inspect;
+pub mod kind;
+pub mod names;
+pub mod report;
+pub mod runtime_support;
+pub mod types;
+pub mod validate;
+
+use std::path::PathBuf;
+
+pub use bundled::{Contract, WorldEntry, WORLDS};
+pub use component::Component;
+pub use kind::Kind;
+pub use report::{Finding, FindingKind, Severity};
+pub use validate::{validate, Validation, WorldSpec};
+
+/// Why an input cannot be checked at all (exit code 2 in the CLI).
+#[derive(Debug, thiserror::Error)]
+pub enum ContractError {
+    #[error("cannot read {}: {message}", path.display())]
+    Read { path: PathBuf, message: String },
+    #[error("{} is not a WebAssembly component: {message}", path.display())]
+    NotAComponent { path: PathBuf, message: String },
+    #[error("{} is a core WebAssembly module, not a component; turn it into one with `morph build` (or `wasm-tools component new --adapt` with the WASI preview1 adapter)", path.display())]
+    CoreModule { path: PathBuf },
+    #[error("{} is an encoded WIT package, not a component; build a component that implements it", path.display())]
+    WitPackage { path: PathBuf },
+    #[error("unknown world `{name}`; known worlds: {known} (or a full name like hayride:runtime/hayride-cli@0.0.1, or --wit DIR)")]
+    UnknownWorld { name: String, known: String },
+    #[error("cannot load WIT from {}: {message}", path.display())]
+    Wit { path: PathBuf, message: String },
+}

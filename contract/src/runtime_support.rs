@@ -1,0 +1,129 @@
+//! Level 2: can morph's runtime satisfy every import? This table is the contract between
+//! `morph validate` and the `runtime` crate, which links exactly these interfaces.
+
+use semver::Version;
+use wit_parser::WorldItem;
+
+use crate::bundled::Contract;
+use crate::conformance::Target;
+use crate::names::InterfaceName;
+use crate::report::{Finding, FindingKind, Severity};
+use crate::types::{func_string, Comparer};
+
+/// WASI 0.2 packages whose imports the runtime implements (wasmtime-wasi 48), and the newest
+/// 0.2 release it implements. Any 0.2.x import is accepted, as wasmtime links them by semver.
+const WASI_PACKAGES: &[&str] = &["wasi:cli", "wasi:clocks", "wasi:filesystem", "wasi:io", "wasi:random", "wasi:sockets", "wasi:http"];
+const WASI_NEWEST: Version = Version::new(0, 2, 12);
+
+/// Interfaces of those packages that are exports, never provided by a host.
+const WASI_EXPORT_ONLY: &[&str] = &["wasi:cli/run", "wasi:http/incoming-handler"];
+
+/// Non-WASI interfaces the host implements, checked against the bundled contract's types.
+/// The Hayride host interfaces join this list as the runtime implements them.
+pub const HOST_INTERFACES: &[&str] = &[];
+
+/// Findings of level 2 for the imports of `comp`.
+pub fn check(comp: Target<'_>) -> Vec<Finding> {
+    let contract = Contract::bundled();
+    let mut out = Vec::new();
+    for (key, item) in &comp.resolve.worlds[comp.world].imports {
+        let WorldItem::Interface { id, .. } = item else {
+            if let WorldItem::Function(f) = item {
+                out.push(Finding::new(
+                    Severity::Error,
+                    FindingKind::NotProvided,
+                    &f.name,
+                    format!("imports the bare function `{}`, which no host provides; compose a provider for it with `morph compose`", f.name),
+                ));
+            }
+            continue;
+        };
+        let name = comp.resolve.name_world_key(key);
+        let parsed = InterfaceName::parse(&name);
+        let is_wasi = parsed.package().is_some_and(|p| WASI_PACKAGES.contains(&p))
+            && !WASI_EXPORT_ONLY.contains(&parsed.base.as_str());
+        let provided = if is_wasi {
+            // The bundled WASI 0.2.0 lists the interfaces that exist on the 0.2 track.
+            parsed.version.as_ref().is_some_and(|v| v.major == 0 && v.minor == 2 && v.pre.is_empty())
+                && contract_interface(contract, &parsed.base, "0.2.0").is_some()
+        } else {
+            HOST_INTERFACES.iter().any(|h| parsed.compatible_with(&InterfaceName::parse(h)))
+        };
+        if !provided {
+            out.push(Finding::new(
+                Severity::Error,
+                FindingKind::NotProvided,
+                &name,
+                not_provided_message(&name, &parsed),
+            ));
+            continue;
+        }
+        if is_wasi {
+            if let Some(v) = &parsed.version {
+                if *v > WASI_NEWEST {
+                    out.push(Finding::new(
+                        Severity::Note,
+                        FindingKind::NewerVersion,
+                        &name,
+                        format!("`{name}` is newer than the WASI {WASI_NEWEST} morph's runtime implements; functions added after {WASI_NEWEST} will fail to link"),
+                    ));
+                }
+            }
+            // Only an exact 0.2.0 import can be type-checked against the bundled 0.2.0.
+            if parsed.version != Some(Version::new(0, 2, 0)) {
+                continue;
+            }
+        }
+        if let Some(hid) = compatible_interface(contract, &parsed) {
+            let cmp = Comparer { expected: &contract.resolve, actual: comp.resolve };
+            let hi = &contract.resolve.interfaces[hid];
+            for (fname, cf) in &comp.resolve.interfaces[*id].functions {
+                let fq = format!("{name}#{fname}");
+                match hi.functions.get(fname) {
+                    None => out.push(Finding::new(
+                        Severity::Error,
+                        FindingKind::NotProvided,
+                        &fq,
+                        format!("morph's runtime has no function `{fname}` in `{name}`"),
+                    )),
+                    Some(hf) => {
+                        if let Err(why) = cmp.func(hf, cf) {
+                            out.push(
+                                Finding::new(Severity::Error, FindingKind::TypeMismatch, &fq, format!("`{fq}`: {why}"))
+                                    .types(func_string(&contract.resolve, hf), func_string(comp.resolve, cf)),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn not_provided_message(name: &str, parsed: &InterfaceName) -> String {
+    match parsed.package() {
+        Some(p) if WASI_PACKAGES.contains(&p) => format!(
+            "morph's runtime implements WASI 0.2.0 to {WASI_NEWEST}, which has no `{name}`; rebuild the morph against WASI 0.2"
+        ),
+        _ => format!(
+            "morph's runtime does not provide `{name}`; compose a component that exports it into this morph with `morph compose` or `morph plug`"
+        ),
+    }
+}
+
+/// The bundled interface `base@version`, if any.
+fn contract_interface(contract: &Contract, base: &str, version: &str) -> Option<wit_parser::InterfaceId> {
+    let wanted = format!("{base}@{version}");
+    contract.resolve.interfaces.iter().find_map(|(id, _)| {
+        (contract.resolve.id_of(id).as_deref() == Some(wanted.as_str())).then_some(id)
+    })
+}
+
+/// The bundled interface whose name is semver-compatible with `name`.
+fn compatible_interface(contract: &Contract, name: &InterfaceName) -> Option<wit_parser::InterfaceId> {
+    contract.resolve.interfaces.iter().find_map(|(id, _)| {
+        let full = contract.resolve.id_of(id)?;
+        name.compatible_with(&InterfaceName::parse(&full)).then_some(id)
+    })
+}

@@ -1,0 +1,132 @@
+//! `morph validate`: picks the world, runs both levels, and gives the verdict.
+
+use std::path::Path;
+
+use serde::Serialize;
+use wit_parser::{Resolve, WorldId};
+
+use crate::bundled::{load_wit_dir, world_full_name, Contract, WORLDS};
+use crate::component::Component;
+use crate::conformance::{self, Target};
+use crate::kind::{classify, Kind};
+use crate::report::{has_errors, Finding, FindingKind};
+use crate::{runtime_support, ContractError};
+
+/// Which world to check against.
+pub enum WorldSpec<'a> {
+    /// Pick the bundled world that fits the component.
+    Detect,
+    /// A bundled world by short or full name.
+    Bundled(&'a str),
+    /// A world of a user's WIT directory (the package's only world when `None`).
+    Wit { dir: &'a Path, world: Option<&'a str> },
+}
+
+#[derive(Debug, Serialize)]
+pub struct Validation {
+    pub file: String,
+    pub kind: Kind,
+    /// Full name of the world checked against.
+    pub world: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub world_short: Option<String>,
+    /// How the world was chosen, in words, when morph chose it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detected: Option<String>,
+    pub strict: bool,
+    /// Level 1: world conformance.
+    pub conformance: Vec<Finding>,
+    /// Level 2: runtime compatibility.
+    pub compatibility: Vec<Finding>,
+    pub conforms: bool,
+    pub runtime_compatible: bool,
+    /// The verdict: exit 0 when true.
+    pub valid: bool,
+}
+
+pub fn validate(comp: &Component, spec: WorldSpec<'_>, strict: bool) -> Result<Validation, ContractError> {
+    let contract = Contract::bundled();
+    let kind = classify(&comp.resolve, comp.world);
+    let user_resolve: Resolve;
+    let (resolve, world, detected): (&Resolve, WorldId, Option<String>) = match spec {
+        WorldSpec::Detect => {
+            let fit = best_fit(comp);
+            (&contract.resolve, fit.world, Some(fit.reason))
+        }
+        WorldSpec::Bundled(name) => (&contract.resolve, contract.world(name)?, None),
+        WorldSpec::Wit { dir, world } => {
+            let (resolve, pkg) = load_wit_dir(dir)?;
+            let id = resolve.select_world(&[pkg], world).map_err(|e| ContractError::UnknownWorld {
+                name: world.unwrap_or("(default)").to_string(),
+                known: format!("the worlds of {}: {e:#}", dir.display()),
+            })?;
+            user_resolve = resolve;
+            (&user_resolve, id, None)
+        }
+    };
+    let target = Target { resolve, world };
+    let comp_target = Target { resolve: &comp.resolve, world: comp.world };
+    let level1 = conformance::check(target, comp_target, strict);
+    let level2 = runtime_support::check(comp_target);
+    // Level-1 notes (extra imports, import types the world lacks) still mean "does not conform".
+    let conforms = level1.is_empty();
+    let runtime_compatible = !has_errors(&level2);
+    let valid = !has_errors(&level1) && runtime_compatible;
+    let short = if std::ptr::eq(resolve, &contract.resolve) { contract.short_name(world) } else { None };
+    Ok(Validation {
+        file: comp.path.display().to_string(),
+        kind,
+        world: world_full_name(resolve, world),
+        world_short: short.map(str::to_string),
+        detected,
+        strict,
+        conforms,
+        conformance: level1,
+        compatibility: level2,
+        runtime_compatible,
+        valid,
+    })
+}
+
+/// The bundled world a component fits best, and why it was picked.
+pub struct Fit {
+    pub world: WorldId,
+    pub short: &'static str,
+    pub reason: String,
+}
+
+/// The kind's world when the kind has one; otherwise the bundled world with the fewest problems
+/// and the most of the component's imports, preferring catalogue order on ties.
+pub fn best_fit(comp: &Component) -> Fit {
+    let contract = Contract::bundled();
+    let kind = classify(&comp.resolve, comp.world);
+    let comp_target = Target { resolve: &comp.resolve, world: comp.world };
+    if let Some(short) = kind.default_world() {
+        return Fit {
+            world: contract.world(short).expect("bundled world"),
+            short,
+            reason: format!("a {} morph is checked against {short}", kind.as_str()),
+        };
+    }
+    let imports = comp.resolve.worlds[comp.world].imports.len();
+    let mut best: Option<((usize, usize), &'static str, WorldId)> = None;
+    for entry in WORLDS {
+        let world = contract.world(entry.short).expect("bundled world");
+        let findings = conformance::check(Target { resolve: &contract.resolve, world }, comp_target, true);
+        let errors = findings.iter().filter(|f| f.kind != FindingKind::ExtraImport).count();
+        let extra = findings.iter().filter(|f| f.kind == FindingKind::ExtraImport).count();
+        let score = (errors, extra);
+        if best.as_ref().is_none_or(|(b, _, _)| score < *b) {
+            best = Some((score, entry.short, world));
+        }
+    }
+    let ((errors, extra), short, world) = best.expect("the catalogue is not empty");
+    let reason = if imports == 0 {
+        format!("a reactor morph with no imports; checked against {short}, the first world that requires no export")
+    } else if errors == 0 && extra == 0 {
+        format!("a reactor morph; {short} has all {imports} of its imports")
+    } else {
+        format!("a reactor morph; {short} fits best ({} of {imports} imports in the world)", imports - extra)
+    };
+    Fit { world, short, reason }
+}

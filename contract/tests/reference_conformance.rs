@@ -1,0 +1,122 @@
+//! Every bundled world must elaborate exactly as the same world elaborated from the reference WIT
+//! in `../shared/reference/wit/` (names, function signatures, parameter names, all types).
+
+use std::path::PathBuf;
+
+use contract::bundled::{find_world, world_full_name, Contract, WORLDS};
+use contract::elaborate::elaborate;
+use wit_parser::Resolve;
+
+fn reference_root() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/wit");
+    assert!(root.is_dir(), "the reference WIT is missing at {}", root.display());
+    root
+}
+
+/// The reference packages, resolved together the way the bundle is.
+fn reference() -> Resolve {
+    let root = reference_root();
+    let mut resolve = Resolve::new();
+    resolve.push_path(root.join("hayride-0.0.65")).expect("reference hayride WIT resolves");
+    resolve.push_path(root.join("morphir-ext-0.1.0")).expect("reference morphir WIT resolves");
+    resolve
+}
+
+/// The worlds compared: the catalogue plus every world of the Hayride-owned packages.
+fn compared_worlds() -> Vec<String> {
+    let mut names: Vec<String> = WORLDS.iter().map(|w| w.full.to_string()).collect();
+    for extra in [
+        "hayride:wasip2/imports@0.0.65",
+        "hayride:wasip2/exports@0.0.65",
+        "hayride:wasip2/io@0.0.65",
+        "wasi:config/imports@0.2.0-draft",
+    ] {
+        names.push(extra.to_string());
+    }
+    names
+}
+
+#[test]
+fn every_bundled_world_matches_the_reference() {
+    let bundled = Contract::bundled();
+    let reference = reference();
+    let mut failures = Vec::new();
+    for name in compared_worlds() {
+        let b = find_world(&bundled.resolve, &name).unwrap_or_else(|| panic!("bundled world {name} missing"));
+        let r = find_world(&reference, &name).unwrap_or_else(|| panic!("reference world {name} missing"));
+        assert_eq!(world_full_name(&bundled.resolve, b), name);
+        let (eb, er) = (elaborate(&bundled.resolve, b), elaborate(&reference, r));
+        assert!(eb.lines().count() > 2, "{name} elaborates to almost nothing:\n{eb}");
+        if eb != er {
+            let first = eb.lines().zip(er.lines()).find(|(x, y)| x != y);
+            failures.push(format!("{name}: first difference bundled {first:?} (bundled {} lines, reference {})", eb.lines().count(), er.lines().count()));
+        }
+    }
+    assert!(failures.is_empty(), "worlds differ from the reference:\n{}", failures.join("\n"));
+}
+
+/// Every interface of every Hayride and Morphir package, used by a world or not.
+#[test]
+fn every_bundled_interface_matches_the_reference() {
+    let bundled = Contract::bundled();
+    let reference = reference();
+    let mut checked = 0;
+    for (rid, riface) in reference.interfaces.iter() {
+        let Some(full) = reference.id_of(rid) else { continue };
+        if full.starts_with("wasi:") && !full.starts_with("wasi:config") {
+            continue; // standard WASI comes from a crate, not from this project's text
+        }
+        let bid = bundled
+            .resolve
+            .interfaces
+            .iter()
+            .find(|(id, _)| bundled.resolve.id_of(*id).as_deref() == Some(full.as_str()))
+            .unwrap_or_else(|| panic!("bundled contract lacks interface {full}"))
+            .0;
+        let one = |resolve: &Resolve, id| {
+            let mut r = resolve.clone();
+            let pkg = r.interfaces[id].package.unwrap();
+            let w = r.worlds.alloc(wit_parser::World {
+                name: "probe".into(),
+                imports: [(wit_parser::WorldKey::Interface(id), wit_parser::WorldItem::Interface {
+                    id,
+                    stability: Default::default(),
+                    docs: Default::default(),
+                    span: Default::default(),
+                    external_id: None,
+                })]
+                .into_iter()
+                .collect(),
+                exports: Default::default(),
+                package: Some(pkg),
+                docs: Default::default(),
+                stability: Default::default(),
+                includes: Default::default(),
+                span: Default::default(),
+            });
+            elaborate(&r, w)
+        };
+        let _ = riface;
+        assert_eq!(one(&bundled.resolve, bid), one(&reference, rid), "interface {full} differs from the reference");
+        checked += 1;
+    }
+    // 11 hayride:ai, 6 hayride:mcp, 3 silo, 2 wac, 2 http, 1 socket, 2 db, 2 core, 1 wasi:config, 5 morphir:ext
+    assert_eq!(checked, 35, "compared {checked} interfaces");
+}
+
+/// The comparison itself must notice a single changed parameter name or field.
+#[test]
+fn elaboration_notices_one_changed_field_or_parameter() {
+    let base = "package t:t@1.0.0; interface i { record r { a: u32, b: string } f: func(x: r) -> u32; } world w { import i; }";
+    let field = base.replace("b: string", "b: u64");
+    let param = base.replace("f: func(x: r)", "f: func(y: r)");
+    let render = |src: &str| {
+        let mut r = Resolve::new();
+        let pkg = r.push_source("t.wit", src).unwrap();
+        let w = r.select_world(&[pkg], Some("w")).unwrap();
+        elaborate(&r, w)
+    };
+    assert_ne!(render(base), render(&field));
+    assert_ne!(render(base), render(&param));
+    assert_eq!(render(base), render(base));
+}
