@@ -1,1 +1,74 @@
-fn main(){}
+//! `morph`: the toolchain and runtime for Hayride WebAssembly component morphs.
+//!
+//! This crate is the command-line frame only: parsing, output and exit codes. What a command
+//! does lives in the library crates.
+
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use output::{ColorChoice, Output};
+
+#[derive(Parser)]
+#[command(name = "morph", version, about = "Build, check, compose, run and ship Hayride WebAssembly component morphs")]
+#[command(propagate_version = true, max_term_width = 100)]
+struct Cli {
+    /// Print one JSON document on stdout instead of human output.
+    #[arg(long, global = true)]
+    json: bool,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Less output: errors only.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// When to color human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Validate(commands::validate::Args),
+    Inspect(commands::inspect::Args),
+    Worlds(commands::worlds::Args),
+    Completions(commands::completions::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let out = Output::new(cli.json, cli.quiet, cli.color);
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::run(args, &out),
+        Command::Inspect(args) => commands::inspect::run(args, &out),
+        Command::Worlds(args) => commands::worlds::run(args, &out),
+        Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            out.error(&err);
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `-v`/`-q` set the level; `RUST_LOG` refines it. Logs go to stderr.
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        (_, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().init();
+}

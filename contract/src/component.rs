@@ -58,7 +58,8 @@ impl Component {
             return Err(bad("the file is empty".into()));
         }
         let bytes = match sniff(&bytes) {
-            Encoding::Text => wat::parse_bytes(&bytes)
+            Encoding::Text => wat::Parser::new()
+                .parse_bytes(Some(path), &bytes)
                 .map_err(|e| bad(format!("the text is not valid WebAssembly text: {e}")))?
                 .into_owned(),
             Encoding::Unknown => {

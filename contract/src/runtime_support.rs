@@ -42,7 +42,11 @@ pub fn check(comp: Target<'_>) -> Vec<Finding> {
         let parsed = InterfaceName::parse(&name);
         let is_wasi = parsed.package().is_some_and(|p| WASI_PACKAGES.contains(&p))
             && !WASI_EXPORT_ONLY.contains(&parsed.base.as_str());
-        let provided = if is_wasi {
+        let provided = if only_plain_types(comp.resolve, *id) {
+            // Records, variants and the like need nothing at run time; the runtime links an
+            // empty instance for such an import.
+            true
+        } else if is_wasi {
             // The bundled WASI 0.2.0 lists the interfaces that exist on the 0.2 track.
             parsed.version.as_ref().is_some_and(|v| v.major == 0 && v.minor == 2 && v.pre.is_empty())
                 && contract_interface(contract, &parsed.base, "0.2.0").is_some()
@@ -99,6 +103,16 @@ pub fn check(comp: Target<'_>) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Whether an interface has neither functions nor resources.
+fn only_plain_types(resolve: &wit_parser::Resolve, id: wit_parser::InterfaceId) -> bool {
+    let iface = &resolve.interfaces[id];
+    iface.functions.is_empty()
+        && iface.types.values().all(|t| {
+            !matches!(crate::types::peel(resolve, wit_parser::Type::Id(*t)), wit_parser::Type::Id(r)
+                if matches!(resolve.types[r].kind, wit_parser::TypeDefKind::Resource))
+        })
 }
 
 fn not_provided_message(name: &str, parsed: &InterfaceName) -> String {

@@ -191,7 +191,7 @@ impl Comparer<'_> {
                             g.name
                         ));
                     }
-                    within(format!("field `{}`", f.name), self.ty(&f.ty, &g.ty))?;
+                    within(format!("record `{}` field `{}`", self.e(&e), f.name), self.ty(&f.ty, &g.ty))?;
                 }
                 Ok(())
             }

@@ -105,10 +105,20 @@ pub fn best_fit(comp: &Component) -> Fit {
         return Fit {
             world: contract.world(short).expect("bundled world"),
             short,
-            reason: format!("a {} morph is checked against {short}", kind.as_str()),
+            reason: format!("{} morph is checked against {short}", with_article(kind.as_str())),
         };
     }
     let imports = comp.resolve.worlds[comp.world].imports.len();
+    if imports == 0 {
+        // No bundled world describes a reactor's own exports; the smallest import-only world
+        // checks what matters here, that it needs nothing the runtime lacks.
+        let short = "hayride-core";
+        return Fit {
+            world: contract.world(short).expect("bundled world"),
+            short,
+            reason: format!("a reactor morph with no imports; checked against {short}, which requires no export"),
+        };
+    }
     let mut best: Option<((usize, usize), &'static str, WorldId)> = None;
     for entry in WORLDS {
         let world = contract.world(entry.short).expect("bundled world");
@@ -121,12 +131,15 @@ pub fn best_fit(comp: &Component) -> Fit {
         }
     }
     let ((errors, extra), short, world) = best.expect("the catalogue is not empty");
-    let reason = if imports == 0 {
-        format!("a reactor morph with no imports; checked against {short}, the first world that requires no export")
-    } else if errors == 0 && extra == 0 {
+    let reason = if errors == 0 && extra == 0 {
         format!("a reactor morph; {short} has all {imports} of its imports")
     } else {
         format!("a reactor morph; {short} fits best ({} of {imports} imports in the world)", imports - extra)
     };
     Fit { world, short, reason }
+}
+
+fn with_article(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {word}")
 }

@@ -1,0 +1,64 @@
+//! `morph inspect`: what a component is.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use contract::inspect::inspect;
+
+use crate::output::{Output, Style};
+
+/// Show a component's kind, imports and exports, size, digest, producers and best-fitting world.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The component: a .wasm binary or component-model text (.wat).
+    component: PathBuf,
+    /// Print the component's imports and exports as a WIT world.
+    #[arg(long)]
+    wit: bool,
+}
+
+pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+    let comp = super::read_component(&args.component)?;
+    let info = inspect(&comp, args.wit)?;
+    if out.json {
+        out.json(&info);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let label = |l: &str| out.paint(Style::Bold, &format!("{l:<10}"));
+    out.line(format!("{}{}", label("file"), info.file));
+    out.line(format!("{}{}", label("kind"), info.kind.as_str()));
+    out.line(format!("{}{} bytes ({})", label("size"), info.size, human_size(info.size)));
+    out.line(format!("{}{}", label("digest"), info.digest));
+    let verdict = if info.world_valid { out.paint(Style::Good, "valid") } else { out.paint(Style::Bad, "not valid") };
+    out.line(format!("{}{} ({verdict}; `morph validate` for details)", label("world"), info.world));
+    if let Some(wit) = &info.wit {
+        out.line("");
+        out.line(wit.trim_end());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (title, items) in [("imports", &info.imports), ("exports", &info.exports)] {
+        out.line(format!("{}{}", label(title), items.len()));
+        for item in items {
+            out.line(format!("  {item}"));
+        }
+    }
+    if !info.producers.is_empty() {
+        out.line(label("producers").trim_end().to_string());
+        for (field, values) in &info.producers {
+            out.line(format!("  {field}: {}", values.join(", ")));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[i]) }
+}

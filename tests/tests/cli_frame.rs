@@ -1,0 +1,92 @@
+//! The frame every command shares: version, help, worlds, completions, usage errors.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn version_and_help() {
+    let r = morph(&["--version"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout.trim(), format!("morph {}", env!("CARGO_PKG_VERSION")));
+    let r = morph(&["help", "validate"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("--world") && r.stdout.contains("--strict"), "{r:?}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let r = morph(&["validate", "--no-such-flag", "x.wasm"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--no-such-flag"), "{r:?}");
+    let r = morph(&["no-such-command"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = morph(&["--color", "sometimes", "worlds"]);
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+#[test]
+fn worlds_lists_every_bundled_world() {
+    let r = morph(&["--json", "worlds"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let rows = r.json();
+    let names: Vec<&str> = rows.as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
+    for w in [
+        "hayride-cli", "hayride-server", "hayride-ws", "hayride-ai", "hayride-mcp", "hayride-core",
+        "hayride-api", "hayride-silo", "hayride-wac", "hayride-db", "command", "proxy", "extension",
+    ] {
+        assert!(names.contains(&w), "{w} missing from {names:?}");
+    }
+    assert_eq!(rows[0]["full_name"], "hayride:runtime/hayride-cli@0.0.1");
+    assert!(rows.as_array().unwrap().iter().all(|w| !w["summary"].as_str().unwrap().is_empty()));
+    let human = morph(&["worlds"]);
+    assert!(human.stdout.contains("wasi:http/proxy@0.2.0"), "{human:?}");
+}
+
+#[test]
+fn every_listed_world_validates_something_or_reports_why() {
+    // Each short name resolves (exit 0 or 1, never 2).
+    for w in ["hayride-ai", "hayride-mcp", "hayride-api", "hayride-silo", "hayride-wac", "command", "proxy"] {
+        let r = morph(&["validate", path_str(&fixture("hello-command.wat")), "--world", w]);
+        assert!(r.code == 0 || r.code == 1, "{w}: {r:?}");
+    }
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let r = morph(&["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {r:?}");
+        assert!(r.stdout.contains("validate"), "{shell} completions mention commands");
+    }
+}
+
+#[test]
+fn color_flag_controls_escape_codes() {
+    let file = fixture("hello-command.wat");
+    let always = morph(&["--color", "always", "validate", path_str(&file)]);
+    assert!(always.stdout.contains("\x1b["), "{always:?}");
+    let never = morph(&["--color", "never", "validate", path_str(&file)]);
+    assert!(!never.stdout.contains("\x1b["), "{never:?}");
+}
+
+#[test]
+fn quiet_validate_prints_nothing_on_success() {
+    let r = morph(&["-q", "validate", path_str(&fixture("hello-command.wat"))]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.is_empty(), "{r:?}");
+}
+
+#[test]
+fn validate_works_offline_from_any_directory() {
+    // The contract is embedded: run from an empty directory with no network configuration.
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(morph_bin())
+        .args(["validate", path_str(&fixture("http-server.wat")), "--world", "hayride-server"])
+        .current_dir(dir.path())
+        .env("MORPH_HOME", dir.path())
+        .env_remove("CARGO_HOME")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
