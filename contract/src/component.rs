@@ -74,6 +74,8 @@ impl Component {
             return Err(ContractError::CoreModule { path: path.to_path_buf() });
         }
         let decoded = wit_parser::decoding::decode(&bytes).map_err(|e| bad(describe_decode_error(&e)))?;
+        // Decoding checks the component's structure and types; the code inside is checked here.
+        validate_function_bodies(&bytes).map_err(|e| bad(format!("the component is invalid: {e}")))?;
         match decoded {
             DecodedWasm::Component(resolve, world) => {
                 Ok(Component { path: path.to_path_buf(), bytes, resolve, world })
@@ -86,6 +88,43 @@ impl Component {
     pub fn digest(&self) -> String {
         sha256_digest(&self.bytes)
     }
+}
+
+/// Validates every function body of every core module in the component, spread over the
+/// machine's cores: an 18 MB Python morph has tens of thousands of functions.
+fn validate_function_bodies(bytes: &[u8]) -> Result<(), wasmparser::BinaryReaderError> {
+    use wasmparser::{FuncValidatorAllocations, Parser, ValidPayload, Validator, WasmFeatures};
+    let mut validator = Validator::new_with_features(WasmFeatures::all());
+    let mut funcs = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        if let ValidPayload::Func(to_validate, body) = validator.payload(&payload?)? {
+            funcs.push((to_validate, body));
+        }
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = funcs.len().div_ceil(threads).max(1);
+    let mut chunks = Vec::new();
+    while !funcs.is_empty() {
+        let rest = funcs.split_off(funcs.len().min(chunk));
+        chunks.push(std::mem::replace(&mut funcs, rest));
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut allocs = FuncValidatorAllocations::default();
+                    for (to_validate, body) in chunk {
+                        let mut v = to_validate.into_validator(allocs);
+                        v.validate(&body)?;
+                        allocs = v.into_allocations();
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles.into_iter().try_for_each(|h| h.join().expect("validation thread"))
+    })
 }
 
 pub fn sha256_digest(bytes: &[u8]) -> String {

@@ -8,6 +8,7 @@ pub mod conformance;
 pub mod elaborate;
 pub mod inspect;
 pub mod kind;
+pub mod materialize;
 pub mod names;
 pub mod report;
 pub mod runtime_support;

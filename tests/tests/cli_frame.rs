@@ -47,7 +47,7 @@ fn worlds_lists_every_bundled_world() {
 fn every_listed_world_validates_something_or_reports_why() {
     // Each short name resolves (exit 0 or 1, never 2).
     for w in ["hayride-ai", "hayride-mcp", "hayride-api", "hayride-silo", "hayride-wac", "command", "proxy"] {
-        let r = morph(&["validate", path_str(&fixture("hello-command.wat")), "--world", w]);
+        let r = morph(&["validate", path_str(&example("hello.wat")), "--world", w]);
         assert!(r.code == 0 || r.code == 1, "{w}: {r:?}");
     }
 }
@@ -63,7 +63,7 @@ fn completions_for_each_shell() {
 
 #[test]
 fn color_flag_controls_escape_codes() {
-    let file = fixture("hello-command.wat");
+    let file = example("hello.wat");
     let always = morph(&["--color", "always", "validate", path_str(&file)]);
     assert!(always.stdout.contains("\x1b["), "{always:?}");
     let never = morph(&["--color", "never", "validate", path_str(&file)]);
@@ -72,7 +72,7 @@ fn color_flag_controls_escape_codes() {
 
 #[test]
 fn quiet_validate_prints_nothing_on_success() {
-    let r = morph(&["-q", "validate", path_str(&fixture("hello-command.wat"))]);
+    let r = morph(&["-q", "validate", path_str(&example("hello.wat"))]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.is_empty(), "{r:?}");
 }

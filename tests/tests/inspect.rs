@@ -7,7 +7,7 @@ use common::*;
 #[test]
 fn inspect_reports_kind_imports_exports_size_digest_and_world() {
     let dir = tempfile::tempdir().unwrap();
-    let wasm = fixture_wasm("hello-command.wat", dir.path());
+    let wasm = fixture_wasm(&example("hello.wat"), dir.path());
     let bytes = std::fs::read(&wasm).unwrap();
     let r = morph(&["--json", "inspect", path_str(&wasm)]);
     assert_eq!(r.code, 0, "{r:?}");

@@ -6,7 +6,7 @@ use common::*;
 
 #[test]
 fn a_command_morph_conforms_to_hayride_cli_detected() {
-    let r = morph(&["validate", path_str(&fixture("hello-command.wat"))]);
+    let r = morph(&["validate", path_str(&example("hello.wat"))]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("hayride-cli"), "{r:?}");
     assert!(r.stdout.contains("detected: a command morph"), "says which world it picked: {r:?}");
@@ -16,7 +16,7 @@ fn a_command_morph_conforms_to_hayride_cli_detected() {
 #[test]
 fn binary_and_text_forms_give_the_same_verdict() {
     let dir = tempfile::tempdir().unwrap();
-    let wasm = fixture_wasm("http-server.wat", dir.path());
+    let wasm = fixture_wasm(&fixture("http-server.wat"), dir.path());
     let a = morph(&["--json", "validate", path_str(&wasm)]).json();
     let b = morph(&["--json", "validate", path_str(&fixture("http-server.wat"))]).json();
     assert_eq!(a["valid"], true);
@@ -27,13 +27,15 @@ fn binary_and_text_forms_give_the_same_verdict() {
 #[test]
 fn world_detection_by_kind() {
     for (file, kind, world) in [
-        ("hello-command.wat", "command", "hayride-cli"),
-        ("http-server.wat", "http", "hayride-server"),
-        ("websocket.wat", "websocket", "hayride-ws"),
-        ("extension.wat", "extension", "extension"),
-        ("reactor-db.wat", "reactor", "hayride-db"),
+        (example("hello.wat"), "command", "hayride-cli"),
+        (fixture("http-server.wat"), "http", "hayride-server"),
+        (fixture("websocket.wat"), "websocket", "hayride-ws"),
+        (fixture("extension.wat"), "extension", "extension"),
+        (fixture("reactor-db.wat"), "reactor", "hayride-db"),
+        (fixture("reactor-plain.wat"), "reactor", "hayride-core"),
     ] {
-        let r = morph(&["--json", "validate", path_str(&fixture(file))]);
+        let file = file.display();
+        let r = morph(&["--json", "validate", &file.to_string()]);
         let v = r.json();
         assert_eq!(v["kind"], kind, "{file}: {r:?}");
         assert_eq!(v["world_short"], world, "{file}: {r:?}");
@@ -72,7 +74,7 @@ fn world_by_short_full_and_wit_dir_names() {
 
 #[test]
 fn missing_export_is_named() {
-    let r = morph(&["validate", path_str(&fixture("hello-command.wat")), "--world", "hayride-server"]);
+    let r = morph(&["validate", path_str(&example("hello.wat")), "--world", "hayride-server"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stdout.contains("missing export"), "{r:?}");
     assert!(r.stdout.contains("wasi:http/incoming-handler@0.2.0"), "{r:?}");
@@ -139,7 +141,7 @@ fn imports_nobody_provides_fail_runtime_compatibility() {
 fn bad_inputs_exit_2_naming_the_file_and_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let good = wat::parse_file(fixture("hello-command.wat")).unwrap();
+    let good = wat::parse_file(example("hello.wat")).unwrap();
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.wasm", vec![], "empty"),
         ("random.wasm", (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect(), "not WebAssembly"),
@@ -167,10 +169,10 @@ fn bad_inputs_exit_2_naming_the_file_and_the_problem() {
 
 #[test]
 fn unknown_world_exits_2_and_lists_the_known_ones() {
-    let r = morph(&["validate", path_str(&fixture("hello-command.wat")), "--world", "hayride-nope"]);
+    let r = morph(&["validate", path_str(&example("hello.wat")), "--world", "hayride-nope"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("hayride-nope") && r.stderr.contains("hayride-server"), "{r:?}");
-    let json = morph(&["--json", "validate", path_str(&fixture("hello-command.wat")), "--world", "hayride-nope"]);
+    let json = morph(&["--json", "validate", path_str(&example("hello.wat")), "--world", "hayride-nope"]);
     assert_eq!(json.code, 2);
     assert!(json.json()["error"].as_str().unwrap().contains("hayride-nope"));
 }
@@ -179,7 +181,7 @@ fn unknown_world_exits_2_and_lists_the_known_ones() {
 fn broken_wit_dir_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bad.wit"), "package a:b;\nworld w { import nope; }\n").unwrap();
-    let r = morph(&["validate", path_str(&fixture("hello-command.wat")), "--wit", path_str(dir.path())]);
+    let r = morph(&["validate", path_str(&example("hello.wat")), "--wit", path_str(dir.path())]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("bad.wit") || r.stderr.contains(path_str(dir.path())), "{r:?}");
 }

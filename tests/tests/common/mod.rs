@@ -32,10 +32,14 @@ pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }
 
-/// A fixture assembled to binary into `dir`.
-pub fn fixture_wasm(name: &str, dir: &Path) -> PathBuf {
-    let bytes = wat::parse_file(fixture(name)).expect("fixture assembles");
-    let out = dir.join(name.replace(".wat", ".wasm"));
+pub fn example(name: &str) -> PathBuf {
+    workspace_root().join("examples").join(name)
+}
+
+/// A WAT file assembled to binary into `dir`.
+pub fn fixture_wasm(wat_file: &Path, dir: &Path) -> PathBuf {
+    let bytes = wat::parse_file(wat_file).expect("fixture assembles");
+    let out = dir.join(wat_file.file_name().unwrap()).with_extension("wasm");
     std::fs::write(&out, bytes).unwrap();
     out
 }
