@@ -35,6 +35,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Validate(commands::validate::Args),
+    Run(commands::run::Args),
+    Call(commands::call::Args),
+    Cast(commands::cast::Args),
     Inspect(commands::inspect::Args),
     Worlds(commands::worlds::Args),
     Completions(commands::completions::Args),
@@ -46,6 +49,9 @@ fn main() -> ExitCode {
     let out = Output::new(cli.json, cli.quiet, cli.color);
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(args, &out),
+        Command::Run(args) => commands::run::run(args, &out),
+        Command::Call(args) => commands::call::run(args, &out),
+        Command::Cast(args) => commands::cast::run(args, &out),
         Command::Inspect(args) => commands::inspect::run(args, &out),
         Command::Worlds(args) => commands::worlds::run(args, &out),
         Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),

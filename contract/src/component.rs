@@ -54,25 +54,7 @@ impl Component {
 
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Component, ContractError> {
         let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
-        if bytes.is_empty() {
-            return Err(bad("the file is empty".into()));
-        }
-        let bytes = match sniff(&bytes) {
-            Encoding::Text => wat::Parser::new()
-                .parse_bytes(Some(path), &bytes)
-                .map_err(|e| bad(format!("the text is not valid WebAssembly text: {e}")))?
-                .into_owned(),
-            Encoding::Unknown => {
-                return Err(bad(
-                    "this is not WebAssembly: it starts neither with the `\\0asm` header nor with WAT text"
-                        .into(),
-                ))
-            }
-            _ => bytes,
-        };
-        if sniff(&bytes) == Encoding::CoreModule {
-            return Err(ContractError::CoreModule { path: path.to_path_buf() });
-        }
+        let bytes = component_binary(path, bytes)?;
         let decoded = wit_parser::decoding::decode(&bytes).map_err(|e| bad(describe_decode_error(&e)))?;
         // Decoding checks the component's structure and types; the code inside is checked here.
         validate_function_bodies(&bytes).map_err(|e| bad(format!("the component is invalid: {e}")))?;
@@ -88,6 +70,38 @@ impl Component {
     pub fn digest(&self) -> String {
         sha256_digest(&self.bytes)
     }
+}
+
+/// The binary form of a component file, with the cheap checks only (empty, not wasm, core
+/// module, text that does not assemble): what `run` needs before handing bytes to the engine,
+/// which validates as it compiles.
+pub fn component_binary(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, ContractError> {
+    let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
+    if bytes.is_empty() {
+        return Err(bad("the file is empty".into()));
+    }
+    let bytes = match sniff(&bytes) {
+        Encoding::Text => wat::Parser::new()
+            .parse_bytes(Some(path), &bytes)
+            .map_err(|e| bad(format!("the text is not valid WebAssembly text: {e}")))?
+            .into_owned(),
+        Encoding::Unknown => {
+            return Err(bad(
+                "this is not WebAssembly: it starts neither with the `\\0asm` header nor with WAT text".into(),
+            ))
+        }
+        _ => bytes,
+    };
+    if sniff(&bytes) == Encoding::CoreModule {
+        return Err(ContractError::CoreModule { path: path.to_path_buf() });
+    }
+    Ok(bytes)
+}
+
+/// Reads a component file into its binary form (see [`component_binary`]).
+pub fn read_component_binary(path: &Path) -> Result<Vec<u8>, ContractError> {
+    let bytes = std::fs::read(path).map_err(|e| ContractError::Read { path: path.to_path_buf(), message: e.to_string() })?;
+    component_binary(path, bytes)
 }
 
 /// Validates every function body of every core module in the component, spread over the

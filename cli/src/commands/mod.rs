@@ -1,7 +1,11 @@
 //! One module per `morph` command.
 
+pub mod call;
+pub mod cast;
 pub mod completions;
 pub mod inspect;
+pub mod run;
+pub mod sandbox;
 pub mod validate;
 pub mod worlds;
 

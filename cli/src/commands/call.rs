@@ -1,0 +1,73 @@
+//! `morph call`: call any export with typed arguments.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde_json::Value as Json;
+
+use super::run::finish;
+use super::sandbox::{block_on, load_morph, SandboxArgs};
+use crate::output::Output;
+
+/// Call one exported function of a morph with arguments as JSON (default) or WAVE.
+///
+/// FUNCTION is `name`, `iface#name` or `ns:pkg/iface@ver#name`. One argument per parameter:
+/// JSON mapped by the WIT type (records as objects, variants as {"case": payload}, results as
+/// {"ok": …}/{"err": …}), or `@file.json`. The result is printed the same way.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A .wasm/.wat file or a local registry id.
+    morph: String,
+    /// The export to call; an unknown name lists the exports with their signatures.
+    function: String,
+    /// One argument per parameter.
+    #[arg(allow_hyphen_values = true, value_name = "ARGS")]
+    args: Vec<String>,
+    /// Take and print WAVE (as `wasmtime run --invoke`) instead of JSON.
+    #[arg(long)]
+    wave: bool,
+    #[command(flatten)]
+    sandbox: SandboxArgs,
+}
+
+pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+    let src = load_morph(&args.morph)?;
+    let policy = args.sandbox.policy()?;
+    let limits = args.sandbox.limits();
+    let home = args.sandbox.cache_home();
+    let json_args = if args.wave { Vec::new() } else { parse_json_args(&args.args)? };
+    let argv = vec![src.name.clone()];
+    let result = block_on(async {
+        let prepared = runtime::prepare(&src.bytes, &src.digest, &limits, home.as_deref())?;
+        let f = runtime::find_export(&prepared, &args.function)?;
+        let vals = if args.wave { runtime::args_from_wave(&f, &args.args)? } else { runtime::args_from_json(&f, &json_args)? };
+        let result = runtime::call(&prepared, &policy, &limits, &argv, &f, &vals).await?;
+        match (&result, args.wave) {
+            (Some(v), true) => out.line(runtime::result_to_wave(v)),
+            (Some(v), false) => out.line(serde_json::to_string(&runtime::result_to_json(v)).unwrap_or_default()),
+            (None, _) => {}
+        }
+        Ok(None)
+    });
+    finish(result, out)
+}
+
+/// Each argument is JSON, or `@path` to a JSON file.
+fn parse_json_args(args: &[String]) -> Result<Vec<Json>> {
+    args.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let (text, origin) = match a.strip_prefix('@') {
+                Some(path) => (std::fs::read_to_string(path).with_context(|| format!("cannot read argument file {path}"))?, path.to_string()),
+                None => (a.clone(), format!("argument {}", i + 1)),
+            };
+            serde_json::from_str(&text).with_context(|| format!("{origin} is not JSON: {text:?} (strings need quotes: '\"text\"')"))
+        })
+        .collect()
+}
+
+impl Args {
+    pub fn new(morph: String, function: String, args: Vec<String>, sandbox: SandboxArgs) -> Args {
+        Args { morph, function, args, wave: false, sandbox }
+    }
+}

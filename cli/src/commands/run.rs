@@ -1,0 +1,75 @@
+//! `morph run`: run a command morph (or invoke one export with `--invoke`).
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use runtime::RuntimeError;
+
+use super::sandbox::{block_on, load_morph, SandboxArgs};
+use crate::output::Output;
+
+/// Run a morph in the embedded runtime, sandboxed: no files, env or network unless granted.
+///
+/// The guest's exit code becomes morph's; a trap or a hit limit exits 1.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A .wasm/.wat file or a local registry id (ns:name@version; version optional).
+    morph: String,
+    #[command(flatten)]
+    sandbox: SandboxArgs,
+    /// Call one export instead of wasi:cli/run, in WAVE syntax: 'add(1, 2)'.
+    #[arg(long, value_name = "CALL")]
+    invoke: Option<String>,
+    /// Arguments for the guest (argv[1..]); put them after `--` when they start with '-'.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
+
+pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+    let src = load_morph(&args.morph)?;
+    let policy = args.sandbox.policy()?;
+    let limits = args.sandbox.limits();
+    let home = args.sandbox.cache_home();
+    let mut argv = vec![src.name.clone()];
+    argv.extend(args.args.iter().cloned());
+    let result = block_on(async {
+        let prepared = runtime::prepare(&src.bytes, &src.digest, &limits, home.as_deref())?;
+        tracing::info!("compiled code: {:?}", prepared.cache);
+        match &args.invoke {
+            None => runtime::run_command(&prepared, &policy, &limits, &argv).await.map(Some),
+            Some(expr) => {
+                let (f, vals) = runtime::parse_call(&prepared, expr)?;
+                let result = runtime::call(&prepared, &policy, &limits, &argv, &f, &vals).await?;
+                if let Some(v) = result {
+                    out.line(runtime::result_to_wave(&v));
+                }
+                Ok(None)
+            }
+        }
+    });
+    finish(result, out)
+}
+
+/// Exit code for a run: the guest's own, or 1/2 with the error on stderr.
+pub fn finish(result: Result<Option<i32>, RuntimeError>, out: &Output) -> Result<ExitCode> {
+    match result {
+        Ok(None) => Ok(ExitCode::SUCCESS),
+        Ok(Some(code)) => Ok(exit_code(code)),
+        Err(e) => {
+            let code = e.exit_code();
+            out.error(&anyhow::Error::new(e));
+            Ok(exit_code(code))
+        }
+    }
+}
+
+fn exit_code(code: i32) -> ExitCode {
+    // Exit codes are one byte on Unix; WASI's exit codes are 0..=255 in practice.
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+impl Args {
+    pub fn new(morph: String, sandbox: SandboxArgs, args: Vec<String>) -> Args {
+        Args { morph, sandbox, invoke: None, args }
+    }
+}

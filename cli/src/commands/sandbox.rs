@@ -1,0 +1,100 @@
+//! Flags shared by every command that runs a morph: grants and limits, and how a `<morph>`
+//! argument (a file or a registry id) becomes bytes.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use registry_client::{resolve_local, Home, MorphId};
+use runtime::{parse_duration, parse_env, parse_size, DirGrant, Limits, Policy};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct SandboxArgs {
+    /// Grant a host directory: HOST[::GUEST] read-write, HOST::GUEST:ro read-only.
+    #[arg(long = "dir", value_name = "HOST[::GUEST[:ro]]")]
+    dirs: Vec<String>,
+    /// Grant a host directory read-only: HOST[::GUEST].
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    dirs_ro: Vec<String>,
+    /// Set an environment variable (K=V), or copy one from morph's environment (K).
+    #[arg(long = "env", value_name = "K[=V]")]
+    env: Vec<String>,
+    /// Give the morph all of morph's environment variables.
+    #[arg(long)]
+    inherit_env: bool,
+    /// Allow sockets, name lookup and outgoing wasi:http requests.
+    #[arg(long)]
+    allow_net: bool,
+    /// Stop the morph after this much fuel (about one unit per wasm instruction).
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Stop the morph after this much wall-clock time (500ms, 2s, 1m).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<std::time::Duration>,
+    /// Cap each linear memory (64MiB, 1GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_memory: Option<usize>,
+    /// Compile without reading or writing the compiled-code cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+impl SandboxArgs {
+    pub fn policy(&self) -> Result<Policy> {
+        let mut policy = Policy::default();
+        for d in &self.dirs {
+            policy.dirs.push(DirGrant::parse(d, false).map_err(anyhow::Error::msg)?);
+        }
+        for d in &self.dirs_ro {
+            policy.dirs.push(DirGrant::parse(d, true).map_err(anyhow::Error::msg)?);
+        }
+        if self.inherit_env {
+            policy.env.extend(std::env::vars());
+        }
+        for e in &self.env {
+            policy.env.push(parse_env(e).map_err(anyhow::Error::msg)?);
+        }
+        policy.allow_net = self.allow_net;
+        Ok(policy)
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits { fuel: self.fuel, timeout: self.timeout, max_memory: self.max_memory }
+    }
+
+    /// The home whose cache to use, unless `--no-cache`.
+    pub fn cache_home(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        Home::from_env().map(|h| h.root().to_path_buf())
+    }
+}
+
+/// A morph ready to run: its binary, digest and the name the guest sees as argv[0].
+pub struct MorphSource {
+    pub bytes: Vec<u8>,
+    pub digest: String,
+    pub name: String,
+}
+
+/// A `.wasm`/`.wat` file, or a local registry id `ns:name[@version]`.
+pub fn load_morph(arg: &str) -> Result<MorphSource> {
+    let path = Path::new(arg);
+    let (path, name) = if !path.exists() && MorphId::looks_like_id(arg) {
+        let id = MorphId::parse(arg)?;
+        let home = Home::from_env().context("cannot find the morph home: set MORPH_HOME or HOME")?;
+        let found = resolve_local(&home, &id)?;
+        (found.path, id.name.clone())
+    } else {
+        let name = path.file_stem().map_or_else(|| arg.to_string(), |s| s.to_string_lossy().into_owned());
+        (path.to_path_buf(), name)
+    };
+    let bytes = contract::component::read_component_binary(&path)?;
+    let digest = contract::component::sha256_digest(&bytes);
+    Ok(MorphSource { bytes, digest, name })
+}
+
+/// A single-threaded async runtime: a run or a call is one guest on one thread.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime").block_on(f)
+}

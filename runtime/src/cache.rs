@@ -1,0 +1,98 @@
+//! The compiled-code cache: `$MORPH_HOME/cache/compiled/<sha256>-<engine-hash>.cwasm`.
+//!
+//! A hit maps the file instead of compiling. Entries are written to a temp file in the same
+//! directory and renamed into place, so a reader never sees half a file and concurrent writers
+//! leave one whole entry. Each entry has a `.sum` beside it (an XXH3 checksum of the entry,
+//! written before the entry itself): an entry whose checksum does not match — corrupt, truncated
+//! by hand, or not ours — is recompiled, never handed to the engine.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use tracing::{debug, warn};
+use wasmtime::component::Component;
+use wasmtime::Engine;
+
+use crate::engine::engine_hash;
+
+pub struct CodeCache {
+    dir: Option<PathBuf>,
+}
+
+/// How a component was obtained, for logs and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    Hit,
+    Compiled,
+    Disabled,
+}
+
+impl CodeCache {
+    /// A cache under `home/cache/compiled`, or none.
+    pub fn new(home: Option<&Path>) -> CodeCache {
+        CodeCache { dir: home.map(|h| h.join("cache").join("compiled")) }
+    }
+
+    /// The component compiled from `wasm`, from the cache when it is there and intact.
+    /// `digest` is `sha256:<hex>` of `wasm`.
+    pub fn load(&self, engine: &Engine, wasm: &[u8], digest: &str) -> wasmtime::Result<(Component, CacheOutcome)> {
+        let Some(dir) = &self.dir else {
+            return Ok((Component::new(engine, wasm)?, CacheOutcome::Disabled));
+        };
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        let entry = dir.join(format!("{hex}-{}.cwasm", engine_hash(engine)));
+        if let Some(component) = self.read(engine, &entry) {
+            return Ok((component, CacheOutcome::Hit));
+        }
+        let component = Component::new(engine, wasm)?;
+        if let Err(e) = self.write(dir, &entry, &component) {
+            // A cache that cannot be written only costs speed.
+            warn!("cannot write the compiled-code cache at {}: {e}", dir.display());
+        }
+        Ok((component, CacheOutcome::Compiled))
+    }
+
+    fn read(&self, engine: &Engine, entry: &Path) -> Option<Component> {
+        let expected = std::fs::read_to_string(sum_path(entry)).ok()?;
+        let bytes = std::fs::read(entry).ok()?;
+        if format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes)) != expected.trim() {
+            warn!("compiled-code cache entry {} does not match its checksum; recompiling", entry.display());
+            return None;
+        }
+        drop(bytes);
+        // SAFETY: the entry is one this cache wrote (its checksum matches) for this engine's
+        // compatibility hash; wasmtime checks the engine settings in the header again.
+        match unsafe { Component::deserialize_file(engine, entry) } {
+            Ok(c) => {
+                debug!("compiled-code cache hit: {}", entry.display());
+                Some(c)
+            }
+            Err(e) => {
+                warn!("compiled-code cache entry {} is unusable ({e}); recompiling", entry.display());
+                None
+            }
+        }
+    }
+
+    fn write(&self, dir: &Path, entry: &Path, component: &Component) -> wasmtime::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        let bytes = component.serialize()?;
+        let sum = format!("{:032x}\n", xxhash_rust::xxh3::xxh3_128(&bytes));
+        write_atomic(dir, &sum_path(entry), sum.as_bytes())?;
+        write_atomic(dir, entry, &bytes)?;
+        Ok(())
+    }
+}
+
+fn sum_path(entry: &Path) -> PathBuf {
+    entry.with_extension("cwasm.sum")
+}
+
+/// Temp file in `dir`, then rename: readers see the old file or the new one, never a mix.
+fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_data()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

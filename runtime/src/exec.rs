@@ -1,0 +1,141 @@
+//! Running a prepared component: stores with limits, the command entry point, and turning
+//! wasmtime's errors into what a user can act on.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use wasmtime::component::{Component, Instance, Linker};
+use wasmtime::{Engine, Store, Trap};
+
+use crate::cache::{CacheOutcome, CodeCache};
+use crate::engine::{build_engine, EngineSettings};
+use crate::host::{build_host, build_linker, Host};
+use crate::limits::{format_size, Limits};
+use crate::policy::Policy;
+use crate::RuntimeError;
+
+/// A component compiled (or loaded from the cache) for an engine that fits the limits.
+pub struct Prepared {
+    pub(crate) engine: Engine,
+    pub(crate) component: Component,
+    pub cache: CacheOutcome,
+}
+
+/// Compiles `wasm` (or maps it from the cache under `home`) for a run with `limits`.
+pub fn prepare(wasm: &[u8], digest: &str, limits: &Limits, home: Option<&Path>) -> Result<Prepared, RuntimeError> {
+    let engine = build_engine(EngineSettings::for_limits(limits)).map_err(RuntimeError::internal)?;
+    let (component, cache) = CodeCache::new(home)
+        .load(&engine, wasm, digest)
+        .map_err(|e| RuntimeError::Input(format!("cannot compile the component: {e:?}")))?;
+    Ok(Prepared { engine, component, cache })
+}
+
+/// One instantiation's store and instance.
+pub(crate) struct Session {
+    pub store: Store<Host>,
+    pub instance: Instance,
+    pub watch: LimitWatch,
+}
+
+/// What is needed to tell, after an error, which limit was hit; stops the timeout timer when
+/// dropped.
+pub(crate) struct LimitWatch {
+    limits: Limits,
+    memory_hit: Arc<AtomicBool>,
+    stop_timer: Option<mpsc::Sender<()>>,
+}
+
+impl Session {
+    pub async fn start(p: &Prepared, policy: &Policy, limits: &Limits, argv: &[String]) -> Result<Session, RuntimeError> {
+        let memory_hit = Arc::new(AtomicBool::new(false));
+        let host = build_host(policy, argv, limits.max_memory, memory_hit.clone()).map_err(RuntimeError::Input)?;
+        let mut store = Store::new(&p.engine, host);
+        store.limiter(|h| &mut h.limiter);
+        if let Some(fuel) = limits.fuel {
+            store.set_fuel(fuel).map_err(RuntimeError::internal)?;
+        }
+        let mut stop_timer = None;
+        if let Some(timeout) = limits.timeout {
+            // The deadline is one epoch away; a timer thread ends that epoch at the timeout.
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_trap();
+            let (tx, rx) = mpsc::channel::<()>();
+            let engine = p.engine.clone();
+            std::thread::spawn(move || {
+                if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(timeout) {
+                    engine.increment_epoch();
+                }
+            });
+            stop_timer = Some(tx);
+        }
+        let linker: Linker<Host> = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
+        let watch = LimitWatch { limits: limits.clone(), memory_hit, stop_timer };
+        match linker.instantiate_async(&mut store, &p.component).await {
+            Ok(instance) => Ok(Session { store, instance, watch }),
+            Err(e) => Err(watch.classify(e, true)),
+        }
+    }
+}
+
+impl LimitWatch {
+    /// What went wrong, in the user's terms: the guest's exit code, a limit by its flag, a
+    /// missing import, or a trap with its backtrace.
+    pub fn classify(&self, e: wasmtime::Error, instantiating: bool) -> RuntimeError {
+        if let Some(exit) = e.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            return RuntimeError::Exit(exit.0);
+        }
+        if self.memory_hit.load(Ordering::SeqCst) {
+            let max = self.limits.max_memory.map(format_size).unwrap_or_default();
+            return RuntimeError::Limit(format!("the morph needed more memory than --max-memory {max} allows"));
+        }
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => {
+                let fuel = self.limits.fuel.unwrap_or_default();
+                return RuntimeError::Limit(format!("the morph ran out of fuel (--fuel {fuel})"));
+            }
+            Some(Trap::Interrupt) => {
+                let t = self.limits.timeout.map(|d| format!("{d:?}")).unwrap_or_default();
+                return RuntimeError::Limit(format!("the morph ran longer than --timeout {t} and was stopped"));
+            }
+            _ => {}
+        }
+        let text = format!("{e:?}");
+        if instantiating && text.contains("matching implementation was not found") {
+            return RuntimeError::Input(format!(
+                "the morph imports something morph's runtime does not provide: {e}; `morph validate` lists what is missing"
+            ));
+        }
+        RuntimeError::Trap(text)
+    }
+}
+
+impl Drop for LimitWatch {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop_timer.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Runs a command component's `wasi:cli/run` and gives its exit code.
+pub async fn run_command(p: &Prepared, policy: &Policy, limits: &Limits, argv: &[String]) -> Result<i32, RuntimeError> {
+    let mut session = Session::start(p, policy, limits, argv).await?;
+    let command = match wasmtime_wasi::p2::bindings::Command::new(&mut session.store, &session.instance) {
+        Ok(c) => c,
+        Err(e) => {
+            return Err(RuntimeError::Input(format!(
+                "the morph is not a command: it does not export wasi:cli/run ({e}); use `morph call` for its exports"
+            )))
+        }
+    };
+    match command.wasi_cli_run().call_run(&mut session.store).await {
+        Ok(Ok(())) => Ok(0),
+        Ok(Err(())) => Ok(1),
+        Err(e) => match session.watch.classify(e, false) {
+            RuntimeError::Exit(code) => Ok(code),
+            other => Err(other),
+        },
+    }
+}

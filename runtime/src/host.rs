@@ -1,0 +1,129 @@
+//! The store's host state and the linker: WASI 0.2 and wasi:http, shaped by the policy.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use wasmtime::component::{types::ComponentItem, Component, Linker, ResourceTable};
+use wasmtime::{Engine, ResourceLimiter};
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+use crate::policy::Policy;
+
+/// Everything a guest's host calls reach.
+pub struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: WasiHttpCtx,
+    hooks: NetHooks,
+    pub(crate) limiter: MemoryLimiter,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { hooks: &mut self.hooks, table: &mut self.table, ctx: &mut self.http }
+    }
+}
+
+/// Outgoing HTTP goes out only with `--allow-net`; otherwise the guest gets
+/// `HTTP-request-denied`, the error wasi:http defines for this.
+struct NetHooks {
+    allow: bool,
+}
+
+impl WasiHttpHooks for NetHooks {
+    fn send_request(
+        &mut self,
+        request: http::Request<wasmtime_wasi_http::WasiBody>,
+        options: Option<wasmtime_wasi_http::RequestOptions>,
+        fut: Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn std::future::Future<
+                Output = wasmtime_wasi_http::Result<(
+                    http::Response<wasmtime_wasi_http::WasiBody>,
+                    Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                )>,
+            > + Send,
+    > {
+        if !self.allow {
+            drop((request, options, fut));
+            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        Box::new(async move {
+            use http_body_util::BodyExt;
+            let _ = fut;
+            let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((res.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>))
+        })
+    }
+}
+
+/// Caps linear memory; records that the cap was hit so the error can name `--max-memory`.
+pub(crate) struct MemoryLimiter {
+    pub max: Option<usize>,
+    pub hit: Arc<AtomicBool>,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if let Some(max) = self.max {
+            if desired > max {
+                self.hit.store(true, Ordering::SeqCst);
+                return Err(wasmtime::Error::msg(format!("the morph tried to grow its memory to {desired} bytes, above --max-memory")));
+            }
+        }
+        Ok(maximum.is_none_or(|m| desired <= m))
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(maximum.is_none_or(|m| desired <= m))
+    }
+}
+
+/// What the guest sees of the outside: argv, stdio and the grants of `policy`.
+pub fn build_host(policy: &Policy, argv: &[String], max_memory: Option<usize>, hit: Arc<AtomicBool>) -> Result<Host, String> {
+    let mut b = WasiCtxBuilder::new();
+    b.inherit_stdio().args(argv);
+    for (k, v) in &policy.env {
+        b.env(k, v);
+    }
+    for d in &policy.dirs {
+        let perms = if d.read_only { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
+        b.preopened_dir(&d.host, &d.guest, perms)
+            .map_err(|e| format!("cannot open --dir {}: {e}", d.host.display()))?;
+    }
+    if policy.allow_net {
+        b.inherit_network().allow_ip_name_lookup(true);
+    }
+    Ok(Host {
+        wasi: b.build(),
+        table: ResourceTable::new(),
+        http: WasiHttpCtx::new(),
+        hooks: NetHooks { allow: policy.allow_net },
+        limiter: MemoryLimiter { max: max_memory, hit },
+    })
+}
+
+/// WASI 0.2 and wasi:http for `component`, plus an empty instance for each import that only
+/// declares types (records, variants…), which needs nothing at run time.
+pub fn build_linker(engine: &Engine, component: &Component) -> wasmtime::Result<Linker<Host>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    for (name, item) in component.component_type().imports(engine) {
+        if let ComponentItem::ComponentInstance(inst) = item.ty {
+            let only_types = inst.exports(engine).all(|(_, e)| matches!(e.ty, ComponentItem::Type(_)));
+            if only_types {
+                // Re-opens an instance that already exists; creates an empty one otherwise.
+                linker.instance(name)?;
+            }
+        }
+    }
+    Ok(linker)
+}

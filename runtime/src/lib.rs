@@ -1,0 +1,54 @@
+//! The embedded wasmtime: engines, the compiled-code cache, the sandbox, `run` and `call`.
+//! Nothing outside this crate names a wasmtime type.
+
+pub mod cache;
+pub mod engine;
+pub mod exec;
+pub mod host;
+pub mod invoke;
+pub mod limits;
+pub mod policy;
+pub mod values;
+
+pub use cache::CacheOutcome;
+pub use exec::{prepare, run_command, Prepared};
+pub use invoke::{args_from_json, args_from_wave, call, exported_functions, find_export, parse_call, result_to_json, result_to_wave, ExportFunc};
+pub use limits::{parse_duration, parse_size, Limits};
+pub use policy::{parse_env, DirGrant, Policy};
+
+/// A component value (opaque outside this crate).
+pub type Value = wasmtime::component::Val;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The morph or the arguments cannot be used (exit 2).
+    #[error("{0}")]
+    Input(String),
+    /// The guest trapped (exit 1); the text has the trap and its backtrace.
+    #[error("the morph trapped: {0}")]
+    Trap(String),
+    /// A limit stopped the guest (exit 1).
+    #[error("{0}")]
+    Limit(String),
+    /// The guest exited with this code.
+    #[error("the morph exited with code {0}")]
+    Exit(i32),
+    /// A failure of morph itself.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl RuntimeError {
+    pub(crate) fn internal(e: impl std::fmt::Debug) -> RuntimeError {
+        RuntimeError::Internal(format!("{e:?}"))
+    }
+
+    /// The process exit code this error stands for.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RuntimeError::Input(_) | RuntimeError::Internal(_) => 2,
+            RuntimeError::Trap(_) | RuntimeError::Limit(_) => 1,
+            RuntimeError::Exit(c) => *c,
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Resource limits for one run: fuel, wall-clock timeout, linear-memory size. Parsed from the
+//! flag syntax users type (`500ms`, `2s`, `64MiB`).
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    /// Units of fuel (roughly one per wasm instruction).
+    pub fuel: Option<u64>,
+    /// Wall-clock time before the guest is interrupted.
+    pub timeout: Option<Duration>,
+    /// Bytes of linear memory a single memory may grow to.
+    pub max_memory: Option<usize>,
+}
+
+/// `500ms`, `2s`, `1.5s`, `3m`, `1h`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let value: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration; use e.g. 500ms, 2s, 1m"))?;
+    let secs = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        "us" | "µs" => value / 1_000_000.0,
+        other => return Err(format!("`{s}`: unknown unit `{other}`; use ms, s, m or h")),
+    };
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(format!("`{s}`: a duration must be greater than zero"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// `64MiB`, `1GiB`, `512KiB`, `64M` (also binary), `1000000` bytes.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: u64 = num.parse().map_err(|_| format!("`{s}` is not a size; use e.g. 64MiB, 1GiB, 4096"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("`{s}`: unknown unit `{other}`; use KiB, MiB or GiB")),
+    };
+    let bytes = value.checked_mul(mult).ok_or_else(|| format!("`{s}` is too large"))?;
+    if bytes == 0 {
+        return Err(format!("`{s}`: a size must be greater than zero"));
+    }
+    usize::try_from(bytes).map_err(|_| format!("`{s}` is too large"))
+}
+
+/// `64MiB` for 67108864: sizes in messages the way users wrote them.
+pub fn format_size(bytes: usize) -> String {
+    for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("2 weeks").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_size("512k").unwrap(), 512 << 10);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5PiB").is_err());
+        assert_eq!(format_size(64 << 20), "64MiB");
+        assert_eq!(format_size(1000), "1000 bytes");
+    }
+}
