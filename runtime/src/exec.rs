@@ -101,11 +101,18 @@ impl LimitWatch {
             }
             _ => {}
         }
-        let text = format!("{e:?}");
-        if instantiating && text.contains("matching implementation was not found") {
+        if instantiating {
             return RuntimeError::Input(format!(
-                "the morph imports something morph's runtime does not provide: {e}; `morph validate` lists what is missing"
+                "the morph cannot be instantiated: {}; `morph validate` lists imports morph's runtime does not provide",
+                e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
             ));
+        }
+        // The trap itself, then the guest's backtrace with function names; the host's own
+        // stack is noise to a morph author.
+        let mut text = e.root_cause().to_string();
+        if let Some(bt) = e.downcast_ref::<wasmtime::WasmBacktrace>() {
+            text.push('\n');
+            text.push_str(bt.to_string().trim_end());
         }
         RuntimeError::Trap(text)
     }

@@ -99,7 +99,7 @@ pub fn build_host(policy: &Policy, argv: &[String], max_memory: Option<usize>, h
             .map_err(|e| format!("cannot open --dir {}: {e}", d.host.display()))?;
     }
     if policy.allow_net {
-        b.inherit_network().allow_ip_name_lookup(true);
+        b.inherit_network().allow_ip_name_lookup(true).allow_tcp(true).allow_udp(true);
     }
     Ok(Host {
         wasi: b.build(),

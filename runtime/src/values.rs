@@ -61,10 +61,12 @@ pub fn type_name(ty: &Type) -> String {
         }
         Type::Enum(e) => format!("enum {{ {} }}", e.names().collect::<Vec<_>>().join(", ")),
         Type::Option(o) => format!("option<{}>", type_name(&o.ty())),
-        Type::Result(r) => {
-            let side = |t: Option<Type>| t.map_or("_".to_string(), |t| type_name(&t));
-            format!("result<{}, {}>", side(r.ok()), side(r.err()))
-        }
+        Type::Result(r) => match (r.ok(), r.err()) {
+            (None, None) => "result".into(),
+            (Some(ok), None) => format!("result<{}>", type_name(&ok)),
+            (None, Some(e)) => format!("result<_, {}>", type_name(&e)),
+            (Some(ok), Some(e)) => format!("result<{}, {}>", type_name(&ok), type_name(&e)),
+        },
         Type::Flags(f) => format!("flags {{ {} }}", f.names().collect::<Vec<_>>().join(", ")),
         Type::Own(_) => "own<resource>".into(),
         Type::Borrow(_) => "borrow<resource>".into(),

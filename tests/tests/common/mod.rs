@@ -87,3 +87,76 @@ pub fn morph_in(home: &Path, args: &[&str]) -> Run {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Builds a Rust guest of tests/guests for wasm32-wasip2 and returns the component. CI installs
+/// the target; without it the test fails saying how to install it.
+pub fn rust_guest(name: &str) -> PathBuf {
+    let target_dir = workspace_root().join("target/guests");
+    let out = Command::new("cargo")
+        .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+        .arg(&target_dir)
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests").join(name))
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("running cargo");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("target may not be installed"),
+        "the wasm32-wasip2 target is not installed; install it with `rustup target add wasm32-wasip2` (CI does)"
+    );
+    assert!(out.status.success(), "building the Rust guest {name} failed:\n{stderr}");
+    target_dir.join("wasm32-wasip2/release").join(format!("{}.wasm", name))
+}
+
+/// Runs `morph` in `home` with extra environment variables and optional stdin.
+pub fn morph_with(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+    use std::io::Write;
+    let mut cmd = Command::new(morph_bin());
+    cmd.args(args).env("MORPH_HOME", home).env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("running morph");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The componentize-py hello-world (~18 MB) for hayride-cli, built once into target/guests and
+/// rebuilt when its source is newer.
+pub fn python_hello() -> PathBuf {
+    let out_dir = workspace_root().join("target/guests");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let wasm = out_dir.join("python-hello.wasm");
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests/python-hello");
+    let fresh = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if wasm.exists() && fresh(&wasm) >= fresh(&src.join("app.py")) {
+        return wasm;
+    }
+    let found = Command::new("componentize-py").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(found, "componentize-py is not installed; install it with `pip install componentize-py` (CI does)");
+    let wit = tempfile::tempdir().unwrap();
+    let contract = contract::Contract::bundled();
+    contract::materialize::write_wit_dir(contract.world("hayride-cli").unwrap(), wit.path()).unwrap();
+    // Build to a unique name and rename, so concurrent test binaries never see half a file.
+    let tmp = out_dir.join(format!("python-hello.{}.wasm", std::process::id()));
+    let out = Command::new("componentize-py")
+        .arg("-d")
+        .arg(wit.path())
+        .args(["-w", "hayride:runtime/hayride-cli@0.0.1", "componentize", "app", "-o"])
+        .arg(&tmp)
+        .current_dir(&src)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "componentize-py failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::rename(&tmp, &wasm).unwrap();
+    wasm
+}

@@ -1,0 +1,250 @@
+//! `morph run` end to end: output, argv, exit codes, traps, the sandbox, limits, the cache and
+//! registry ids.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use common::*;
+
+fn probe() -> String {
+    path_str(&rust_guest("rust-probe")).to_string()
+}
+
+fn run_in(home: &Path, args: &[&str]) -> Run {
+    morph_in(home, args)
+}
+
+#[test]
+fn hello_wat_prints_and_exits_0() {
+    let r = morph(&["run", path_str(&example("hello.wat"))]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, "hello from morph\n");
+}
+
+#[test]
+fn argv_stdin_and_stderr_pass_through() {
+    let p = probe();
+    let r = morph(&["run", &p, "--", "argv", "one", "--two"]);
+    assert_eq!(r.stdout.trim(), "rust-probe argv one --two", "argv[0] is the morph's name: {r:?}");
+    let home = tempfile::tempdir().unwrap();
+    let r = morph_with(home.path(), &["run", &p, "stdin"], &[], Some("shout this"));
+    assert_eq!(r.stdout, "SHOUT THIS", "{r:?}");
+    let r = morph(&["run", &p, "stderr", "note"]);
+    assert!(r.stderr.contains("to stderr: note") && r.stdout.is_empty(), "{r:?}");
+}
+
+#[test]
+fn guest_exit_codes_become_morphs() {
+    let r = morph(&["run", path_str(&fixture("exit-code.wat"))]);
+    assert_eq!(r.code, 42, "exit-with-code passes through: {r:?}");
+    // Rust's std::process::exit(7) reaches WASI 0.2's `exit(err)`, which carries only failure.
+    let r = morph(&["run", &probe(), "exit", "7"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let r = morph(&["run", &probe(), "exit", "0"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn a_trap_prints_the_trap_and_a_named_backtrace_and_exits_1() {
+    let r = morph(&["run", &probe(), "panic"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("the morph trapped"), "{r:?}");
+    assert!(r.stderr.contains("unreachable"), "names the trap: {r:?}");
+    assert!(r.stderr.contains("rust_probe::main"), "backtrace has function names: {r:?}");
+    assert!(!r.stderr.contains("tokio"), "no host stack in the report: {r:?}");
+}
+
+#[test]
+fn no_environment_without_a_grant() {
+    let p = probe();
+    let home = tempfile::tempdir().unwrap();
+    let env = [("MORPH_TEST_SECRET", "s3cret")];
+    let r = morph_with(home.path(), &["run", &p, "env", "MORPH_TEST_SECRET"], &env, None);
+    assert_eq!(r.stdout.trim(), "MORPH_TEST_SECRET unset", "{r:?}");
+    let r = morph_with(home.path(), &["run", &p, "env-count"], &env, None);
+    assert_eq!(r.stdout.trim(), "0", "{r:?}");
+    let r = morph_with(home.path(), &["run", "--env", "MORPH_TEST_SECRET", &p, "env", "MORPH_TEST_SECRET"], &env, None);
+    assert_eq!(r.stdout.trim(), "MORPH_TEST_SECRET=s3cret", "--env K copies one variable: {r:?}");
+    let r = morph_with(home.path(), &["run", "--env", "GREETING=hi", &p, "env", "GREETING"], &env, None);
+    assert_eq!(r.stdout.trim(), "GREETING=hi", "{r:?}");
+    let r = morph_with(home.path(), &["run", "--inherit-env", &p, "env", "MORPH_TEST_SECRET"], &env, None);
+    assert_eq!(r.stdout.trim(), "MORPH_TEST_SECRET=s3cret", "{r:?}");
+    let r = morph_with(home.path(), &["run", "--env", "MORPH_NOT_SET_ANYWHERE", &p, "argv"], &[], None);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("MORPH_NOT_SET_ANYWHERE"), "{r:?}");
+}
+
+#[test]
+fn files_only_through_granted_directories() {
+    let p = probe();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("in.txt"), "inside\n").unwrap();
+    let d = path_str(data.path());
+    let host_file = format!("{d}/in.txt");
+    let r = morph(&["run", &p, "read", &host_file]);
+    assert!(r.stdout.starts_with("read failed"), "no access without --dir: {r:?}");
+    let r = morph(&["run", "--dir", &format!("{d}::/data"), &p, "read", "/data/in.txt"]);
+    assert_eq!(r.stdout, "inside\n", "{r:?}");
+    let r = morph(&["run", "--dir", &format!("{d}::/data"), &p, "write", "/data/out.txt"]);
+    assert_eq!(r.stdout.trim(), "wrote /data/out.txt", "{r:?}");
+    assert_eq!(std::fs::read_to_string(data.path().join("out.txt")).unwrap(), "written by the guest\n");
+    for (flag, spec) in [("--dir", format!("{d}::/data:ro")), ("--dir-ro", format!("{d}::/data"))] {
+        let r = morph(&["run", flag, &spec, &p, "write", "/data/ro.txt"]);
+        assert!(r.stdout.starts_with("write failed"), "read-only refuses writes: {r:?}");
+        assert!(!data.path().join("ro.txt").exists());
+        assert_eq!(morph(&["run", flag, &spec, &p, "read", "/data/in.txt"]).stdout, "inside\n");
+    }
+    let r = morph(&["run", "--dir", "/no/such/dir::/x", &p, "argv"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("/no/such/dir"), "{r:?}");
+}
+
+#[test]
+fn network_only_with_allow_net() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = std::thread::spawn(move || {
+        // Serves one connection; the refused attempt never arrives.
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 4];
+        s.read_exact(&mut buf).unwrap();
+        s.write_all(b"pong").unwrap();
+    });
+    let p = probe();
+    let r = morph(&["run", &p, "connect", &addr]);
+    assert!(r.stdout.starts_with("connect failed"), "denied by default: {r:?}");
+    let r = morph(&["run", "--allow-net", &p, "connect", &addr]);
+    assert_eq!(r.stdout.trim(), "connected: pong", "{r:?}");
+    server.join().unwrap();
+}
+
+#[test]
+fn limits_stop_the_guest_and_name_the_flag() {
+    let p = probe();
+    let started = std::time::Instant::now();
+    let r = morph(&["run", "--timeout", "500ms", &p, "spin"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("--timeout"), "{r:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "stopped promptly");
+
+    let r = morph(&["run", "--fuel", "2000000", &p, "spin"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("--fuel 2000000"), "{r:?}");
+
+    let r = morph(&["run", "--max-memory", "64MiB", &p, "alloc", "256"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("--max-memory 64MiB"), "{r:?}");
+    let r = morph(&["run", "--max-memory", "64MiB", &p, "alloc", "8"]);
+    assert_eq!(r.code, 0, "under the limit runs: {r:?}");
+
+    for (flag, bad) in [("--timeout", "soon"), ("--max-memory", "lots"), ("--fuel", "-1")] {
+        let r = morph(&["run", flag, bad, &p]);
+        assert_eq!(r.code, 2, "{flag} {bad}: {r:?}");
+    }
+}
+
+#[test]
+fn compiled_code_is_cached_and_a_bad_entry_is_recompiled() {
+    let home = tempfile::tempdir().unwrap();
+    let hello = example("hello.wat");
+    let first = run_in(home.path(), &["-v", "run", path_str(&hello)]);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert!(first.stderr.contains("Compiled"), "{first:?}");
+    let second = run_in(home.path(), &["-v", "run", path_str(&hello)]);
+    assert!(second.stderr.contains("Hit"), "the second run does not compile: {second:?}");
+    assert_eq!(second.stdout, "hello from morph\n");
+
+    let dir = home.path().join("cache/compiled");
+    let entry = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .expect("a .cwasm entry");
+    let name = entry.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(name.starts_with(&first_digest(&hello)[7..]), "keyed by the component digest: {name}");
+    // Corrupt the entry: it must be recompiled, not trusted.
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&entry, bytes).unwrap();
+    let third = run_in(home.path(), &["-v", "run", path_str(&hello)]);
+    assert_eq!(third.stdout, "hello from morph\n", "{third:?}");
+    assert!(third.stderr.contains("checksum") && third.stderr.contains("Compiled"), "{third:?}");
+    // A foreign file in its place (right name, no checksum) is not trusted either.
+    std::fs::remove_file(entry.with_extension("cwasm.sum")).unwrap();
+    std::fs::write(&entry, b"not compiled code").unwrap();
+    let fourth = run_in(home.path(), &["-v", "run", path_str(&hello)]);
+    assert_eq!(fourth.stdout, "hello from morph\n", "{fourth:?}");
+    assert!(fourth.stderr.contains("Compiled"), "{fourth:?}");
+
+    let none = tempfile::tempdir().unwrap();
+    let r = run_in(none.path(), &["run", "--no-cache", path_str(&hello)]);
+    assert_eq!(r.code, 0);
+    assert!(!none.path().join("cache").exists(), "--no-cache writes nothing");
+}
+
+fn first_digest(wat: &Path) -> String {
+    let r = morph(&["--json", "inspect", path_str(wat)]);
+    r.json()["digest"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn registry_ids_resolve_to_the_highest_version() {
+    let home = tempfile::tempdir().unwrap();
+    let wasm = wat::parse_file(example("hello.wat")).unwrap();
+    for v in ["0.1.0", "0.2.0"] {
+        let d = home.path().join("registry/morphs/acme").join(v);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("hello.wasm"), &wasm).unwrap();
+    }
+    let r = run_in(home.path(), &["run", "acme:hello"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "hello from morph\n"), "{r:?}");
+    let r = run_in(home.path(), &["run", "acme:hello@0.1.0"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = run_in(home.path(), &["run", "acme:hello@9.9.9"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("acme:hello@9.9.9") && r.stderr.contains("0.2.0"), "{r:?}");
+    let r = run_in(home.path(), &["cast", "--package", "acme:hello"]);
+    assert_eq!(r.stdout, "hello from morph\n", "cast runs like Hayride's: {r:?}");
+}
+
+#[test]
+fn unusable_morphs_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = dir.path().join("core.wasm");
+    std::fs::write(&core, wat::parse_str("(module)").unwrap()).unwrap();
+    let r = morph(&["run", path_str(&core)]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("core WebAssembly module"), "{r:?}");
+    let r = morph(&["run", path_str(&dir.path().join("missing.wasm"))]);
+    assert_eq!(r.code, 2, "{r:?}");
+    // A reactor has no wasi:cli/run.
+    let r = morph(&["run", path_str(&fixture("types.wat"))]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("not a command") && r.stderr.contains("morph call"), "{r:?}");
+    // An import nothing provides.
+    let r = morph(&["run", path_str(&fixture("command-unprovided.wat"))]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("fixture:needs/secrets") && r.stderr.contains("morph validate"), "{r:?}");
+}
+
+#[test]
+fn real_guests_run() {
+    let r = morph(&["run", path_str(&rust_guest("rust-hello")), "--", "morph"]);
+    assert_eq!(r.stdout, "hello, morph, from rust\n", "{r:?}");
+    let home = tempfile::tempdir().unwrap();
+    let py = python_hello();
+    let r = run_in(home.path(), &["run", path_str(&py)]);
+    assert_eq!(r.stdout, "hello from python\n", "{r:?}");
+    let again = run_in(home.path(), &["-v", "run", path_str(&py)]);
+    assert_eq!(again.stdout, "hello from python\n");
+    assert!(again.stderr.contains("Hit"), "the second run of the Python morph does not compile: {again:?}");
+}
+
+#[test]
+fn invoke_calls_one_export_in_wave() {
+    let r = morph(&["run", "--invoke", "add(40, 2)", path_str(&fixture("types.wat"))]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "42"), "{r:?}");
+}
