@@ -39,13 +39,22 @@ enum Command {
     Call(commands::call::Args),
     Cast(commands::cast::Args),
     Inspect(commands::inspect::Args),
+    Register(commands::registry::RegisterArgs),
+    List(commands::registry::ListArgs),
+    Remove(commands::registry::RemoveArgs),
+    Push(commands::oci::PushArgs),
+    Pull(commands::oci::PullArgs),
+    Login(commands::oci::LoginArgs),
+    Logout(commands::oci::LogoutArgs),
     Worlds(commands::worlds::Args),
     Completions(commands::completions::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
+    let ansi = cli.color == ColorChoice::Always
+        || (cli.color == ColorChoice::Auto && std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none());
+    init_logging(cli.verbose, cli.quiet, ansi);
     let out = Output::new(cli.json, cli.quiet, cli.color);
     let result = match cli.command {
         Command::Validate(args) => commands::validate::run(args, &out),
@@ -53,6 +62,13 @@ fn main() -> ExitCode {
         Command::Call(args) => commands::call::run(args, &out),
         Command::Cast(args) => commands::cast::run(args, &out),
         Command::Inspect(args) => commands::inspect::run(args, &out),
+        Command::Register(args) => commands::registry::register(args, &out),
+        Command::List(args) => commands::registry::list(args, &out),
+        Command::Remove(args) => commands::registry::remove(args, &out),
+        Command::Push(args) => commands::oci::push(args, &out),
+        Command::Pull(args) => commands::oci::pull(args, &out),
+        Command::Login(args) => commands::oci::login(args, &out),
+        Command::Logout(args) => commands::oci::logout(args, &out),
         Command::Worlds(args) => commands::worlds::run(args, &out),
         Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),
     };
@@ -66,7 +82,7 @@ fn main() -> ExitCode {
 }
 
 /// `-v`/`-q` set the level; `RUST_LOG` refines it. Logs go to stderr.
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, ansi: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (_, 0) => "warn",
@@ -76,5 +92,5 @@ fn init_logging(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).without_time().init();
 }

@@ -104,6 +104,30 @@ pub fn read_component_binary(path: &Path) -> Result<Vec<u8>, ContractError> {
     component_binary(path, bytes)
 }
 
+/// Decodes a component's world without validating function bodies: enough to know its kind and
+/// its imports and exports, quickly, for bytes already known to be a component.
+pub fn decode_world(path: &Path, bytes: &[u8]) -> Result<(Resolve, WorldId), ContractError> {
+    let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
+    match wit_parser::decoding::decode(bytes).map_err(|e| bad(describe_decode_error(&e)))? {
+        DecodedWasm::Component(resolve, world) => Ok((resolve, world)),
+        DecodedWasm::WitPackage(..) => Err(ContractError::WitPackage { path: path.to_path_buf() }),
+    }
+}
+
+/// The names of a world's imports and exports (`ns:pkg/iface@ver`, or a plain name), leaving
+/// out the type-only items a decoded component lists at the top.
+pub fn world_items(resolve: &Resolve, world: WorldId) -> (Vec<String>, Vec<String>) {
+    let w = &resolve.worlds[world];
+    let names = |items: &wit_parser::IndexMap<wit_parser::WorldKey, wit_parser::WorldItem>| {
+        items
+            .iter()
+            .filter(|(_, i)| !matches!(i, wit_parser::WorldItem::Type { .. }))
+            .map(|(k, _)| resolve.name_world_key(k))
+            .collect::<Vec<_>>()
+    };
+    (names(&w.imports), names(&w.exports))
+}
+
 /// Validates every function body of every core module in the component, spread over the
 /// machine's cores: an 18 MB Python morph has tens of thousands of functions.
 fn validate_function_bodies(bytes: &[u8]) -> Result<(), wasmparser::BinaryReaderError> {

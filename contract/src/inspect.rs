@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use wasmparser::{KnownCustom, Parser, Payload};
-use wit_parser::WorldItem;
 
 use crate::component::Component;
 use crate::kind::{classify, Kind};
@@ -30,14 +29,7 @@ pub struct Inspection {
 }
 
 pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractError> {
-    let world = &comp.resolve.worlds[comp.world];
-    let names = |items: &wit_parser::IndexMap<wit_parser::WorldKey, WorldItem>| {
-        items
-            .iter()
-            .filter(|(_, i)| !matches!(i, WorldItem::Type { .. }))
-            .map(|(k, _)| comp.resolve.name_world_key(k))
-            .collect::<Vec<_>>()
-    };
+    let (imports, exports) = crate::component::world_items(&comp.resolve, comp.world);
     let fit = best_fit(comp);
     let verdict = validate(comp, WorldSpec::Bundled(fit.short), false)?;
     Ok(Inspection {
@@ -45,8 +37,8 @@ pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractE
         kind: classify(&comp.resolve, comp.world),
         size: comp.bytes.len() as u64,
         digest: comp.digest(),
-        imports: names(&world.imports),
-        exports: names(&world.exports),
+        imports,
+        exports,
         producers: producers(&comp.bytes),
         world: fit.short.to_string(),
         world_valid: verdict.valid,

@@ -1,9 +1,11 @@
-//! Looking morphs up in the local registry.
+//! The local registry: `$MORPH_HOME/registry/morphs/<ns>/<version>/<name>.wasm`, Hayride's layout.
 
 use std::path::PathBuf;
 
 use semver::Version;
+use sha2::{Digest, Sha256};
 
+use crate::atomic::{write_atomic, write_new_atomic};
 use crate::{Home, MorphId, RegistryError};
 
 /// A morph file in the local registry.
@@ -11,6 +13,10 @@ use crate::{Home, MorphId, RegistryError};
 pub struct LocalMorph {
     pub id: MorphId,
     pub path: PathBuf,
+}
+
+fn io_err(path: &std::path::Path) -> impl Fn(std::io::Error) -> RegistryError + '_ {
+    move |e| RegistryError::Io { path: path.to_path_buf(), message: e.to_string() }
 }
 
 /// The file of `id`; without a version, the highest semver present.
@@ -47,25 +53,128 @@ pub fn resolve_local(home: &Home, id: &MorphId) -> Result<LocalMorph, RegistryEr
     }
 }
 
+/// Puts `bytes` in the registry as `id` (which must have a version). Refuses to replace an
+/// existing morph unless `force`.
+pub fn register(home: &Home, id: &MorphId, bytes: &[u8], force: bool) -> Result<LocalMorph, RegistryError> {
+    let version = id.version.clone().ok_or_else(|| RegistryError::NeedsVersion(id.to_string()))?;
+    let path = home.morphs_dir().join(&id.namespace).join(version.to_string()).join(format!("{}.wasm", id.name));
+    let result = if force { write_atomic(&path, bytes) } else { write_new_atomic(&path, bytes) };
+    match result {
+        Ok(()) => Ok(LocalMorph { id: id.clone(), path }),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(RegistryError::Exists { id: id.to_string(), path }),
+        Err(e) => Err(io_err(&path)(e)),
+    }
+}
+
+/// Removes `id` (which must have a version) and the folders it leaves empty.
+pub fn remove(home: &Home, id: &MorphId) -> Result<PathBuf, RegistryError> {
+    if id.version.is_none() {
+        return Err(RegistryError::NeedsVersion(id.to_string()));
+    }
+    let found = resolve_local(home, id)?;
+    std::fs::remove_file(&found.path).map_err(io_err(&found.path))?;
+    // Empty version and namespace folders go too; a non-empty one stays (remove_dir refuses).
+    if let Some(version_dir) = found.path.parent() {
+        let _ = std::fs::remove_dir(version_dir);
+        if let Some(ns_dir) = version_dir.parent() {
+            let _ = std::fs::remove_dir(ns_dir);
+        }
+    }
+    Ok(found.path)
+}
+
+/// One morph of the registry, for `morph list`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ListedMorph {
+    pub id: String,
+    pub path: PathBuf,
+    pub size: u64,
+    pub digest: String,
+}
+
+/// Every morph in the registry, sorted by id and version.
+pub fn list(home: &Home) -> Result<Vec<ListedMorph>, RegistryError> {
+    let root = home.morphs_dir();
+    let mut out: Vec<(String, String, Version, PathBuf)> = Vec::new();
+    let read = |p: &std::path::Path| -> Result<Vec<std::fs::DirEntry>, RegistryError> {
+        match std::fs::read_dir(p) {
+            Ok(rd) => Ok(rd.filter_map(|e| e.ok()).collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(io_err(p)(e)),
+        }
+    };
+    for ns in read(&root)? {
+        let ns_name = ns.file_name().to_string_lossy().into_owned();
+        for ver in read(&ns.path())? {
+            let Ok(version) = Version::parse(&ver.file_name().to_string_lossy()) else { continue };
+            for file in read(&ver.path())? {
+                let path = file.path();
+                if path.extension().is_some_and(|e| e == "wasm") {
+                    let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+                    out.push((ns_name.clone(), name, version.clone(), path));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
+    out.into_iter()
+        .map(|(ns, name, version, path)| {
+            let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+            Ok(ListedMorph { id: format!("{ns}:{name}@{version}"), size: bytes.len() as u64, digest: sha256_digest(&bytes), path })
+        })
+        .collect()
+}
+
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    let hash = Sha256::digest(bytes);
+    let mut s = String::from("sha256:");
+    for b in hash {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn id(s: &str) -> MorphId {
+        MorphId::parse(s).unwrap()
+    }
 
     #[test]
     fn highest_version_wins_and_missing_is_explained() {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::at(dir.path());
         for v in ["0.1.0", "0.10.0", "0.9.1"] {
-            let d = home.morphs_dir().join("acme").join(v);
-            std::fs::create_dir_all(&d).unwrap();
-            std::fs::write(d.join("tool.wasm"), b"x").unwrap();
+            register(&home, &id(&format!("acme:tool@{v}")), b"x", false).unwrap();
         }
-        let m = resolve_local(&home, &MorphId::parse("acme:tool").unwrap()).unwrap();
+        let m = resolve_local(&home, &id("acme:tool")).unwrap();
         assert_eq!(m.id.version, Some(Version::new(0, 10, 0)));
-        let m = resolve_local(&home, &MorphId::parse("acme:tool@0.9.1").unwrap()).unwrap();
+        let m = resolve_local(&home, &id("acme:tool@0.9.1")).unwrap();
         assert!(m.path.ends_with("acme/0.9.1/tool.wasm"));
-        let e = resolve_local(&home, &MorphId::parse("acme:tool@2.0.0").unwrap()).unwrap_err().to_string();
+        let e = resolve_local(&home, &id("acme:tool@2.0.0")).unwrap_err().to_string();
         assert!(e.contains("0.10.0") && e.contains("morph register"), "{e}");
-        assert!(resolve_local(&home, &MorphId::parse("none:such").unwrap()).is_err());
+        assert!(resolve_local(&home, &id("none:such")).is_err());
+    }
+
+    #[test]
+    fn register_refuses_overwrite_without_force_and_remove_cleans_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        register(&home, &id("acme:tool@1.0.0"), b"one", false).unwrap();
+        let e = register(&home, &id("acme:tool@1.0.0"), b"two", false).unwrap_err();
+        assert!(e.to_string().contains("--force"), "{e}");
+        register(&home, &id("acme:tool@1.0.0"), b"two", true).unwrap();
+        assert_eq!(std::fs::read(resolve_local(&home, &id("acme:tool")).unwrap().path).unwrap(), b"two");
+        assert!(register(&home, &id("acme:tool"), b"x", false).is_err(), "needs a version");
+        let listed = list(&home).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, "acme:tool@1.0.0");
+        assert_eq!(listed[0].size, 3);
+        remove(&home, &id("acme:tool@1.0.0")).unwrap();
+        assert!(list(&home).unwrap().is_empty());
+        assert!(!home.morphs_dir().join("acme").exists(), "empty folders removed");
+        assert!(remove(&home, &id("acme:tool@1.0.0")).is_err());
     }
 }

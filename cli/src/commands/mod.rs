@@ -4,6 +4,8 @@ pub mod call;
 pub mod cast;
 pub mod completions;
 pub mod inspect;
+pub mod oci;
+pub mod registry;
 pub mod run;
 pub mod sandbox;
 pub mod validate;

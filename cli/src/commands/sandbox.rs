@@ -77,10 +77,20 @@ pub struct MorphSource {
     pub name: String,
 }
 
-/// A `.wasm`/`.wat` file, or a local registry id `ns:name[@version]`.
+/// A `.wasm`/`.wat` file, a local registry id `ns:name[@version]`, or an OCI reference (pulled
+/// on first use and run from the cache after that, offline).
 pub fn load_morph(arg: &str) -> Result<MorphSource> {
     let path = Path::new(arg);
-    let (path, name) = if !path.exists() && MorphId::looks_like_id(arg) {
+    let (path, name) = if !path.exists() && registry_client::oci::looks_like_reference(arg) {
+        let home = Home::from_env().context("cannot find the morph home: set MORPH_HOME or HOME")?;
+        let pulled = match registry_client::oci::cached(&home, arg) {
+            Some(p) => p,
+            None => block_on(registry_client::oci::pull(&home, arg, &Default::default(), &|_| {}))?,
+        };
+        let r = registry_client::oci::parse_reference(arg)?;
+        let name = r.repository().rsplit('/').next().unwrap_or("morph").to_string();
+        (pulled.path, name)
+    } else if !path.exists() && MorphId::looks_like_id(arg) {
         let id = MorphId::parse(arg)?;
         let home = Home::from_env().context("cannot find the morph home: set MORPH_HOME or HOME")?;
         let found = resolve_local(&home, &id)?;
@@ -97,4 +107,26 @@ pub fn load_morph(arg: &str) -> Result<MorphSource> {
 /// A single-threaded async runtime: a run or a call is one guest on one thread.
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime").block_on(f)
+}
+
+/// Like [`block_on`], but Ctrl-C drops the future instead of killing the process, so its temp
+/// files are removed and nothing half-written stays behind; then morph exits 130.
+pub fn block_on_interruptible<T, E>(f: impl std::future::Future<Output = Result<T, E>>) -> Result<T, anyhow::Error>
+where
+    E: Into<anyhow::Error>,
+{
+    let outcome = block_on(async {
+        tokio::select! {
+            r = f => Some(r),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    // The future, and the temp files it owned, are gone by now.
+    match outcome {
+        Some(r) => r.map_err(Into::into),
+        None => {
+            eprintln!("interrupted; nothing was written");
+            std::process::exit(130);
+        }
+    }
 }

@@ -1,0 +1,247 @@
+//! `morph push`, `morph pull`, `morph login`, `morph logout`: OCI registries.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use registry_client::auth::Credentials;
+use registry_client::oci::{self, ComponentInfo, OciOptions, ProgressEvent};
+use registry_client::MorphId;
+
+use super::registry::home;
+use super::sandbox::block_on_interruptible;
+use crate::output::{Output, Style};
+
+/// How to reach and authenticate to a registry.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// Use plain HTTP (for a local registry), also settable per registry in config.toml.
+    #[arg(long)]
+    insecure: bool,
+    /// User name; the password comes from stdin with --password-stdin.
+    #[arg(long, short = 'u', requires = "password_stdin")]
+    username: Option<String>,
+    /// Read the password from stdin.
+    #[arg(long, requires = "username")]
+    password_stdin: bool,
+}
+
+impl RegistryArgs {
+    pub fn options(&self) -> Result<OciOptions> {
+        let credentials = match &self.username {
+            Some(u) => Some(Credentials { username: u.clone(), password: read_password()? }),
+            None => None,
+        };
+        Ok(OciOptions { insecure: self.insecure, credentials })
+    }
+}
+
+fn read_password() -> Result<String> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s).context("reading the password from stdin")?;
+    let p = s.trim_end_matches(['\n', '\r']).to_string();
+    if p.is_empty() {
+        bail!("--password-stdin: stdin was empty; pipe the password in, e.g. `echo \"$TOKEN\" | morph login …`");
+    }
+    Ok(p)
+}
+
+/// Push a component to an OCI registry as a wasm artifact (the layout wkg uses).
+#[derive(clap::Args)]
+pub struct PushArgs {
+    /// A .wasm/.wat file or a local registry id.
+    morph: String,
+    /// REGISTRY/REPOSITORY:TAG
+    reference: String,
+    /// Extra manifest annotation, KEY=VALUE (repeatable).
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    annotations: Vec<String>,
+    /// Source repository URL (org.opencontainers.image.source).
+    #[arg(long)]
+    source: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
+    let home = home()?;
+    let (path, version) = resolve_file(&args.morph)?;
+    let comp = contract::Component::read(&path)?;
+    let (imports, exports) = contract::component::world_items(&comp.resolve, comp.world);
+    let reference = oci::parse_reference(&args.reference)?;
+    let mut annotations = BTreeMap::new();
+    annotations.insert("org.opencontainers.image.created".to_string(), oci::rfc3339_now());
+    if let Some(v) = version.or_else(|| reference.tag().filter(|t| semver::Version::parse(t).is_ok()).map(str::to_string)) {
+        annotations.insert("org.opencontainers.image.version".to_string(), v);
+    }
+    if let Some(src) = &args.source {
+        annotations.insert("org.opencontainers.image.source".to_string(), src.clone());
+    }
+    for a in &args.annotations {
+        let (k, v) = a.split_once('=').with_context(|| format!("--annotation {a}: write KEY=VALUE"))?;
+        annotations.insert(k.to_string(), v.to_string());
+    }
+    let info = ComponentInfo { imports, exports, target: None };
+    let spinner = progress(out, &format!("pushing {} to {}", human(comp.bytes.len() as u64), args.reference));
+    let pushed = block_on_interruptible(oci::push(&home, &args.reference, &comp.bytes, info, annotations, &args.registry.options()?));
+    if let Some(p) = spinner {
+        p.finish_and_clear();
+    }
+    let pushed = pushed?;
+    if out.json {
+        out.json(&pushed);
+    } else if !out.quiet {
+        let note = if pushed.uploaded.is_empty() { " (nothing new to upload)".to_string() } else { String::new() };
+        out.line(format!("pushed {}{note}", out.paint(Style::Bold, &pushed.reference)));
+        out.line(format!("digest: {}", pushed.manifest_digest));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A file, or the file of a local registry id (with its version for the annotation).
+fn resolve_file(arg: &str) -> Result<(PathBuf, Option<String>)> {
+    if !Path::new(arg).exists() && MorphId::looks_like_id(arg) {
+        let id = MorphId::parse(arg)?;
+        let found = registry_client::resolve_local(&home()?, &id)?;
+        return Ok((found.path, found.id.version.map(|v| v.to_string())));
+    }
+    Ok((PathBuf::from(arg), None))
+}
+
+/// Pull a wasm component from an OCI registry; verified against its digest before anything is written.
+#[derive(clap::Args)]
+pub struct PullArgs {
+    /// REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST
+    reference: String,
+    /// Also add it to the local registry as ns:name@version.
+    #[arg(long, value_name = "ID")]
+    register: Option<String>,
+    /// Replace a morph already registered under that id.
+    #[arg(long, requires = "register")]
+    force: bool,
+    /// Write the component to FILE.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
+    let home = home()?;
+    let id = args.register.as_deref().map(MorphId::parse).transpose()?;
+    let bar = progress(out, &format!("pulling {}", args.reference));
+    let on_progress = |e: ProgressEvent| {
+        if let Some(b) = &bar {
+            match e {
+                ProgressEvent::Start(n) => {
+                    b.set_length(n);
+                    b.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}").unwrap());
+                }
+                ProgressEvent::Bytes(n) => b.inc(n),
+                ProgressEvent::Done => {}
+            }
+        }
+    };
+    let pulled = block_on_interruptible(oci::pull(&home, &args.reference, &args.registry.options()?, &on_progress));
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let pulled = pulled?;
+    let bytes = std::fs::read(&pulled.path).with_context(|| format!("reading {}", pulled.path.display()))?;
+    let mut written = Vec::new();
+    if let Some(id) = &id {
+        let stored = registry_client::register(&home, id, &bytes, args.force)?;
+        written.push(stored.path);
+    }
+    if let Some(o) = &args.output {
+        registry_client::atomic::write_atomic(o, &bytes).with_context(|| format!("writing {}", o.display()))?;
+        written.push(o.clone());
+    }
+    if out.json {
+        out.json(&serde_json::json!({
+            "reference": pulled.reference,
+            "manifest_digest": pulled.manifest_digest,
+            "layer_digest": pulled.layer_digest,
+            "size": pulled.size,
+            "downloaded": pulled.downloaded,
+            "cached": pulled.path,
+            "written": written,
+        }));
+    } else if !out.quiet {
+        let how = if pulled.downloaded { "pulled" } else { "up to date (cached)" };
+        out.line(format!("{how} {} ({})", out.paint(Style::Bold, &pulled.reference), human(pulled.size)));
+        out.line(format!("digest: {}", pulled.manifest_digest));
+        for w in &written {
+            out.line(format!("wrote {}", w.display()));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Store credentials for a registry in $MORPH_HOME/config.toml (readable by you only).
+#[derive(clap::Args)]
+pub struct LoginArgs {
+    /// The registry host[:port].
+    registry: String,
+    #[arg(long, short = 'u')]
+    username: String,
+    /// Read the password from stdin.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+pub fn login(args: LoginArgs, out: &Output) -> Result<ExitCode> {
+    if !args.password_stdin {
+        if std::io::stdin().is_terminal() {
+            bail!("pass the password on stdin with --password-stdin (it is never taken as an argument, where it would show in the process list)");
+        }
+        bail!("--password-stdin is required: `echo \"$TOKEN\" | morph login {} -u {} --password-stdin`", args.registry, args.username);
+    }
+    let creds = Credentials { username: args.username.clone(), password: read_password()? };
+    registry_client::auth::login(&home()?, &args.registry, &creds)?;
+    if out.json {
+        out.json(&serde_json::json!({ "registry": args.registry, "username": args.username }));
+    } else if !out.quiet {
+        out.line(format!("logged in to {} as {}", args.registry, args.username));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Forget stored credentials for a registry.
+#[derive(clap::Args)]
+pub struct LogoutArgs {
+    registry: String,
+}
+
+pub fn logout(args: LogoutArgs, out: &Output) -> Result<ExitCode> {
+    let had = registry_client::auth::logout(&home()?, &args.registry)?;
+    if out.json {
+        out.json(&serde_json::json!({ "registry": args.registry, "removed": had }));
+    } else if !out.quiet {
+        out.line(if had { format!("logged out of {}", args.registry) } else { format!("no stored login for {}", args.registry) });
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A spinner or bar on stderr when it is a terminal and output is for a person.
+fn progress(out: &Output, message: &str) -> Option<indicatif::ProgressBar> {
+    if out.json || out.quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let p = indicatif::ProgressBar::new_spinner();
+    p.set_message(message.to_string());
+    p.enable_steady_tick(std::time::Duration::from_millis(100));
+    Some(p)
+}
+
+fn human(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+    } else if bytes >= 1 << 10 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{bytes} B")
+    }
+}

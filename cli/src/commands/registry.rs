@@ -1,0 +1,99 @@
+//! `morph register`, `morph list`, `morph remove`: the local registry.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use registry_client::{Home, MorphId};
+use serde::Serialize;
+
+use crate::output::{Output, Style};
+
+pub fn home() -> Result<Home> {
+    Home::from_env().context("cannot find the morph home: set MORPH_HOME or HOME")
+}
+
+/// Add a component to the local registry as ns:name@version.
+#[derive(clap::Args)]
+pub struct RegisterArgs {
+    /// The component (.wasm or .wat).
+    file: PathBuf,
+    /// Its id: ns:name@version.
+    #[arg(long, short = 'p')]
+    package: String,
+    /// Replace a morph already registered under this id.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn register(args: RegisterArgs, out: &Output) -> Result<ExitCode> {
+    let id = MorphId::parse(&args.package)?;
+    // Only a whole, valid component goes in: Hayride and `morph run` trust the registry.
+    let comp = contract::Component::read(&args.file)?;
+    let stored = registry_client::register(&home()?, &id, &comp.bytes, args.force)?;
+    if out.json {
+        out.json(&serde_json::json!({ "id": id.to_string(), "path": stored.path, "digest": comp.digest(), "size": comp.bytes.len() }));
+    } else if !out.quiet {
+        out.line(format!("registered {} ({})", out.paint(Style::Bold, &id.to_string()), stored.path.display()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// List the morphs of the local registry.
+#[derive(clap::Args)]
+pub struct ListArgs {}
+
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    kind: String,
+    size: u64,
+    digest: String,
+    path: PathBuf,
+}
+
+pub fn list(_args: ListArgs, out: &Output) -> Result<ExitCode> {
+    let rows: Vec<Row> = registry_client::list(&home()?)?
+        .into_iter()
+        .map(|m| {
+            let kind = std::fs::read(&m.path)
+                .ok()
+                .and_then(|b| contract::component::decode_world(&m.path, &b).ok())
+                .map_or("invalid", |(r, w)| contract::kind::classify(&r, w).as_str());
+            Row { id: m.id, kind: kind.to_string(), size: m.size, digest: m.digest, path: m.path }
+        })
+        .collect();
+    if out.json {
+        out.json(&rows);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        if !out.quiet {
+            out.line("no morphs registered (add one with `morph register FILE --package ns:name@version`)");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let w = rows.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    for r in &rows {
+        out.line(format!("{}  {:<9}  {:>10}  {}", out.paint(Style::Bold, &format!("{:w$}", r.id)), r.kind, r.size, &r.digest[..19]));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Remove a morph from the local registry.
+#[derive(clap::Args)]
+pub struct RemoveArgs {
+    /// ns:name@version
+    id: String,
+}
+
+pub fn remove(args: RemoveArgs, out: &Output) -> Result<ExitCode> {
+    let id = MorphId::parse(&args.id)?;
+    let path = registry_client::remove(&home()?, &id)?;
+    if out.json {
+        out.json(&serde_json::json!({ "removed": id.to_string(), "path": path }));
+    } else if !out.quiet {
+        out.line(format!("removed {id}"));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,473 @@
+//! OCI registries: push and pull of the CNCF wasm artifact layout (what wkg and wash write).
+//!
+//! Push: manifest `application/vnd.oci.image.manifest.v1+json`, config
+//! `application/vnd.wasm.config.v0+json`, one layer `application/wasm`; blobs the registry has
+//! are not uploaded again. Pull: accepts that layer and the older
+//! `application/vnd.wasm.content.layer.v1+wasm`; every blob is checked against its digest before
+//! it is kept. Pulled layers live in `$MORPH_HOME/cache/oci/blobs/sha256/<hex>` and the last
+//! manifest seen for a tag in `cache/oci/refs/`, so running a pulled morph again needs no network.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::errors::OciDistributionError;
+use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
+
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference, RegistryOperation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::atomic::write_atomic;
+use crate::auth::{credentials_for, Credentials, Source};
+use crate::config::Config;
+use crate::local::sha256_digest;
+use crate::{Home, RegistryError};
+
+pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
+pub const LAYER_MEDIA_TYPE: &str = "application/wasm";
+/// The layer type of the older wasm-to-oci layout, still accepted on pull.
+pub const OLD_LAYER_MEDIA_TYPE: &str = "application/vnd.wasm.content.layer.v1+wasm";
+
+/// What a component is, for the config blob.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ComponentInfo {
+    pub exports: Vec<String>,
+    pub imports: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+/// The config blob of a wasm artifact.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WasmConfig {
+    pub created: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    pub architecture: String,
+    pub os: String,
+    pub layer_digests: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<ComponentInfo>,
+}
+
+/// How to reach a registry.
+#[derive(Debug, Clone, Default)]
+pub struct OciOptions {
+    /// Plain HTTP for this registry (also when config.toml marks it insecure).
+    pub insecure: bool,
+    /// Credentials given on the command line; otherwise they are looked up.
+    pub credentials: Option<Credentials>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PushOutcome {
+    pub reference: String,
+    pub manifest_digest: String,
+    pub layer_digest: String,
+    pub size: u64,
+    /// Digests uploaded; the others were in the registry already.
+    pub uploaded: Vec<String>,
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PullOutcome {
+    pub reference: String,
+    pub manifest_digest: String,
+    pub layer_digest: String,
+    pub size: u64,
+    /// Where the verified layer is kept.
+    pub path: PathBuf,
+    /// False when the layer was already in the cache.
+    pub downloaded: bool,
+}
+
+/// Parses `registry/repo:tag` or `registry/repo@sha256:…`.
+pub fn parse_reference(s: &str) -> Result<Reference, RegistryError> {
+    let r: Reference = s.parse().map_err(|e| {
+        RegistryError::Oci(format!("`{s}` is not an OCI reference ({e}); write REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST"))
+    })?;
+    Ok(r)
+}
+
+/// Whether a command-line argument is meant as an OCI reference: a registry host before the
+/// first `/`.
+pub fn looks_like_reference(s: &str) -> bool {
+    match s.split_once('/') {
+        Some((host, rest)) => {
+            !rest.is_empty() && (host.contains('.') || host.contains(':') || host == "localhost") && !s.ends_with(".wasm") && !s.ends_with(".wat")
+        }
+        None => false,
+    }
+}
+
+struct Session {
+    client: Client,
+    auth: RegistryAuth,
+    reference: Reference,
+    source: Source,
+}
+
+fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, RegistryError> {
+    // TLS uses rustls with ring; installing the provider twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let reference = parse_reference(reference)?;
+    let registry = reference.resolve_registry().to_string();
+    let config = Config::load(home)?;
+    let insecure = opts.insecure || config.is_insecure(&registry) || config.is_insecure(reference.registry());
+    let protocol = if insecure { ClientProtocol::HttpsExcept(vec![registry.clone(), reference.registry().to_string()]) } else { ClientProtocol::Https };
+    let client_config = ClientConfig {
+        protocol,
+        connect_timeout: Some(Duration::from_secs(10)),
+        read_timeout: Some(Duration::from_secs(60)),
+        ..Default::default()
+    };
+    let client = Client::try_from(client_config).map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))?;
+    let (creds, source) = match &opts.credentials {
+        Some(c) => (Some(c.clone()), Source::Environment),
+        None => credentials_for(home, reference.registry())?,
+    };
+    tracing::debug!("credentials for {registry}: {source:?}");
+    let auth = match creds {
+        Some(c) => RegistryAuth::Basic(c.username, c.password),
+        None => RegistryAuth::Anonymous,
+    };
+    Ok(Session { client, auth, reference, source })
+}
+
+/// Runs `op` again after transient failures (connection resets, timeouts, 5xx), with backoff.
+async fn retry<T, F, Fut>(what: &str, mut op: F) -> Result<T, OciDistributionError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
+{
+    let mut delay = Duration::from_millis(200);
+    for attempt in 1.. {
+        match op().await {
+            Err(e) if attempt < 4 && transient(&e) => {
+                tracing::warn!("{what} failed ({e}); retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+fn transient(e: &OciDistributionError) -> bool {
+    match e {
+        // A TLS handshake with a plain-HTTP server fails the same way every time.
+        OciDistributionError::RequestError(r) if error_chain(r).contains("corrupt message") => false,
+        OciDistributionError::RequestError(r) => r.is_connect() || r.is_timeout() || r.is_request() || r.is_body(),
+        OciDistributionError::ServerError { code, .. } => *code >= 500,
+        OciDistributionError::IoError(_) => true,
+        _ => false,
+    }
+}
+
+/// An error a person can act on: which reference, what happened, what to do.
+fn explain(e: OciDistributionError, s: &Session, op: &str) -> RegistryError {
+    let r = &s.reference;
+    let registry = r.registry();
+    let login_hint = format!("log in with `morph login {registry} -u USER --password-stdin` or set MORPH_REGISTRY_USER and MORPH_REGISTRY_PASSWORD");
+    let text = e.to_string();
+    let msg = match &e {
+        OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
+            if s.source == Source::Anonymous {
+                format!("{op} {r}: the registry requires authentication (401); {login_hint}")
+            } else {
+                format!("{op} {r}: the registry refused the credentials ({text}); check them, or {login_hint}")
+            }
+        }
+        OciDistributionError::ImageManifestNotFoundError(_) => format!("{op} {r}: not found (404); check the repository and tag"),
+        OciDistributionError::RegistryError { envelope, .. } => {
+            let codes: Vec<String> = envelope.errors.iter().map(|x| format!("{:?}", x.code)).collect();
+            if codes.iter().any(|c| c == "Denied") {
+                format!("{op} {r}: access denied (403): {text}; the account may lack permission for this repository")
+            } else if codes.iter().any(|c| c.contains("Unknown")) {
+                format!("{op} {r}: not found (404): {text}; check the repository and tag")
+            } else if codes.iter().any(|c| c == "Unauthorized") {
+                format!("{op} {r}: the registry requires authentication (401); {login_hint}")
+            } else {
+                format!("{op} {r}: the registry answered with an error: {text}")
+            }
+        }
+        OciDistributionError::RequestError(req) if error_chain(req).contains("corrupt message") => format!(
+            "{op} {r}: {registry} does not speak HTTPS; for a plain-HTTP registry pass --insecure or set `insecure = true` under [registries.\"{registry}\"] in $MORPH_HOME/config.toml"
+        ),
+        OciDistributionError::RequestError(req) if req.is_connect() => format!(
+            "{op} {r}: cannot connect to {registry} ({}); check the address, or pass --insecure for a plain-HTTP registry",
+            error_chain(req)
+        ),
+        OciDistributionError::RequestError(req) => format!("{op} {r}: the connection failed ({}); try again", error_chain(req)),
+        OciDistributionError::DigestError(_) => format!("{op} {r}: a blob did not match its digest ({text}); nothing was written"),
+        _ => format!("{op} {r}: {text}"),
+    };
+    RegistryError::Oci(msg)
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Pushes a component; `annotations` go on the manifest.
+pub async fn push(
+    home: &Home,
+    reference: &str,
+    wasm: &[u8],
+    component: ComponentInfo,
+    annotations: BTreeMap<String, String>,
+    opts: &OciOptions,
+) -> Result<PushOutcome, RegistryError> {
+    let s = session(home, reference, opts)?;
+    let r = &s.reference;
+    let layer_digest = sha256_digest(wasm);
+    let config = WasmConfig {
+        created: annotations.get("org.opencontainers.image.created").cloned().unwrap_or_else(rfc3339_now),
+        author: None,
+        architecture: "wasm".into(),
+        os: "wasip2".into(),
+        layer_digests: vec![layer_digest.clone()],
+        component: Some(component),
+    };
+    let config_bytes = serde_json::to_vec(&config).map_err(|e| RegistryError::Oci(e.to_string()))?;
+    let config_digest = sha256_digest(&config_bytes);
+    let manifest = OciImageManifest {
+        schema_version: 2,
+        media_type: Some(MANIFEST_MEDIA_TYPE.into()),
+        config: OciDescriptor { media_type: CONFIG_MEDIA_TYPE.into(), digest: config_digest.clone(), size: config_bytes.len() as i64, ..Default::default() },
+        layers: vec![OciDescriptor { media_type: LAYER_MEDIA_TYPE.into(), digest: layer_digest.clone(), size: wasm.len() as i64, ..Default::default() }],
+        artifact_type: None,
+        subject: None,
+        annotations: if annotations.is_empty() { None } else { Some(annotations) },
+    };
+    retry("authenticating", || s.client.auth(r, &s.auth, RegistryOperation::Push)).await.map_err(|e| explain(e, &s, "push"))?;
+    let mut uploaded = Vec::new();
+    let mut skipped = Vec::new();
+    let wasm_bytes = bytes::Bytes::copy_from_slice(wasm);
+    let config_blob = bytes::Bytes::from(config_bytes);
+    for (digest, data) in [(&layer_digest, wasm_bytes), (&config_digest, config_blob)] {
+        let exists = retry("checking a blob", || s.client.blob_exists(r, digest)).await.map_err(|e| explain(e, &s, "push"))?;
+        if exists {
+            skipped.push(digest.clone());
+            continue;
+        }
+        retry("uploading a blob", || s.client.push_blob(r, data.clone(), digest)).await.map_err(|e| explain(e, &s, "push"))?;
+        uploaded.push(digest.clone());
+    }
+    // The manifest goes up as these exact bytes, so the digest printed is the registry's.
+    let manifest_bytes = bytes::Bytes::from(serde_json::to_vec(&manifest).map_err(|e| RegistryError::Oci(e.to_string()))?);
+    let content_type = reqwest::header::HeaderValue::from_static(MANIFEST_MEDIA_TYPE);
+    retry("uploading the manifest", || s.client.push_manifest_raw(r, manifest_bytes.clone(), content_type.clone()))
+        .await
+        .map_err(|e| explain(e, &s, "push"))?;
+    Ok(PushOutcome {
+        reference: r.whole(),
+        manifest_digest: sha256_digest(&manifest_bytes),
+        layer_digest,
+        size: wasm.len() as u64,
+        uploaded,
+        skipped,
+    })
+}
+
+fn blobs_dir(home: &Home) -> PathBuf {
+    home.root().join("cache/oci/blobs/sha256")
+}
+
+fn ref_file(home: &Home, r: &Reference) -> PathBuf {
+    let tag = r.tag().unwrap_or("latest");
+    let safe = |s: &str| s.replace(['/', ':'], "_");
+    home.root().join("cache/oci/refs").join(safe(r.registry())).join(safe(r.repository())).join(format!("{}.json", safe(tag)))
+}
+
+/// The morph a reference was last pulled as, without touching the network: the cached layer
+/// when it is still there and intact.
+pub fn cached(home: &Home, reference: &str) -> Option<PullOutcome> {
+    let r = parse_reference(reference).ok()?;
+    // The record of the last pull names the layer; a digest reference must match its manifest.
+    let text = std::fs::read_to_string(ref_file(home, &r)).ok()?;
+    let rec: PullOutcome = serde_json::from_str(&text).ok()?;
+    if r.digest().is_some_and(|d| d != rec.manifest_digest) {
+        return None;
+    }
+    let layer_digest = rec.layer_digest;
+    let path = blobs_dir(home).join(layer_digest.strip_prefix("sha256:")?);
+    let bytes = std::fs::read(&path).ok()?;
+    (sha256_digest(&bytes) == layer_digest).then(|| PullOutcome {
+        reference: r.whole(),
+        manifest_digest: rec.manifest_digest,
+        layer_digest,
+        size: bytes.len() as u64,
+        path,
+        downloaded: false,
+    })
+}
+
+/// Pulls a component: the manifest, then its wasm layer unless the cache has it. `progress` is
+/// told the layer size, then each chunk's length.
+pub async fn pull(
+    home: &Home,
+    reference: &str,
+    opts: &OciOptions,
+    progress: &(dyn Fn(ProgressEvent) + Sync),
+) -> Result<PullOutcome, RegistryError> {
+    let s = session(home, reference, opts)?;
+    let r = &s.reference;
+    let (manifest, manifest_digest) =
+        retry("fetching the manifest", || s.client.pull_manifest(r, &s.auth)).await.map_err(|e| explain(e, &s, "pull"))?;
+    if let Some(wanted) = r.digest() {
+        if wanted != manifest_digest {
+            return Err(RegistryError::Oci(format!("pull {r}: the registry sent manifest {manifest_digest}, not {wanted}; nothing was written")));
+        }
+    }
+    let image = match manifest {
+        OciManifest::Image(m) => m,
+        OciManifest::ImageIndex(_) => {
+            return Err(RegistryError::Oci(format!("pull {r}: this is a multi-platform image index, not a wasm component artifact")))
+        }
+    };
+    let layer = image
+        .layers
+        .iter()
+        .find(|l| l.media_type == LAYER_MEDIA_TYPE || l.media_type == OLD_LAYER_MEDIA_TYPE)
+        .cloned()
+        .ok_or_else(|| {
+            let kinds: Vec<&str> = image.layers.iter().map(|l| l.media_type.as_str()).collect();
+            RegistryError::Oci(format!(
+                "pull {r}: the manifest has no wasm layer (layers: {}); expected {LAYER_MEDIA_TYPE} or {OLD_LAYER_MEDIA_TYPE} — is this a container image?",
+                if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") }
+            ))
+        })?;
+    let hex = layer
+        .digest
+        .strip_prefix("sha256:")
+        .filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
+        .ok_or_else(|| RegistryError::Oci(format!("pull {r}: unsupported layer digest {}", layer.digest)))?
+        .to_string();
+    let dir = blobs_dir(home);
+    let path = dir.join(&hex);
+    let mut downloaded = false;
+    let have = std::fs::read(&path).ok().is_some_and(|b| sha256_digest(&b) == layer.digest);
+    if !have {
+        progress(ProgressEvent::Start(layer.size.max(0) as u64));
+        retry("downloading the layer", || download(&s, &layer, &dir, &path, progress)).await.map_err(|e| explain(e, &s, "pull"))?;
+        progress(ProgressEvent::Done);
+        downloaded = true;
+    }
+    let outcome = PullOutcome {
+        reference: r.whole(),
+        manifest_digest,
+        layer_digest: layer.digest.clone(),
+        size: std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+        path,
+        downloaded,
+    };
+    let rec = ref_file(home, r);
+    if let Ok(json) = serde_json::to_vec(&outcome) {
+        let _ = write_atomic(&rec, &json);
+    }
+    Ok(outcome)
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum ProgressEvent {
+    Start(u64),
+    Bytes(u64),
+    Done,
+}
+
+/// Streams a blob to a temp file beside `path`, hashing as it goes; renamed into place only
+/// when the digest matches.
+async fn download(
+    s: &Session,
+    layer: &OciDescriptor,
+    dir: &std::path::Path,
+    path: &std::path::Path,
+    progress: &(dyn Fn(ProgressEvent) + Sync),
+) -> Result<(), OciDistributionError> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::Builder::new().prefix(".morph-tmp-").tempfile_in(dir)?;
+    let (std_file, tmp_path) = tmp.into_parts();
+    let mut file = tokio::fs::File::from_std(std_file);
+    let mut stream = s.client.pull_blob_stream(&s.reference, layer).await?;
+    let mut hasher = Sha256::new();
+    let mut total = 0u64;
+    while let Some(chunk) = stream.stream.next().await {
+        let chunk = chunk?;
+        hasher.update(&chunk);
+        total += chunk.len() as u64;
+        file.write_all(&chunk).await?;
+        progress(ProgressEvent::Bytes(chunk.len() as u64));
+    }
+    file.flush().await?;
+    file.sync_data().await?;
+    let actual = format!("sha256:{}", hex(&hasher.finalize()));
+    if actual != layer.digest {
+        return Err(oci_client::errors::DigestError::VerificationError { expected: layer.digest.clone(), actual }.into());
+    }
+    if layer.size >= 0 && total != layer.size as u64 {
+        return Err(OciDistributionError::SpecViolationError(format!("the layer is {total} bytes, the manifest says {}", layer.size)));
+    }
+    tmp_path.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// UTC now as RFC 3339 (`2026-11-22T03:04:05Z`).
+pub fn rfc3339_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86400, secs % 86400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        assert!(looks_like_reference("localhost:5000/hello:1.0"));
+        assert!(looks_like_reference("ghcr.io/acme/hello@sha256:abc"));
+        assert!(!looks_like_reference("acme:hello@1.0.0"));
+        assert!(!looks_like_reference("./build/hello.wasm"));
+        assert!(!looks_like_reference("dir/hello.wasm"));
+        let r = parse_reference("127.0.0.1:5000/morphs/hello:0.1.0").unwrap();
+        assert_eq!((r.registry(), r.repository(), r.tag()), ("127.0.0.1:5000", "morphs/hello", Some("0.1.0")));
+        assert!(parse_reference("UPPER/Case:tag").is_err());
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        let t = rfc3339_now();
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T", "{t}");
+    }
+}
