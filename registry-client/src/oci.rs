@@ -179,7 +179,19 @@ fn explain(e: OciDistributionError, s: &Session, op: &str) -> RegistryError {
     let registry = r.registry();
     let login_hint = format!("log in with `morph login {registry} -u USER --password-stdin` or set MORPH_REGISTRY_USER and MORPH_REGISTRY_PASSWORD");
     let text = e.to_string();
-    let msg = match &e {
+    let status = match &e {
+        OciDistributionError::RequestError(req) => req.status().map(|s| s.as_u16()),
+        OciDistributionError::ServerError { code, .. } => Some(*code),
+        _ => None,
+    };
+    let msg = match (&e, status) {
+        (_, Some(401)) if s.source == Source::Anonymous => {
+            format!("{op} {r}: the registry requires authentication (401); {login_hint}")
+        }
+        (_, Some(401)) => format!("{op} {r}: the registry refused the credentials (401); check them, or {login_hint}"),
+        (_, Some(403)) => format!("{op} {r}: access denied (403); the account may lack permission for this repository"),
+        (_, Some(404)) => format!("{op} {r}: not found (404); check the repository and tag"),
+        (e, _) => match e {
         OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
             if s.source == Source::Anonymous {
                 format!("{op} {r}: the registry requires authentication (401); {login_hint}")
@@ -210,6 +222,7 @@ fn explain(e: OciDistributionError, s: &Session, op: &str) -> RegistryError {
         OciDistributionError::RequestError(req) => format!("{op} {r}: the connection failed ({}); try again", error_chain(req)),
         OciDistributionError::DigestError(_) => format!("{op} {r}: a blob did not match its digest ({text}); nothing was written"),
         _ => format!("{op} {r}: {text}"),
+        },
     };
     RegistryError::Oci(msg)
 }
@@ -255,7 +268,10 @@ pub async fn push(
         subject: None,
         annotations: if annotations.is_empty() { None } else { Some(annotations) },
     };
-    retry("authenticating", || s.client.auth(r, &s.auth, RegistryOperation::Push)).await.map_err(|e| explain(e, &s, "push"))?;
+    // Checking for existing blobs is a pull operation, uploading a push: both need a token.
+    for op in [RegistryOperation::Pull, RegistryOperation::Push] {
+        retry("authenticating", || s.client.auth(r, &s.auth, op)).await.map_err(|e| explain(e, &s, "push"))?;
+    }
     let mut uploaded = Vec::new();
     let mut skipped = Vec::new();
     let wasm_bytes = bytes::Bytes::copy_from_slice(wasm);

@@ -1,0 +1,333 @@
+//! `morph push`/`pull`/`login`/`logout` and the local registry against a real registry
+//! (Debian's docker-registry) and a fake one for failures.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::registry::{sha256, BlobMode, FakeRegistry, Registry};
+use common::*;
+
+fn hello_bytes() -> Vec<u8> {
+    wat::parse_file(example("hello.wat")).unwrap()
+}
+
+fn insecure_config(home: &Path, addr: &str) {
+    std::fs::write(home.join("config.toml"), format!("[registries.\"{addr}\"]\ninsecure = true\n")).unwrap();
+}
+
+#[test]
+fn push_pull_round_trip_by_tag_and_digest() {
+    let reg = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let reference = format!("{}/morphs/hello:0.1.0", reg.addr);
+    let r = morph_in(h, &["--json", "push", path_str(&example("hello.wat")), &reference, "--insecure"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let pushed = r.json();
+    let manifest_digest = pushed["manifest_digest"].as_str().unwrap().to_string();
+    assert_eq!(pushed["layer_digest"], sha256(&hello_bytes()));
+    assert_eq!(pushed["uploaded"].as_array().unwrap().len(), 2, "layer and config uploaded: {r:?}");
+
+    // Re-push: everything is there already.
+    let again = morph_in(h, &["--json", "push", path_str(&example("hello.wat")), &reference, "--insecure"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(again.json()["uploaded"], serde_json::json!([]), "{again:?}");
+    assert_eq!(again.json()["skipped"].as_array().unwrap().len(), 2);
+
+    // Pull into a fresh home: identical bytes and digest.
+    let fresh = tempfile::tempdir().unwrap();
+    let out = fresh.path().join("pulled.wasm");
+    let p = morph_in(fresh.path(), &["--json", "pull", &reference, "--insecure", "-o", path_str(&out)]);
+    assert_eq!(p.code, 0, "{p:?}");
+    assert_eq!(p.json()["manifest_digest"], manifest_digest.as_str(), "the digest push printed is the registry's");
+    assert_eq!(p.json()["downloaded"], true);
+    assert_eq!(std::fs::read(&out).unwrap(), hello_bytes());
+
+    // By digest.
+    let by_digest = format!("{}/morphs/hello@{manifest_digest}", reg.addr);
+    let out2 = fresh.path().join("by-digest.wasm");
+    let p = morph_in(fresh.path(), &["--json", "pull", &by_digest, "--insecure", "-o", path_str(&out2)]);
+    assert_eq!(p.code, 0, "{p:?}");
+    assert_eq!(p.json()["downloaded"], false, "the layer is cached: no blob download");
+    assert_eq!(std::fs::read(&out2).unwrap(), hello_bytes());
+
+    // The manifest is the CNCF wasm layout with the component's imports and exports.
+    let manifest = http_get(&reg.addr, "/v2/morphs/hello/manifests/0.1.0");
+    let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
+    assert_eq!(m["config"]["mediaType"], "application/vnd.wasm.config.v0+json");
+    assert_eq!(m["layers"][0]["mediaType"], "application/wasm");
+    assert_eq!(m["annotations"]["org.opencontainers.image.version"], "0.1.0");
+    assert!(m["annotations"]["org.opencontainers.image.created"].as_str().unwrap().ends_with('Z'));
+    let config = http_get(&reg.addr, &format!("/v2/morphs/hello/blobs/{}", m["config"]["digest"].as_str().unwrap()));
+    let c: serde_json::Value = serde_json::from_str(&config).unwrap();
+    assert_eq!((c["architecture"].as_str(), c["os"].as_str()), (Some("wasm"), Some("wasip2")));
+    assert_eq!(c["component"]["exports"], serde_json::json!(["wasi:cli/run@0.2.0"]));
+    assert!(c["component"]["imports"].as_array().unwrap().contains(&serde_json::json!("wasi:cli/stdout@0.2.0")));
+    assert_eq!(c["layerDigests"][0], sha256(&hello_bytes()));
+}
+
+/// A GET over plain HTTP/1.1, for looking at what the registry stored.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    if text.contains("Transfer-Encoding: chunked") {
+        // Registry responses for small JSON are not chunked in practice; keep the test honest.
+        panic!("unexpected chunked response");
+    }
+    body
+}
+
+#[test]
+fn pull_registers_and_run_pulls_once_then_runs_offline() {
+    let mut reg = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let reference = format!("{}/morphs/hello:1.0.0", reg.addr);
+    assert_eq!(morph_in(h, &["push", path_str(&example("hello.wat")), &reference, "--insecure"]).code, 0);
+
+    let r = morph_in(h, &["pull", &reference, "--insecure", "--register", "acme:hello@1.0.0"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let listed = morph_in(h, &["--json", "list"]);
+    assert_eq!(listed.json()[0]["id"], "acme:hello@1.0.0", "{listed:?}");
+    assert_eq!(listed.json()[0]["kind"], "command");
+    assert_eq!(morph_in(h, &["run", "acme:hello"]).stdout, "hello from morph\n");
+
+    // `morph run <ref>` in a new home: pulled on demand (insecure from config.toml)…
+    let other = tempfile::tempdir().unwrap();
+    insecure_config(other.path(), &reg.addr);
+    let r = morph_in(other.path(), &["run", &reference]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "hello from morph\n"), "{r:?}");
+    // …and offline the second time.
+    reg.stop();
+    let r = morph_in(other.path(), &["run", &reference]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "hello from morph\n"), "runs from the cache with the registry gone: {r:?}");
+}
+
+#[test]
+fn local_registry_commands() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let hello = example("hello.wat");
+    let r = morph_in(h, &["register", path_str(&hello), "--package", "acme:hello@0.1.0"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(h.join("registry/morphs/acme/0.1.0/hello.wasm").is_file(), "Hayride's layout");
+    let r = morph_in(h, &["register", path_str(&hello), "--package", "acme:hello@0.1.0"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--force"), "{r:?}");
+    assert_eq!(morph_in(h, &["register", path_str(&hello), "--package", "acme:hello@0.1.0", "--force"]).code, 0);
+    let r = morph_in(h, &["register", path_str(&fixture("types.wat")), "--package", "acme:types@0.2.0"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let listed = morph_in(h, &["--json", "list"]).json();
+    let rows = listed.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0]["id"].as_str(), rows[0]["kind"].as_str()), (Some("acme:hello@0.1.0"), Some("command")));
+    assert_eq!((rows[1]["id"].as_str(), rows[1]["kind"].as_str()), (Some("acme:types@0.2.0"), Some("reactor")));
+    assert_eq!(rows[0]["digest"], sha256(&hello_bytes()));
+    assert_eq!(rows[0]["size"], hello_bytes().len() as u64);
+
+    // Not a component: refused, nothing written.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("core.wasm");
+    std::fs::write(&bad, wat::parse_str("(module)").unwrap()).unwrap();
+    let r = morph_in(h, &["register", path_str(&bad), "--package", "acme:bad@1.0.0"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(!h.join("registry/morphs/acme/1.0.0").exists());
+    for bad_id in ["acme:hello", "Acme:x@1.0.0", "nocolon@1.0.0"] {
+        let r = morph_in(h, &["register", path_str(&hello), "--package", bad_id]);
+        assert_eq!(r.code, 2, "{bad_id}: {r:?}");
+    }
+
+    assert_eq!(morph_in(h, &["remove", "acme:types@0.2.0"]).code, 0);
+    let r = morph_in(h, &["remove", "acme:types@0.2.0"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(morph_in(h, &["--json", "list"]).json().as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn authentication_sources_and_failures() {
+    let reg = Registry::start_with(Some(("ann", "s3cret")));
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let reference = format!("{}/private/hello:1.0.0", reg.addr);
+    let hello = path_str(&example("hello.wat")).to_string();
+
+    let r = morph_in(h, &["push", &hello, &reference, "--insecure"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("requires authentication") && r.stderr.contains("morph login"), "{r:?}");
+
+    // morph login: a wrong password is refused at use, a right one works, logout forgets it.
+    let r = morph_with(h, &["login", &reg.addr, "-u", "ann", "--password-stdin"], &[], Some("wrong\n"));
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = morph_in(h, &["push", &hello, &reference, "--insecure"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains(&reg.addr), "names the registry: {r:?}");
+    let r = morph_with(h, &["login", &reg.addr, "-u", "ann", "--password-stdin"], &[], Some("s3cret\n"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("s3cret") && !r.stderr.contains("s3cret"), "never printed");
+    let config = std::fs::read_to_string(h.join("config.toml")).unwrap();
+    assert!(!config.contains("s3cret"), "not in clear text");
+    let r = morph_in(h, &["push", &hello, &reference, "--insecure"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(morph_in(h, &["pull", &reference, "--insecure"]).code, 0);
+    assert_eq!(morph_in(h, &["logout", &reg.addr]).code, 0);
+    assert_eq!(morph_in(h, &["pull", &reference, "--insecure"]).code, 2);
+
+    // Environment variables.
+    let env = [("MORPH_REGISTRY_USER", "ann"), ("MORPH_REGISTRY_PASSWORD", "s3cret")];
+    let r = morph_with(h, &["pull", &reference, "--insecure"], &env, None);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // Docker's config.json.
+    let docker = tempfile::tempdir().unwrap();
+    std::fs::write(
+        docker.path().join("config.json"),
+        format!(r#"{{"auths":{{"{}":{{"auth":"YW5uOnMzY3JldA=="}}}}}}"#, reg.addr),
+    )
+    .unwrap();
+    let r = morph_with(h, &["pull", &reference, "--insecure"], &[("DOCKER_CONFIG", path_str(docker.path()))], None);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // -u with --password-stdin on the command itself.
+    let r = morph_with(h, &["push", &hello, &reference, "--insecure", "-u", "ann", "--password-stdin"], &[], Some("s3cret"));
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = morph_in(h, &["login", &reg.addr, "-u", "ann"]);
+    assert_eq!(r.code, 2, "login needs --password-stdin: {r:?}");
+}
+
+#[test]
+fn missing_tags_and_wrong_protocols_are_explained() {
+    let reg = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let r = morph_in(home.path(), &["pull", &format!("{}/nothing/here:1.0", reg.addr), "--insecure"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("not found") && r.stderr.contains("nothing/here"), "{r:?}");
+    let r = morph_in(home.path(), &["pull", &format!("{}/nothing/here:1.0", reg.addr)]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--insecure"), "a plain-HTTP registry without --insecure says so: {r:?}");
+    let r = morph_in(home.path(), &["pull", "not a reference"]);
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+fn no_files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                found.extend(no_files_under(&p));
+            } else {
+                found.push(p.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_dropped_connection_or_a_wrong_blob_writes_nothing() {
+    let blob = hello_bytes();
+    for (mode, says) in [(BlobMode::DropHalfway, "pull"), (BlobMode::WrongBytes, "digest")] {
+        let fake = FakeRegistry::start(blob.clone(), "application/wasm", mode);
+        let home = tempfile::tempdir().unwrap();
+        let out = home.path().join("out.wasm");
+        let r = morph_in(
+            home.path(),
+            &["pull", &format!("{}/x/hello:1", fake.addr), "--insecure", "-o", path_str(&out), "--register", "acme:hello@1.0.0"],
+        );
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains(says) && r.stderr.contains(&fake.addr), "{r:?}");
+        assert!(!r.stderr.contains("panicked"), "{r:?}");
+        assert!(!out.exists(), "no output file");
+        assert_eq!(no_files_under(&home.path().join("registry")), Vec::<String>::new());
+        assert_eq!(no_files_under(&home.path().join("cache/oci/blobs")), Vec::<String>::new(), "no blob kept");
+    }
+}
+
+#[test]
+fn older_layer_type_is_accepted_and_non_wasm_refused() {
+    let blob = hello_bytes();
+    let fake = FakeRegistry::start(blob.clone(), "application/vnd.wasm.content.layer.v1+wasm", BlobMode::Whole);
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("old.wasm");
+    let r = morph_in(home.path(), &["--json", "pull", &format!("{}/x/old:1", fake.addr), "--insecure", "-o", path_str(&out)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.json()["manifest_digest"], fake.manifest_digest.as_str());
+    assert_eq!(std::fs::read(&out).unwrap(), blob);
+
+    let image = FakeRegistry::start(blob, "application/vnd.oci.image.layer.v1.tar+gzip", BlobMode::Whole);
+    let r = morph_in(home.path(), &["pull", &format!("{}/x/image:1", image.addr), "--insecure"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no wasm layer") && r.stderr.contains("tar+gzip"), "{r:?}");
+}
+
+#[test]
+fn concurrent_pulls_of_the_same_morph() {
+    let reg = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_path_buf();
+    let reference = format!("{}/morphs/types:1.0.0", reg.addr);
+    assert_eq!(morph_in(&h, &["push", path_str(&fixture("types.wat")), &reference, "--insecure"]).code, 0);
+    let expected = wat::parse_file(fixture("types.wat")).unwrap();
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let out = h.join(format!("out-{i}.wasm"));
+            let child = Command::new(morph_bin())
+                .args(["pull", &reference, "--insecure", "-o", path_str(&out)])
+                .env("MORPH_HOME", &h)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (child, out)
+        })
+        .collect();
+    for (child, out) in children {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(std::fs::read(out).unwrap(), expected);
+    }
+    let blobs = no_files_under(&h.join("cache/oci/blobs"));
+    assert_eq!(blobs.len(), 1, "one whole blob, no temp files: {blobs:?}");
+}
+
+#[test]
+fn ctrl_c_during_a_pull_leaves_nothing_half_written() {
+    // 4 MiB served in 64 KiB chunks 100 ms apart: several seconds to interrupt.
+    let mut blob = hello_bytes();
+    let mut custom = vec![0u8, 0x83, 0x80, 0x80, 0x02, 7];
+    custom.extend_from_slice(b"padding");
+    custom.resize(6 + (4 << 20), 0);
+    // A custom section length as a 4-byte LEB128: 7 + 4 MiB - 7 bytes of payload.
+    let payload_len = custom.len() - 5;
+    custom[1] = (payload_len as u8 & 0x7f) | 0x80;
+    custom[2] = ((payload_len >> 7) as u8 & 0x7f) | 0x80;
+    custom[3] = ((payload_len >> 14) as u8 & 0x7f) | 0x80;
+    custom[4] = (payload_len >> 21) as u8 & 0x7f;
+    blob.extend_from_slice(&custom);
+    let fake = FakeRegistry::start(blob, "application/wasm", BlobMode::Slow);
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let child = Command::new(morph_bin())
+        .args(["pull", &format!("{}/x/big:1", fake.addr), "--insecure", "--register", "acme:big@1.0.0"])
+        .env("MORPH_HOME", h)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let partial = no_files_under(&h.join("cache/oci/blobs"));
+    assert_eq!(partial.len(), 1, "a download is under way: {partial:?}");
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(no_files_under(&h.join("cache/oci/blobs")), Vec::<String>::new(), "the partial download is gone");
+    assert_eq!(no_files_under(&h.join("registry")), Vec::<String>::new(), "nothing registered");
+}
