@@ -9,13 +9,41 @@ use wit_parser::{Resolve, WorldId};
 
 use crate::ContractError;
 
+/// A component's binary: mapped from its file (no copy of an 18 MB morph), or assembled from
+/// text.
+pub enum Bytes {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Mapped(m) => m,
+        }
+    }
+}
+
 /// A decoded component: its own world (imports and exports as WIT) and its bytes.
 pub struct Component {
     pub path: PathBuf,
     /// The binary form (text input is assembled first).
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     pub resolve: Resolve,
     pub world: WorldId,
+    digest: std::sync::OnceLock<String>,
+}
+
+/// Whether reading a component also validates the code of its core modules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// Validate every function body now.
+    Now,
+    /// Only structure and types; call [`Component::check_code`] when the caller cannot vouch for
+    /// the code (it validated these exact bytes before).
+    Deferred,
 }
 
 /// What the first bytes of a file say it is.
@@ -43,32 +71,61 @@ pub fn sniff(bytes: &[u8]) -> Encoding {
 }
 
 impl Component {
-    /// Reads and decodes a component file (`.wasm` or component-model text).
+    /// Reads and decodes a component file (`.wasm` or component-model text), code included.
     pub fn read(path: &Path) -> Result<Component, ContractError> {
-        let bytes = std::fs::read(path).map_err(|e| ContractError::Read {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        Component::from_bytes(path, bytes)
+        Component::read_with(path, CodeCheck::Now)
+    }
+
+    pub fn read_with(path: &Path, code: CodeCheck) -> Result<Component, ContractError> {
+        Component::decode(path, read_component_binary(path)?, code)
     }
 
     pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Component, ContractError> {
-        let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
         let bytes = component_binary(path, bytes)?;
-        let decoded = wit_parser::decoding::decode(&bytes).map_err(|e| bad(describe_decode_error(&e)))?;
-        // Decoding checks the component's structure and types; the code inside is checked here.
-        validate_function_bodies(&bytes).map_err(|e| bad(format!("the component is invalid: {e}")))?;
+        Component::decode(path, Bytes::Owned(bytes), CodeCheck::Now)
+    }
+
+    fn decode(path: &Path, bytes: Bytes, code: CodeCheck) -> Result<Component, ContractError> {
+        let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
+        // Independent jobs, run at once: decoding the component's world (which checks its
+        // structure and types), validating the code inside it (or hashing it, for a caller that
+        // remembers which bytes it validated), and loading the bundled contract the caller will
+        // check it against.
+        let digest = std::sync::OnceLock::new();
+        let (decoded, bodies) = std::thread::scope(|scope| {
+            let bodies = scope.spawn(|| match code {
+                CodeCheck::Now => validate_function_bodies(&bytes),
+                CodeCheck::Deferred => {
+                    let _ = digest.set(sha256_digest(&bytes));
+                    Ok(())
+                }
+            });
+            scope.spawn(|| {
+                crate::bundled::Contract::bundled();
+            });
+            (wit_parser::decoding::decode(&bytes), bodies.join().expect("validation thread"))
+        });
+        let decoded = decoded.map_err(|e| bad(describe_decode_error(&e)))?;
+        bodies.map_err(|e| bad(format!("the component is invalid: {e}")))?;
         match decoded {
             DecodedWasm::Component(resolve, world) => {
-                Ok(Component { path: path.to_path_buf(), bytes, resolve, world })
+                Ok(Component { path: path.to_path_buf(), bytes, resolve, world, digest })
             }
             DecodedWasm::WitPackage(..) => Err(ContractError::WitPackage { path: path.to_path_buf() }),
         }
     }
 
+    /// Validates the code of every core module (what [`CodeCheck::Deferred`] put off).
+    pub fn check_code(&self) -> Result<(), ContractError> {
+        validate_function_bodies(&self.bytes).map_err(|e| ContractError::NotAComponent {
+            path: self.path.clone(),
+            message: format!("the component is invalid: {e}"),
+        })
+    }
+
     /// `sha256:<hex>` of the binary.
     pub fn digest(&self) -> String {
-        sha256_digest(&self.bytes)
+        self.digest.get_or_init(|| sha256_digest(&self.bytes)).clone()
     }
 }
 
@@ -98,10 +155,22 @@ pub fn component_binary(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, Contract
     Ok(bytes)
 }
 
-/// Reads a component file into its binary form (see [`component_binary`]).
-pub fn read_component_binary(path: &Path) -> Result<Vec<u8>, ContractError> {
-    let bytes = std::fs::read(path).map_err(|e| ContractError::Read { path: path.to_path_buf(), message: e.to_string() })?;
-    component_binary(path, bytes)
+/// Reads a component file into its binary form (see [`component_binary`]). A binary is mapped,
+/// not copied: an 18 MB morph costs no 18 MB read.
+pub fn read_component_binary(path: &Path) -> Result<Bytes, ContractError> {
+    let read_err = |e: std::io::Error| ContractError::Read { path: path.to_path_buf(), message: e.to_string() };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    if file.metadata().map_err(read_err)?.len() >= 8 {
+        // SAFETY: a read-only mapping. A file changed underneath while morph reads it gives
+        // wrong answers (as for any reader), which the decoder and validator then reject.
+        if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+            if sniff(&map) == Encoding::Component {
+                return Ok(Bytes::Mapped(map));
+            }
+        }
+    }
+    let bytes = std::fs::read(path).map_err(read_err)?;
+    Ok(Bytes::Owned(component_binary(path, bytes)?))
 }
 
 /// Decodes a component's world without validating function bodies: enough to know its kind and
@@ -131,33 +200,32 @@ pub fn world_items(resolve: &Resolve, world: WorldId) -> (Vec<String>, Vec<Strin
 /// Validates every function body of every core module in the component, spread over the
 /// machine's cores: an 18 MB Python morph has tens of thousands of functions.
 fn validate_function_bodies(bytes: &[u8]) -> Result<(), wasmparser::BinaryReaderError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use wasmparser::{FuncValidatorAllocations, Parser, ValidPayload, Validator, WasmFeatures};
     let mut validator = Validator::new_with_features(WasmFeatures::all());
     let mut funcs = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         if let ValidPayload::Func(to_validate, body) = validator.payload(&payload?)? {
-            funcs.push((to_validate, body));
+            funcs.push(std::sync::Mutex::new(Some((to_validate, body))));
         }
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let chunk = funcs.len().div_ceil(threads).max(1);
-    let mut chunks = Vec::new();
-    while !funcs.is_empty() {
-        let rest = funcs.split_off(funcs.len().min(chunk));
-        chunks.push(std::mem::replace(&mut funcs, rest));
-    }
+    // Workers take the next function as they free up, so a worker the scheduler starves (the
+    // decoder runs beside them) holds nobody up.
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
                     let mut allocs = FuncValidatorAllocations::default();
-                    for (to_validate, body) in chunk {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(slot) = funcs.get(i) else { return Ok(()) };
+                        let (to_validate, body) = slot.lock().unwrap().take().expect("each function is taken once");
                         let mut v = to_validate.into_validator(allocs);
                         v.validate(&body)?;
                         allocs = v.into_allocations();
                     }
-                    Ok(())
                 })
             })
             .collect();

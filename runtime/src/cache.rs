@@ -6,8 +6,9 @@
 //! written before the entry itself): an entry whose checksum does not match — corrupt, truncated
 //! by hand, or not ours — is recompiled, never handed to the engine.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use registry_client::atomic::write_atomic;
 
 use tracing::{debug, warn};
 use wasmtime::component::Component;
@@ -54,12 +55,17 @@ impl CodeCache {
 
     fn read(&self, engine: &Engine, entry: &Path) -> Option<Component> {
         let expected = std::fs::read_to_string(sum_path(entry)).ok()?;
-        let bytes = std::fs::read(entry).ok()?;
-        if format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes)) != expected.trim() {
+        // Hash through a mapping: the pages come from the page cache and are shared with the
+        // engine's own mapping below, so a hit copies nothing.
+        let file = std::fs::File::open(entry).ok()?;
+        // SAFETY: read-only mapping of a cache file that is only ever replaced by rename, never
+        // written in place.
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        if format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&map)) != expected.trim() {
             warn!("compiled-code cache entry {} does not match its checksum; recompiling", entry.display());
             return None;
         }
-        drop(bytes);
+        drop(map);
         // SAFETY: the entry is one this cache wrote (its checksum matches) for this engine's
         // compatibility hash; wasmtime checks the engine settings in the header again.
         match unsafe { Component::deserialize_file(engine, entry) } {
@@ -78,21 +84,12 @@ impl CodeCache {
         std::fs::create_dir_all(dir)?;
         let bytes = component.serialize()?;
         let sum = format!("{:032x}\n", xxhash_rust::xxh3::xxh3_128(&bytes));
-        write_atomic(dir, &sum_path(entry), sum.as_bytes())?;
-        write_atomic(dir, entry, &bytes)?;
+        write_atomic(&sum_path(entry), sum.as_bytes())?;
+        write_atomic(entry, &bytes)?;
         Ok(())
     }
 }
 
 fn sum_path(entry: &Path) -> PathBuf {
     entry.with_extension("cwasm.sum")
-}
-
-/// Temp file in `dir`, then rename: readers see the old file or the new one, never a mix.
-fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_data()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -118,6 +118,13 @@ fn bad_arguments_name_the_path_and_exit_2() {
 }
 
 #[test]
+fn resources_are_refused_with_the_reason() {
+    let r = call(&["consume", "1"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("resource"), "{r:?}");
+}
+
+#[test]
 fn arguments_from_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("person.json");

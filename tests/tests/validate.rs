@@ -168,6 +168,25 @@ fn bad_inputs_exit_2_naming_the_file_and_the_problem() {
 }
 
 #[test]
+fn invalid_code_is_caught_every_time() {
+    // Bytes that validated before are not validated again; bytes that failed never count as
+    // validated.
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("badbody.wat");
+    std::fs::write(&bad, "(component (core module (func (result i32) i64.const 1)))").unwrap();
+    for _ in 0..2 {
+        let r = morph_in(home.path(), &["validate", path_str(&bad)]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("type mismatch"), "{r:?}");
+    }
+    let good = example("hello.wat");
+    for _ in 0..2 {
+        assert_eq!(morph_in(home.path(), &["validate", path_str(&good)]).code, 0);
+    }
+}
+
+#[test]
 fn unknown_world_exits_2_and_lists_the_known_ones() {
     let r = morph(&["validate", path_str(&example("hello.wat")), "--world", "hayride-nope"]);
     assert_eq!(r.code, 2, "{r:?}");

@@ -72,7 +72,7 @@ impl SandboxArgs {
 
 /// A morph ready to run: its binary, digest and the name the guest sees as argv[0].
 pub struct MorphSource {
-    pub bytes: Vec<u8>,
+    pub bytes: contract::component::Bytes,
     pub digest: String,
     pub name: String,
 }

@@ -39,7 +39,7 @@ impl Registry {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+            "version: 0.1\nlog:\n  level: info\n  formatter: text\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
             dir.path().join("data").display()
         );
         if let Some((user, password)) = auth {
@@ -51,15 +51,30 @@ impl Registry {
         }
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
-        let child = Command::new(bin)
+        let mut child = Command::new(bin)
             .arg("serve")
             .arg(&config_path)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("starting docker-registry");
+        // This registry is ready when it says it listens; if the port was taken, it says so and
+        // exits. Its log is read to the end in the background so it never blocks on a full pipe.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("listening on") {
+                    let _ = tx.send(true);
+                } else if line.contains("address already in use") {
+                    let _ = tx.send(false);
+                }
+            }
+            let _ = tx.send(false);
+        });
         let mut reg = Registry { child, addr, _dir: dir };
-        reg.wait_ready().then_some(reg)
+        let listening = rx.recv_timeout(Duration::from_secs(20)).unwrap_or(false);
+        (listening && reg.wait_ready()).then_some(reg)
     }
 
     /// Ready when this process (not another on the same port) answers /v2/.
@@ -73,9 +88,7 @@ impl Registry {
                 let _ = s.write_all(format!("GET /v2/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr).as_bytes());
                 let mut line = String::new();
                 if BufReader::new(s).read_line(&mut line).is_ok() && line.starts_with("HTTP/1.1") {
-                    // Still alive a moment later: the port is ours.
-                    std::thread::sleep(Duration::from_millis(100));
-                    return matches!(self.child.try_wait(), Ok(None));
+                    return true;
                 }
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -113,6 +126,8 @@ pub enum BlobMode {
     WrongBytes,
     /// The whole blob, a chunk at a time with pauses (for interrupting a pull).
     Slow,
+    /// 503 for the first blob request, the whole blob after that.
+    FailOnce,
 }
 
 /// A registry that serves one manifest and its blobs over plain HTTP.
@@ -145,11 +160,13 @@ impl FakeRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let state = Arc::new((manifest, manifest_digest.clone(), layer, layer_digest, config, config_digest));
+        let failed_once = Arc::new(std::sync::atomic::AtomicBool::new(false));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
                 let state = state.clone();
-                std::thread::spawn(move || serve(stream, &state, mode));
+                let failed_once = failed_once.clone();
+                std::thread::spawn(move || serve(stream, &state, mode, &failed_once));
             }
         });
         FakeRegistry { addr, manifest_digest }
@@ -159,7 +176,7 @@ impl FakeRegistry {
 type State = (Vec<u8>, String, Vec<u8>, String, Vec<u8>, String);
 
 /// One request per connection (`Connection: close`), which every HTTP client handles.
-fn serve(mut stream: TcpStream, s: &State, mode: BlobMode) {
+fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sync::atomic::AtomicBool) {
     let (manifest, manifest_digest, layer, layer_digest, config, config_digest) = s;
     {
         let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -189,6 +206,11 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode) {
             respond(&mut stream, "200 OK", "application/vnd.oci.image.manifest.v1+json", &extra, manifest);
         } else if path.ends_with(config_digest.as_str()) {
             respond(&mut stream, "200 OK", "application/octet-stream", "", config);
+        } else if path.ends_with(layer_digest.as_str())
+            && mode == BlobMode::FailOnce
+            && !failed_once.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            respond(&mut stream, "503 Service Unavailable", "text/plain", "", b"try later");
         } else if path.ends_with(layer_digest.as_str()) {
             let hdr = format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", layer.len());
             let _ = stream.write_all(hdr.as_bytes());
@@ -196,7 +218,7 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode) {
                 return;
             }
             match mode {
-                BlobMode::Whole => {
+                BlobMode::Whole | BlobMode::FailOnce => {
                     let _ = stream.write_all(layer);
                 }
                 BlobMode::DropHalfway => {
