@@ -31,10 +31,8 @@ fn main() {
     }
     for dir in sorted_entries(&wasi_root.join("wit/deps")) {
         if dir.is_dir() {
-            let files: Vec<PathBuf> = sorted_entries(&dir)
-                .into_iter()
-                .filter(|f| f.extension().is_some_and(|e| e == "wit"))
-                .collect();
+            let files: Vec<PathBuf> =
+                sorted_entries(&dir).into_iter().filter(|f| f.extension().is_some_and(|e| e == "wit")).collect();
             units.push((format!("wasi/{}", file_name(&dir)), files));
         }
     }

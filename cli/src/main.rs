@@ -53,7 +53,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ansi = cli.color == ColorChoice::Always
-        || (cli.color == ColorChoice::Auto && std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none());
+        || (cli.color == ColorChoice::Auto
+            && std::io::IsTerminal::is_terminal(&std::io::stderr())
+            && std::env::var_os("NO_COLOR").is_none());
     init_logging(cli.verbose, cli.quiet, ansi);
     let out = Output::new(cli.json, cli.quiet, cli.color);
     let result = match cli.command {
@@ -92,5 +94,10 @@ fn init_logging(verbose: u8, quiet: bool, ansi: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).without_time().init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .without_time()
+        .init();
 }

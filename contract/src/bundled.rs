@@ -21,19 +21,71 @@ pub struct WorldEntry {
 
 /// The worlds `morph worlds` lists, in the order auto-detection prefers them.
 pub const WORLDS: &[WorldEntry] = &[
-    WorldEntry { short: "hayride-cli", full: "hayride:runtime/hayride-cli@0.0.1", summary: "command morph: exports wasi:cli/run, common WASI imports" },
-    WorldEntry { short: "hayride-server", full: "hayride:runtime/hayride-server@0.0.1", summary: "http morph: exports wasi:http/incoming-handler and hayride:http/config" },
-    WorldEntry { short: "hayride-ws", full: "hayride:runtime/hayride-ws@0.0.1", summary: "websocket morph: exports hayride:socket/websocket" },
-    WorldEntry { short: "hayride-ai", full: "hayride:runtime/hayride-ai@0.0.1", summary: "imports wasi-nn and Hayride's streaming inference, models and RAG" },
-    WorldEntry { short: "hayride-mcp", full: "hayride:runtime/hayride-mcp@0.0.1", summary: "imports Model Context Protocol tools and auth" },
-    WorldEntry { short: "hayride-core", full: "hayride:runtime/hayride-core@0.0.1", summary: "imports hayride:core/version" },
-    WorldEntry { short: "hayride-api", full: "hayride:runtime/hayride-api@0.0.1", summary: "imports the Hayride API request/response types" },
-    WorldEntry { short: "hayride-silo", full: "hayride:runtime/hayride-silo@0.0.1", summary: "imports threads (other morphs) and host processes" },
-    WorldEntry { short: "hayride-wac", full: "hayride:runtime/hayride-wac@0.0.1", summary: "imports WAC compose and plug" },
-    WorldEntry { short: "hayride-db", full: "hayride:runtime/hayride-db@0.0.1", summary: "imports SQL databases (SQLite, PostgreSQL)" },
-    WorldEntry { short: "command", full: "wasi:cli/command@0.2.0", summary: "WASI 0.2 command: exports wasi:cli/run, all wasi:cli imports" },
-    WorldEntry { short: "proxy", full: "wasi:http/proxy@0.2.0", summary: "WASI 0.2 HTTP proxy: exports wasi:http/incoming-handler" },
-    WorldEntry { short: "extension", full: "morphir:ext/extension@0.1.0", summary: "Morphir extension: exports morphir:ext/program, imports its runtime" },
+    WorldEntry {
+        short: "hayride-cli",
+        full: "hayride:runtime/hayride-cli@0.0.1",
+        summary: "command morph: exports wasi:cli/run, common WASI imports",
+    },
+    WorldEntry {
+        short: "hayride-server",
+        full: "hayride:runtime/hayride-server@0.0.1",
+        summary: "http morph: exports wasi:http/incoming-handler and hayride:http/config",
+    },
+    WorldEntry {
+        short: "hayride-ws",
+        full: "hayride:runtime/hayride-ws@0.0.1",
+        summary: "websocket morph: exports hayride:socket/websocket",
+    },
+    WorldEntry {
+        short: "hayride-ai",
+        full: "hayride:runtime/hayride-ai@0.0.1",
+        summary: "imports wasi-nn and Hayride's streaming inference, models and RAG",
+    },
+    WorldEntry {
+        short: "hayride-mcp",
+        full: "hayride:runtime/hayride-mcp@0.0.1",
+        summary: "imports Model Context Protocol tools and auth",
+    },
+    WorldEntry {
+        short: "hayride-core",
+        full: "hayride:runtime/hayride-core@0.0.1",
+        summary: "imports hayride:core/version",
+    },
+    WorldEntry {
+        short: "hayride-api",
+        full: "hayride:runtime/hayride-api@0.0.1",
+        summary: "imports the Hayride API request/response types",
+    },
+    WorldEntry {
+        short: "hayride-silo",
+        full: "hayride:runtime/hayride-silo@0.0.1",
+        summary: "imports threads (other morphs) and host processes",
+    },
+    WorldEntry {
+        short: "hayride-wac",
+        full: "hayride:runtime/hayride-wac@0.0.1",
+        summary: "imports WAC compose and plug",
+    },
+    WorldEntry {
+        short: "hayride-db",
+        full: "hayride:runtime/hayride-db@0.0.1",
+        summary: "imports SQL databases (SQLite, PostgreSQL)",
+    },
+    WorldEntry {
+        short: "command",
+        full: "wasi:cli/command@0.2.0",
+        summary: "WASI 0.2 command: exports wasi:cli/run, all wasi:cli imports",
+    },
+    WorldEntry {
+        short: "proxy",
+        full: "wasi:http/proxy@0.2.0",
+        summary: "WASI 0.2 HTTP proxy: exports wasi:http/incoming-handler",
+    },
+    WorldEntry {
+        short: "extension",
+        full: "morphir:ext/extension@0.1.0",
+        summary: "Morphir extension: exports morphir:ext/program, imports its runtime",
+    },
 ];
 
 /// Every bundled package, resolved together.
@@ -119,7 +171,11 @@ pub fn find_world(resolve: &Resolve, name: &str) -> Option<WorldId> {
     });
     let first = found.next().map(|(id, _)| id);
     // A bare name that several packages define is ambiguous; the caller reports it unknown.
-    if found.next().is_some() && !base.contains('/') { None } else { first }
+    if found.next().is_some() && !base.contains('/') {
+        None
+    } else {
+        first
+    }
 }
 
 /// Loads a user's WIT directory (a package with optional `deps/`), the way `wasm-tools` and
@@ -128,10 +184,7 @@ pub fn find_world(resolve: &Resolve, name: &str) -> Option<WorldId> {
 pub fn load_wit_dir(dir: &Path) -> Result<(Resolve, PackageId), ContractError> {
     let err = |e: anyhow::Error| ContractError::Wit { path: dir.to_path_buf(), message: format!("{e:#}") };
     if !dir.exists() {
-        return Err(ContractError::Wit {
-            path: dir.to_path_buf(),
-            message: "no such file or directory".into(),
-        });
+        return Err(ContractError::Wit { path: dir.to_path_buf(), message: "no such file or directory".into() });
     }
     let mut resolve = Resolve::new();
     match resolve.push_path(dir) {

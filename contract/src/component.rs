@@ -144,7 +144,7 @@ pub fn component_binary(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, Contract
             .into_owned(),
         Encoding::Unknown => {
             return Err(bad(
-                "this is not WebAssembly: it starts neither with the `\\0asm` header nor with WAT text".into(),
+                "this is not WebAssembly: it starts neither with the `\\0asm` header nor with WAT text".into()
             ))
         }
         _ => bytes,
@@ -268,9 +268,6 @@ mod tests {
 
     #[test]
     fn digest_is_sha256_hex() {
-        assert_eq!(
-            sha256_digest(b""),
-            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(sha256_digest(b""), "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     }
 }

@@ -73,9 +73,7 @@ pub fn find_item<'a>(
         .iter()
         .find(|(k, _)| resolve.name_world_key(k) == name)
         .or_else(|| {
-            items
-                .iter()
-                .find(|(k, _)| wanted.compatible_with(&InterfaceName::parse(&resolve.name_world_key(k))))
+            items.iter().find(|(k, _)| wanted.compatible_with(&InterfaceName::parse(&resolve.name_world_key(k))))
         })
         .map(|(_, v)| v)
 }
@@ -144,7 +142,9 @@ fn compare_interfaces(
                             Severity::Error,
                             FindingKind::TypeMismatch,
                             format!("{name}#{fname}"),
-                            format!("imports function `{fname}` of `{name}`, which the world's interface does not have"),
+                            format!(
+                                "imports function `{fname}` of `{name}`, which the world's interface does not have"
+                            ),
                         )
                         .types("(absent)".into(), func_string(cmp.actual, cf)),
                     ),

@@ -5,9 +5,7 @@
 
 use std::fmt::Write as _;
 
-use wit_parser::{
-    Function, Handle, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldId, WorldItem,
-};
+use wit_parser::{Function, Handle, InterfaceId, Resolve, Type, TypeDefKind, TypeId, TypeOwner, WorldId, WorldItem};
 
 use crate::types::type_string;
 

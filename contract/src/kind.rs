@@ -56,13 +56,7 @@ const RULES: &[(&str, Kind)] = &[
 ];
 
 pub fn classify(resolve: &Resolve, world: WorldId) -> Kind {
-    let exports: Vec<InterfaceName> = resolve.worlds[world]
-        .exports
-        .keys()
-        .map(|k| InterfaceName::parse(&resolve.name_world_key(k)))
-        .collect();
-    RULES
-        .iter()
-        .find(|(base, _)| exports.iter().any(|e| e.base == *base))
-        .map_or(Kind::Reactor, |(_, kind)| *kind)
+    let exports: Vec<InterfaceName> =
+        resolve.worlds[world].exports.keys().map(|k| InterfaceName::parse(&resolve.name_world_key(k))).collect();
+    RULES.iter().find(|(base, _)| exports.iter().any(|e| e.base == *base)).map_or(Kind::Reactor, |(_, kind)| *kind)
 }

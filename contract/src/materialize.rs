@@ -26,7 +26,9 @@ pub fn write_wit_dir(world: WorldId, dir: &Path) -> Result<Vec<PathBuf>, Contrac
         .chain(deps.iter().map(|p| (*p, deps_dir.join(file_name(resolve, *p)))))
     {
         let mut printer = wit_component::WitPrinter::default();
-        printer.print(resolve, pkg, &[]).map_err(|e| ContractError::Wit { path: path.clone(), message: format!("{e:#}") })?;
+        printer
+            .print(resolve, pkg, &[])
+            .map_err(|e| ContractError::Wit { path: path.clone(), message: format!("{e:#}") })?;
         std::fs::write(&path, printer.output.to_string()).map_err(|e| io(&path, e))?;
         written.push(path);
     }

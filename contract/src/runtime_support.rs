@@ -12,7 +12,8 @@ use crate::types::{func_string, Comparer};
 
 /// WASI 0.2 packages whose imports the runtime implements (wasmtime-wasi 48), and the newest
 /// 0.2 release it implements. Any 0.2.x import is accepted, as wasmtime links them by semver.
-const WASI_PACKAGES: &[&str] = &["wasi:cli", "wasi:clocks", "wasi:filesystem", "wasi:io", "wasi:random", "wasi:sockets", "wasi:http"];
+const WASI_PACKAGES: &[&str] =
+    &["wasi:cli", "wasi:clocks", "wasi:filesystem", "wasi:io", "wasi:random", "wasi:sockets", "wasi:http"];
 const WASI_NEWEST: Version = Version::new(0, 2, 12);
 
 /// Interfaces of those packages that are exports, never provided by a host.
@@ -129,9 +130,11 @@ fn not_provided_message(name: &str, parsed: &InterfaceName) -> String {
 /// The bundled interface `base@version`, if any.
 fn contract_interface(contract: &Contract, base: &str, version: &str) -> Option<wit_parser::InterfaceId> {
     let wanted = format!("{base}@{version}");
-    contract.resolve.interfaces.iter().find_map(|(id, _)| {
-        (contract.resolve.id_of(id).as_deref() == Some(wanted.as_str())).then_some(id)
-    })
+    contract
+        .resolve
+        .interfaces
+        .iter()
+        .find_map(|(id, _)| (contract.resolve.id_of(id).as_deref() == Some(wanted.as_str())).then_some(id))
 }
 
 /// The bundled interface whose name is semver-compatible with `name`.

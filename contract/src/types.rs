@@ -84,11 +84,8 @@ fn peel_id(resolve: &Resolve, id: TypeId) -> TypeId {
 
 /// A function's signature as WIT writes it: `func(a: u32) -> string`.
 pub fn func_string(resolve: &Resolve, func: &Function) -> String {
-    let params: Vec<String> = func
-        .params
-        .iter()
-        .map(|p| format!("{}: {}", p.name, type_string(resolve, &p.ty)))
-        .collect();
+    let params: Vec<String> =
+        func.params.iter().map(|p| format!("{}: {}", p.name, type_string(resolve, &p.ty))).collect();
     let asyncness = if func.kind.is_async() { "async " } else { "" };
     let mut s = format!("{asyncness}func({})", params.join(", "));
     if let Some(r) = &func.result {
@@ -128,18 +125,10 @@ impl Comparer<'_> {
     /// `Err` says where the first difference is, in words.
     pub fn func(&self, expected: &Function, actual: &Function) -> Result<(), String> {
         if kind_tag(&expected.kind) != kind_tag(&actual.kind) {
-            return Err(format!(
-                "expected a {}, found a {}",
-                kind_tag(&expected.kind),
-                kind_tag(&actual.kind)
-            ));
+            return Err(format!("expected a {}, found a {}", kind_tag(&expected.kind), kind_tag(&actual.kind)));
         }
         if expected.params.len() != actual.params.len() {
-            return Err(format!(
-                "expected {} parameter(s), found {}",
-                expected.params.len(),
-                actual.params.len()
-            ));
+            return Err(format!("expected {} parameter(s), found {}", expected.params.len(), actual.params.len()));
         }
         for (e, a) in expected.params.iter().zip(&actual.params) {
             if e.name != a.name {
@@ -215,12 +204,20 @@ impl Comparer<'_> {
             (TypeDefKind::Enum(x), TypeDefKind::Enum(y)) => {
                 let xs: Vec<_> = x.cases.iter().map(|c| &c.name).collect();
                 let ys: Vec<_> = y.cases.iter().map(|c| &c.name).collect();
-                if xs == ys { Ok(()) } else { mismatch_cases("enum", &self.e(&e), &xs, &ys) }
+                if xs == ys {
+                    Ok(())
+                } else {
+                    mismatch_cases("enum", &self.e(&e), &xs, &ys)
+                }
             }
             (TypeDefKind::Flags(x), TypeDefKind::Flags(y)) => {
                 let xs: Vec<_> = x.flags.iter().map(|c| &c.name).collect();
                 let ys: Vec<_> = y.flags.iter().map(|c| &c.name).collect();
-                if xs == ys { Ok(()) } else { mismatch_cases("flags", &self.e(&e), &xs, &ys) }
+                if xs == ys {
+                    Ok(())
+                } else {
+                    mismatch_cases("flags", &self.e(&e), &xs, &ys)
+                }
             }
             (TypeDefKind::Tuple(x), TypeDefKind::Tuple(y)) => {
                 if x.types.len() != y.types.len() {
@@ -233,9 +230,7 @@ impl Comparer<'_> {
             }
             (TypeDefKind::Option(x), TypeDefKind::Option(y)) => self.ty(x, y),
             (TypeDefKind::List(x), TypeDefKind::List(y)) => self.ty(x, y),
-            (TypeDefKind::FixedLengthList(x, n), TypeDefKind::FixedLengthList(y, m)) if n == m => {
-                self.ty(x, y)
-            }
+            (TypeDefKind::FixedLengthList(x, n), TypeDefKind::FixedLengthList(y, m)) if n == m => self.ty(x, y),
             (TypeDefKind::Map(k1, v1), TypeDefKind::Map(k2, v2)) => {
                 self.ty(k1, k2)?;
                 self.ty(v1, v2)
@@ -244,16 +239,13 @@ impl Comparer<'_> {
                 within("ok".into(), self.opt(&x.ok, &y.ok))?;
                 within("err".into(), self.opt(&x.err, &y.err))
             }
-            (TypeDefKind::Future(x), TypeDefKind::Future(y))
-            | (TypeDefKind::Stream(x), TypeDefKind::Stream(y)) => self.opt(x, y),
+            (TypeDefKind::Future(x), TypeDefKind::Future(y)) | (TypeDefKind::Stream(x), TypeDefKind::Stream(y)) => {
+                self.opt(x, y)
+            }
             (TypeDefKind::Handle(x), TypeDefKind::Handle(y)) => {
                 let (xr, yr, same_kind) = match (x, y) {
-                    (Handle::Own(p), Handle::Own(q)) | (Handle::Borrow(p), Handle::Borrow(q)) => {
-                        (*p, *q, true)
-                    }
-                    (Handle::Own(p), Handle::Borrow(q)) | (Handle::Borrow(p), Handle::Own(q)) => {
-                        (*p, *q, false)
-                    }
+                    (Handle::Own(p), Handle::Own(q)) | (Handle::Borrow(p), Handle::Borrow(q)) => (*p, *q, true),
+                    (Handle::Own(p), Handle::Borrow(q)) | (Handle::Borrow(p), Handle::Own(q)) => (*p, *q, false),
                 };
                 if !same_kind || !self.same_resource(xr, yr) {
                     return mismatch();
@@ -261,7 +253,11 @@ impl Comparer<'_> {
                 Ok(())
             }
             (TypeDefKind::Resource, TypeDefKind::Resource) => {
-                if self.same_resource(eid, aid) { Ok(()) } else { mismatch() }
+                if self.same_resource(eid, aid) {
+                    Ok(())
+                } else {
+                    mismatch()
+                }
             }
             _ => mismatch(),
         }

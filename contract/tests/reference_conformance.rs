@@ -49,7 +49,11 @@ fn every_bundled_world_matches_the_reference() {
         assert!(eb.lines().count() > 2, "{name} elaborates to almost nothing:\n{eb}");
         if eb != er {
             let first = eb.lines().zip(er.lines()).find(|(x, y)| x != y);
-            failures.push(format!("{name}: first difference bundled {first:?} (bundled {} lines, reference {})", eb.lines().count(), er.lines().count()));
+            failures.push(format!(
+                "{name}: first difference bundled {first:?} (bundled {} lines, reference {})",
+                eb.lines().count(),
+                er.lines().count()
+            ));
         }
     }
     assert!(failures.is_empty(), "worlds differ from the reference:\n{}", failures.join("\n"));
@@ -78,13 +82,16 @@ fn every_bundled_interface_matches_the_reference() {
             let pkg = r.interfaces[id].package.unwrap();
             let w = r.worlds.alloc(wit_parser::World {
                 name: "probe".into(),
-                imports: [(wit_parser::WorldKey::Interface(id), wit_parser::WorldItem::Interface {
-                    id,
-                    stability: Default::default(),
-                    docs: Default::default(),
-                    span: Default::default(),
-                    external_id: None,
-                })]
+                imports: [(
+                    wit_parser::WorldKey::Interface(id),
+                    wit_parser::WorldItem::Interface {
+                        id,
+                        stability: Default::default(),
+                        docs: Default::default(),
+                        span: Default::default(),
+                        external_id: None,
+                    },
+                )]
                 .into_iter()
                 .collect(),
                 exports: Default::default(),
@@ -107,7 +114,8 @@ fn every_bundled_interface_matches_the_reference() {
 /// The comparison itself must notice a single changed parameter name or field.
 #[test]
 fn elaboration_notices_one_changed_field_or_parameter() {
-    let base = "package t:t@1.0.0; interface i { record r { a: u32, b: string } f: func(x: r) -> u32; } world w { import i; }";
+    let base =
+        "package t:t@1.0.0; interface i { record r { a: u32, b: string } f: func(x: r) -> u32; } world w { import i; }";
     let field = base.replace("b: string", "b: u64");
     let param = base.replace("f: func(x: r)", "f: func(y: r)");
     let render = |src: &str| {

@@ -115,7 +115,10 @@ fn credential_helper(helper: &str, registry: &str) -> Option<Credentials> {
         return None;
     }
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-    Some(Credentials { username: json["Username"].as_str()?.to_string(), password: json["Secret"].as_str()?.to_string() })
+    Some(Credentials {
+        username: json["Username"].as_str()?.to_string(),
+        password: json["Secret"].as_str()?.to_string(),
+    })
 }
 
 /// Stores credentials for `registry` in config.toml (`morph login`).

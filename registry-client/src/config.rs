@@ -54,7 +54,8 @@ impl Config {
     pub fn save(&self, home: &Home) -> Result<(), RegistryError> {
         let path = Config::path(home);
         let text = toml::to_string_pretty(self).map_err(|e| RegistryError::Config(e.to_string()))?;
-        write_atomic(&path, text.as_bytes()).map_err(|e| RegistryError::Io { path: path.clone(), message: e.to_string() })?;
+        write_atomic(&path, text.as_bytes())
+            .map_err(|e| RegistryError::Io { path: path.clone(), message: e.to_string() })?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -13,7 +13,8 @@ pub struct MorphId {
 
 fn valid_label(s: &str) -> bool {
     !s.is_empty()
-        && s.split('-').all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && s.split('-')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
         && s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
 }
 

@@ -47,7 +47,10 @@ pub fn resolve_local(home: &Home, id: &MorphId) -> Result<LocalMorph, RegistryEr
             available: if versions.is_empty() {
                 String::new()
             } else {
-                format!(" (versions present: {})", versions.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
+                format!(
+                    " (versions present: {})",
+                    versions.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+                )
             },
         }),
     }
@@ -61,7 +64,9 @@ pub fn register(home: &Home, id: &MorphId, bytes: &[u8], force: bool) -> Result<
     let result = if force { write_atomic(&path, bytes) } else { write_new_atomic(&path, bytes) };
     match result {
         Ok(()) => Ok(LocalMorph { id: id.clone(), path }),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(RegistryError::Exists { id: id.to_string(), path }),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(RegistryError::Exists { id: id.to_string(), path })
+        }
         Err(e) => Err(io_err(&path)(e)),
     }
 }
@@ -120,7 +125,12 @@ pub fn list(home: &Home) -> Result<Vec<ListedMorph>, RegistryError> {
     out.into_iter()
         .map(|(ns, name, version, path)| {
             let bytes = std::fs::read(&path).map_err(io_err(&path))?;
-            Ok(ListedMorph { id: format!("{ns}:{name}@{version}"), size: bytes.len() as u64, digest: sha256_digest(&bytes), path })
+            Ok(ListedMorph {
+                id: format!("{ns}:{name}@{version}"),
+                size: bytes.len() as u64,
+                digest: sha256_digest(&bytes),
+                path,
+            })
         })
         .collect()
 }

@@ -92,7 +92,9 @@ pub struct PullOutcome {
 /// Parses `registry/repo:tag` or `registry/repo@sha256:…`.
 pub fn parse_reference(s: &str) -> Result<Reference, RegistryError> {
     let r: Reference = s.parse().map_err(|e| {
-        RegistryError::Oci(format!("`{s}` is not an OCI reference ({e}); write REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST"))
+        RegistryError::Oci(format!(
+            "`{s}` is not an OCI reference ({e}); write REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST"
+        ))
     })?;
     Ok(r)
 }
@@ -102,7 +104,10 @@ pub fn parse_reference(s: &str) -> Result<Reference, RegistryError> {
 pub fn looks_like_reference(s: &str) -> bool {
     match s.split_once('/') {
         Some((host, rest)) => {
-            !rest.is_empty() && (host.contains('.') || host.contains(':') || host == "localhost") && !s.ends_with(".wasm") && !s.ends_with(".wat")
+            !rest.is_empty()
+                && (host.contains('.') || host.contains(':') || host == "localhost")
+                && !s.ends_with(".wasm")
+                && !s.ends_with(".wat")
         }
         None => false,
     }
@@ -122,14 +127,19 @@ fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, R
     let registry = reference.resolve_registry().to_string();
     let config = Config::load(home)?;
     let insecure = opts.insecure || config.is_insecure(&registry) || config.is_insecure(reference.registry());
-    let protocol = if insecure { ClientProtocol::HttpsExcept(vec![registry.clone(), reference.registry().to_string()]) } else { ClientProtocol::Https };
+    let protocol = if insecure {
+        ClientProtocol::HttpsExcept(vec![registry.clone(), reference.registry().to_string()])
+    } else {
+        ClientProtocol::Https
+    };
     let client_config = ClientConfig {
         protocol,
         connect_timeout: Some(Duration::from_secs(10)),
         read_timeout: Some(Duration::from_secs(60)),
         ..Default::default()
     };
-    let client = Client::try_from(client_config).map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))?;
+    let client = Client::try_from(client_config)
+        .map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))?;
     let (creds, source) = match &opts.credentials {
         Some(c) => (Some(c.clone()), Source::Environment),
         None => credentials_for(home, reference.registry())?,
@@ -262,8 +272,18 @@ pub async fn push(
     let manifest = OciImageManifest {
         schema_version: 2,
         media_type: Some(MANIFEST_MEDIA_TYPE.into()),
-        config: OciDescriptor { media_type: CONFIG_MEDIA_TYPE.into(), digest: config_digest.clone(), size: config_bytes.len() as i64, ..Default::default() },
-        layers: vec![OciDescriptor { media_type: LAYER_MEDIA_TYPE.into(), digest: layer_digest.clone(), size: wasm.len() as i64, ..Default::default() }],
+        config: OciDescriptor {
+            media_type: CONFIG_MEDIA_TYPE.into(),
+            digest: config_digest.clone(),
+            size: config_bytes.len() as i64,
+            ..Default::default()
+        },
+        layers: vec![OciDescriptor {
+            media_type: LAYER_MEDIA_TYPE.into(),
+            digest: layer_digest.clone(),
+            size: wasm.len() as i64,
+            ..Default::default()
+        }],
         artifact_type: None,
         subject: None,
         annotations: if annotations.is_empty() { None } else { Some(annotations) },
@@ -277,16 +297,20 @@ pub async fn push(
     let wasm_bytes = bytes::Bytes::copy_from_slice(wasm);
     let config_blob = bytes::Bytes::from(config_bytes);
     for (digest, data) in [(&layer_digest, wasm_bytes), (&config_digest, config_blob)] {
-        let exists = retry("checking a blob", || s.client.blob_exists(r, digest)).await.map_err(|e| explain(e, &s, "push"))?;
+        let exists =
+            retry("checking a blob", || s.client.blob_exists(r, digest)).await.map_err(|e| explain(e, &s, "push"))?;
         if exists {
             skipped.push(digest.clone());
             continue;
         }
-        retry("uploading a blob", || s.client.push_blob(r, data.clone(), digest)).await.map_err(|e| explain(e, &s, "push"))?;
+        retry("uploading a blob", || s.client.push_blob(r, data.clone(), digest))
+            .await
+            .map_err(|e| explain(e, &s, "push"))?;
         uploaded.push(digest.clone());
     }
     // The manifest goes up as these exact bytes, so the digest printed is the registry's.
-    let manifest_bytes = bytes::Bytes::from(serde_json::to_vec(&manifest).map_err(|e| RegistryError::Oci(e.to_string()))?);
+    let manifest_bytes =
+        bytes::Bytes::from(serde_json::to_vec(&manifest).map_err(|e| RegistryError::Oci(e.to_string()))?);
     let content_type = reqwest::header::HeaderValue::from_static(MANIFEST_MEDIA_TYPE);
     retry("uploading the manifest", || s.client.push_manifest_raw(r, manifest_bytes.clone(), content_type.clone()))
         .await
@@ -308,7 +332,11 @@ fn blobs_dir(home: &Home) -> PathBuf {
 fn ref_file(home: &Home, r: &Reference) -> PathBuf {
     let tag = r.tag().unwrap_or("latest");
     let safe = |s: &str| s.replace(['/', ':'], "_");
-    home.root().join("cache/oci/refs").join(safe(r.registry())).join(safe(r.repository())).join(format!("{}.json", safe(tag)))
+    home.root()
+        .join("cache/oci/refs")
+        .join(safe(r.registry()))
+        .join(safe(r.repository()))
+        .join(format!("{}.json", safe(tag)))
 }
 
 /// The morph a reference was last pulled as, without touching the network: the cached layer
@@ -344,17 +372,22 @@ pub async fn pull(
 ) -> Result<PullOutcome, RegistryError> {
     let s = session(home, reference, opts)?;
     let r = &s.reference;
-    let (manifest, manifest_digest) =
-        retry("fetching the manifest", || s.client.pull_manifest(r, &s.auth)).await.map_err(|e| explain(e, &s, "pull"))?;
+    let (manifest, manifest_digest) = retry("fetching the manifest", || s.client.pull_manifest(r, &s.auth))
+        .await
+        .map_err(|e| explain(e, &s, "pull"))?;
     if let Some(wanted) = r.digest() {
         if wanted != manifest_digest {
-            return Err(RegistryError::Oci(format!("pull {r}: the registry sent manifest {manifest_digest}, not {wanted}; nothing was written")));
+            return Err(RegistryError::Oci(format!(
+                "pull {r}: the registry sent manifest {manifest_digest}, not {wanted}; nothing was written"
+            )));
         }
     }
     let image = match manifest {
         OciManifest::Image(m) => m,
         OciManifest::ImageIndex(_) => {
-            return Err(RegistryError::Oci(format!("pull {r}: this is a multi-platform image index, not a wasm component artifact")))
+            return Err(RegistryError::Oci(format!(
+                "pull {r}: this is a multi-platform image index, not a wasm component artifact"
+            )))
         }
     };
     let layer = image
@@ -381,7 +414,9 @@ pub async fn pull(
     let have = std::fs::read(&path).ok().is_some_and(|b| sha256_digest(&b) == layer.digest);
     if !have {
         progress(ProgressEvent::Start(layer.size.max(0) as u64));
-        retry("downloading the layer", || download(&s, &layer, &dir, &path, progress)).await.map_err(|e| explain(e, &s, "pull"))?;
+        retry("downloading the layer", || download(&s, &layer, &dir, &path, progress))
+            .await
+            .map_err(|e| explain(e, &s, "pull"))?;
         progress(ProgressEvent::Done);
         downloaded = true;
     }
@@ -434,10 +469,15 @@ async fn download(
     file.sync_data().await?;
     let actual = format!("sha256:{}", hex(&hasher.finalize()));
     if actual != layer.digest {
-        return Err(oci_client::errors::DigestError::VerificationError { expected: layer.digest.clone(), actual }.into());
+        return Err(
+            oci_client::errors::DigestError::VerificationError { expected: layer.digest.clone(), actual }.into()
+        );
     }
     if layer.size >= 0 && total != layer.size as u64 {
-        return Err(OciDistributionError::SpecViolationError(format!("the layer is {total} bytes, the manifest says {}", layer.size)));
+        return Err(OciDistributionError::SpecViolationError(format!(
+            "the layer is {total} bytes, the manifest says {}",
+            layer.size
+        )));
     }
     tmp_path.persist(path).map_err(|e| e.error)?;
     Ok(())

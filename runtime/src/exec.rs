@@ -48,7 +48,12 @@ pub(crate) struct LimitWatch {
 }
 
 impl Session {
-    pub async fn start(p: &Prepared, policy: &Policy, limits: &Limits, argv: &[String]) -> Result<Session, RuntimeError> {
+    pub async fn start(
+        p: &Prepared,
+        policy: &Policy,
+        limits: &Limits,
+        argv: &[String],
+    ) -> Result<Session, RuntimeError> {
         let memory_hit = Arc::new(AtomicBool::new(false));
         let host = build_host(policy, argv, limits.max_memory, memory_hit.clone()).map_err(RuntimeError::Input)?;
         let mut store = Store::new(&p.engine, host);

@@ -75,7 +75,9 @@ impl ResourceLimiter for MemoryLimiter {
         if let Some(max) = self.max {
             if desired > max {
                 self.hit.store(true, Ordering::SeqCst);
-                return Err(wasmtime::Error::msg(format!("the morph tried to grow its memory to {desired} bytes, above --max-memory")));
+                return Err(wasmtime::Error::msg(format!(
+                    "the morph tried to grow its memory to {desired} bytes, above --max-memory"
+                )));
             }
         }
         Ok(maximum.is_none_or(|m| desired <= m))
@@ -87,7 +89,12 @@ impl ResourceLimiter for MemoryLimiter {
 }
 
 /// What the guest sees of the outside: argv, stdio and the grants of `policy`.
-pub fn build_host(policy: &Policy, argv: &[String], max_memory: Option<usize>, hit: Arc<AtomicBool>) -> Result<Host, String> {
+pub fn build_host(
+    policy: &Policy,
+    argv: &[String],
+    max_memory: Option<usize>,
+    hit: Arc<AtomicBool>,
+) -> Result<Host, String> {
     let mut b = WasiCtxBuilder::new();
     b.inherit_stdio().args(argv);
     for (k, v) in &policy.env {

@@ -91,11 +91,8 @@ pub fn find_export(p: &Prepared, target: &str) -> Result<ExportFunc, RuntimeErro
         })
         .collect();
     // A bare name that only an interface exports is still found, when it is unique.
-    let found = if found.is_empty() && iface.is_none() {
-        all.iter().filter(|f| f.name == func).collect()
-    } else {
-        found
-    };
+    let found =
+        if found.is_empty() && iface.is_none() { all.iter().filter(|f| f.name == func).collect() } else { found };
     match found.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(RuntimeError::Input(format!("the morph has no export `{target}`; it exports:\n{}", listing(&all)))),
@@ -134,13 +131,20 @@ pub fn args_from_json(f: &ExportFunc, args: &[Json]) -> Result<Vec<Val>, Runtime
 /// WAVE arguments, one per parameter.
 pub fn args_from_wave(f: &ExportFunc, args: &[String]) -> Result<Vec<Val>, RuntimeError> {
     if args.len() != f.params.len() {
-        return Err(RuntimeError::Input(format!("{} takes {} argument(s), {} given\n  {}", f.path(), f.params.len(), args.len(), f.signature())));
+        return Err(RuntimeError::Input(format!(
+            "{} takes {} argument(s), {} given\n  {}",
+            f.path(),
+            f.params.len(),
+            args.len(),
+            f.signature()
+        )));
     }
     f.params
         .iter()
         .zip(args)
         .map(|((name, ty), s)| {
-            wasm_wave::from_str::<Val>(ty, s).map_err(|e| RuntimeError::Input(format!("argument {name}: {e} (expected WAVE for {})", type_name(ty))))
+            wasm_wave::from_str::<Val>(ty, s)
+                .map_err(|e| RuntimeError::Input(format!("argument {name}: {e} (expected WAVE for {})", type_name(ty))))
         })
         .collect()
 }
@@ -166,22 +170,40 @@ pub fn result_to_wave(v: &Val) -> String {
 }
 
 /// Instantiates and calls `f`; gives its result, if it has one.
-pub async fn call(p: &Prepared, policy: &Policy, limits: &Limits, argv: &[String], f: &ExportFunc, args: &[Val]) -> Result<Option<Val>, RuntimeError> {
+pub async fn call(
+    p: &Prepared,
+    policy: &Policy,
+    limits: &Limits,
+    argv: &[String],
+    f: &ExportFunc,
+    args: &[Val],
+) -> Result<Option<Val>, RuntimeError> {
     if let Some((name, _)) = f.params.iter().find(|(_, t)| matches!(t, Type::Own(_) | Type::Borrow(_))) {
-        return Err(RuntimeError::Input(format!("{} takes a resource (`{name}`), which cannot be passed from the command line", f.path())));
+        return Err(RuntimeError::Input(format!(
+            "{} takes a resource (`{name}`), which cannot be passed from the command line",
+            f.path()
+        )));
     }
     let mut session = Session::start(p, policy, limits, argv).await?;
     let func = {
         let store = &mut session.store;
         let inst_idx = match &f.instance {
-            Some(i) => Some(session.instance.get_export_index(&mut *store, None, i).ok_or_else(|| RuntimeError::Input(format!("no export {i}")))?),
+            Some(i) => Some(
+                session
+                    .instance
+                    .get_export_index(&mut *store, None, i)
+                    .ok_or_else(|| RuntimeError::Input(format!("no export {i}")))?,
+            ),
             None => None,
         };
         let idx = session
             .instance
             .get_export_index(&mut *store, inst_idx.as_ref(), &f.name)
             .ok_or_else(|| RuntimeError::Input(format!("no export {}", f.path())))?;
-        session.instance.get_func(&mut *store, idx).ok_or_else(|| RuntimeError::Input(format!("{} is not a function", f.path())))?
+        session
+            .instance
+            .get_func(&mut *store, idx)
+            .ok_or_else(|| RuntimeError::Input(format!("{} is not a function", f.path())))?
     };
     let mut results = vec![Val::Bool(false); usize::from(f.result.is_some())];
     if let Err(e) = func.call_async(&mut session.store, args, &mut results).await {

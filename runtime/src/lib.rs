@@ -12,7 +12,10 @@ pub mod values;
 
 pub use cache::CacheOutcome;
 pub use exec::{prepare, run_command, Prepared};
-pub use invoke::{args_from_json, args_from_wave, call, exported_functions, find_export, parse_call, result_to_json, result_to_wave, ExportFunc};
+pub use invoke::{
+    args_from_json, args_from_wave, call, exported_functions, find_export, parse_call, result_to_json, result_to_wave,
+    ExportFunc,
+};
 pub use limits::{parse_duration, parse_size, Limits};
 pub use policy::{parse_env, DirGrant, Policy};
 

@@ -56,7 +56,7 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
 /// `64MiB` for 67108864: sizes in messages the way users wrote them.
 pub fn format_size(bytes: usize) -> String {
     for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
             return format!("{}{unit}", bytes >> shift);
         }
     }

@@ -50,7 +50,7 @@ impl DirGrant {
 /// `K=V` sets a variable; a bare `K` copies it from morph's own environment.
 pub fn parse_env(spec: &str) -> Result<(String, String), String> {
     match spec.split_once('=') {
-        Some((k, _)) if k.is_empty() => Err(format!("`--env {spec}`: the name is empty; use K=V or K")),
+        Some(("", _)) => Err(format!("`--env {spec}`: the name is empty; use K=V or K")),
         Some((k, v)) => Ok((k.to_string(), v.to_string())),
         None => match std::env::var(spec) {
             Ok(v) => Ok((spec.to_string(), v)),

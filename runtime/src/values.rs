@@ -106,7 +106,10 @@ pub fn from_json(ty: &Type, v: &Json, path: &str) -> Result<Val, ValueError> {
             match parsed {
                 Some(x) => Val::$variant(x),
                 None => {
-                    return err(path, format!("{n} is out of range for {} ({}..={})", type_name(ty), <$t>::MIN, <$t>::MAX))
+                    return err(
+                        path,
+                        format!("{n} is out of range for {} ({}..={})", type_name(ty), <$t>::MIN, <$t>::MAX),
+                    )
                 }
             }
         }};
@@ -274,7 +277,10 @@ fn case_of<'a>(v: &'a Json, path: &str, ty: &Type) -> Result<(&'a str, Option<&'
             let (k, x) = obj.iter().next().unwrap();
             Ok((k, Some(x)))
         }
-        other => err(path, format!("expected \"case\" or {{\"case\": payload}} ({}), found {}", type_name(ty), describe(other))),
+        other => err(
+            path,
+            format!("expected \"case\" or {{\"case\": payload}} ({}), found {}", type_name(ty), describe(other)),
+        ),
     }
 }
 
@@ -304,7 +310,9 @@ pub fn to_json(v: &Val) -> Json {
         Val::Float64(x) => fl(*x),
         Val::Char(c) => Json::String(c.to_string()),
         Val::String(s) => Json::String(s.clone()),
-        Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => Json::Array(items.iter().map(to_json).collect()),
+        Val::List(items) | Val::Tuple(items) | Val::FixedLengthList(items) => {
+            Json::Array(items.iter().map(to_json).collect())
+        }
         Val::Map(pairs) => Json::Array(pairs.iter().map(|(k, v)| Json::Array(vec![to_json(k), to_json(v)])).collect()),
         Val::Record(fields) => Json::Object(fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect::<Map<_, _>>()),
         Val::Variant(name, None) | Val::Enum(name) => Json::String(name.clone()),

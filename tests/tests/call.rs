@@ -86,7 +86,10 @@ fn unknown_names_list_the_exports_with_signatures() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("no export `nope`"), "{r:?}");
     assert!(r.stderr.contains("add: func(a: u32, b: u32) -> u32"), "{r:?}");
-    assert!(r.stderr.contains("test:types/echo@0.1.0#echo-record: func(x: record { name: string, age: u32 })"), "{r:?}");
+    assert!(
+        r.stderr.contains("test:types/echo@0.1.0#echo-record: func(x: record { name: string, age: u32 })"),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -96,7 +99,10 @@ fn bad_arguments_name_the_path_and_exit_2() {
         (vec!["echo-s8", "-129"], "out of range for s8"),
         (vec!["echo-u32", "-1"], "out of range for u32"),
         (vec!["echo-u32", "1.5"], "expected an integer"),
-        (vec!["echo-people", "[{\"name\":\"a\",\"age\":1},{\"name\":\"b\",\"age\":\"x\"}]"], "x[1].age: expected an integer (u32), found a string"),
+        (
+            vec!["echo-people", "[{\"name\":\"a\",\"age\":1},{\"name\":\"b\",\"age\":\"x\"}]"],
+            "x[1].age: expected an integer (u32), found a string",
+        ),
         (vec!["echo-nested", "{\"tags\":[\"a\",3],\"rank\":null}"], "x.tags[1]: expected a string"),
         (vec!["echo-record", "{\"name\":\"a\"}"], "x.age: missing field"),
         (vec!["echo-record", "{\"name\":\"a\",\"age\":1,\"extra\":2}"], "unknown field `extra`"),

@@ -32,8 +32,19 @@ fn worlds_lists_every_bundled_world() {
     let rows = r.json();
     let names: Vec<&str> = rows.as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
     for w in [
-        "hayride-cli", "hayride-server", "hayride-ws", "hayride-ai", "hayride-mcp", "hayride-core",
-        "hayride-api", "hayride-silo", "hayride-wac", "hayride-db", "command", "proxy", "extension",
+        "hayride-cli",
+        "hayride-server",
+        "hayride-ws",
+        "hayride-ai",
+        "hayride-mcp",
+        "hayride-core",
+        "hayride-api",
+        "hayride-silo",
+        "hayride-wac",
+        "hayride-db",
+        "command",
+        "proxy",
+        "extension",
     ] {
         assert!(names.contains(&w), "{w} missing from {names:?}");
     }

@@ -20,7 +20,10 @@ fn inspect_reports_kind_imports_exports_size_digest_and_world() {
     let sum = std::process::Command::new("sha256sum").arg(&wasm).output().unwrap();
     let hex = String::from_utf8(sum.stdout).unwrap();
     assert_eq!(&digest[7..], hex.split_whitespace().next().unwrap());
-    assert_eq!(v["imports"], serde_json::json!(["wasi:io/error@0.2.0", "wasi:io/streams@0.2.0", "wasi:cli/stdout@0.2.0"]));
+    assert_eq!(
+        v["imports"],
+        serde_json::json!(["wasi:io/error@0.2.0", "wasi:io/streams@0.2.0", "wasi:cli/stdout@0.2.0"])
+    );
     assert_eq!(v["exports"], serde_json::json!(["wasi:cli/run@0.2.0"]));
     assert_eq!(v["world"], "hayride-cli");
     assert_eq!(v["world_valid"], true);

@@ -109,7 +109,11 @@ fn pull_registers_and_run_pulls_once_then_runs_offline() {
     // …and offline the second time.
     reg.stop();
     let r = morph_in(other.path(), &["run", &reference]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "hello from morph\n"), "runs from the cache with the registry gone: {r:?}");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "hello from morph\n"),
+        "runs from the cache with the registry gone: {r:?}"
+    );
 }
 
 #[test]
@@ -199,16 +203,28 @@ fn authentication_sources_and_failures() {
     // A docker credential helper named in credHelpers, found on PATH.
     let helper_dir = tempfile::tempdir().unwrap();
     let helper = helper_dir.path().join("docker-credential-morphtest");
-    std::fs::write(&helper, "#!/bin/sh\nread registry\nprintf '{\"Username\":\"ann\",\"Secret\":\"s3cret\"}'\n").unwrap();
+    std::fs::write(&helper, "#!/bin/sh\nread registry\nprintf '{\"Username\":\"ann\",\"Secret\":\"s3cret\"}'\n")
+        .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(docker.path().join("config.json"), format!(r#"{{"credHelpers":{{"{}":"morphtest"}}}}"#, reg.addr)).unwrap();
+    std::fs::write(docker.path().join("config.json"), format!(r#"{{"credHelpers":{{"{}":"morphtest"}}}}"#, reg.addr))
+        .unwrap();
     let path = format!("{}:{}", path_str(helper_dir.path()), std::env::var("PATH").unwrap());
-    let r = morph_with(h, &["pull", &reference, "--insecure"], &[("DOCKER_CONFIG", path_str(docker.path())), ("PATH", &path)], None);
+    let r = morph_with(
+        h,
+        &["pull", &reference, "--insecure"],
+        &[("DOCKER_CONFIG", path_str(docker.path())), ("PATH", &path)],
+        None,
+    );
     assert_eq!(r.code, 0, "{r:?}");
 
     // -u with --password-stdin on the command itself.
-    let r = morph_with(h, &["push", &hello, &reference, "--insecure", "-u", "ann", "--password-stdin"], &[], Some("s3cret"));
+    let r = morph_with(
+        h,
+        &["push", &hello, &reference, "--insecure", "-u", "ann", "--password-stdin"],
+        &[],
+        Some("s3cret"),
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let r = morph_in(h, &["login", &reg.addr, "-u", "ann"]);
     assert_eq!(r.code, 2, "login needs --password-stdin: {r:?}");
@@ -252,7 +268,15 @@ fn a_dropped_connection_or_a_wrong_blob_writes_nothing() {
         let out = home.path().join("out.wasm");
         let r = morph_in(
             home.path(),
-            &["pull", &format!("{}/x/hello:1", fake.addr), "--insecure", "-o", path_str(&out), "--register", "acme:hello@1.0.0"],
+            &[
+                "pull",
+                &format!("{}/x/hello:1", fake.addr),
+                "--insecure",
+                "-o",
+                path_str(&out),
+                "--register",
+                "acme:hello@1.0.0",
+            ],
         );
         assert_eq!(r.code, 2, "{r:?}");
         assert!(r.stderr.contains(says) && r.stderr.contains(&fake.addr), "{r:?}");
@@ -281,7 +305,10 @@ fn older_layer_type_is_accepted_and_non_wasm_refused() {
     let fake = FakeRegistry::start(blob.clone(), "application/vnd.wasm.content.layer.v1+wasm", BlobMode::Whole);
     let home = tempfile::tempdir().unwrap();
     let out = home.path().join("old.wasm");
-    let r = morph_in(home.path(), &["--json", "pull", &format!("{}/x/old:1", fake.addr), "--insecure", "-o", path_str(&out)]);
+    let r = morph_in(
+        home.path(),
+        &["--json", "pull", &format!("{}/x/old:1", fake.addr), "--insecure", "-o", path_str(&out)],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(r.json()["manifest_digest"], fake.manifest_digest.as_str());
     assert_eq!(std::fs::read(&out).unwrap(), blob);

@@ -208,6 +208,11 @@ fn registry_ids_resolve_to_the_highest_version() {
     assert!(r.stderr.contains("acme:hello@9.9.9") && r.stderr.contains("0.2.0"), "{r:?}");
     let r = run_in(home.path(), &["cast", "--package", "acme:hello"]);
     assert_eq!(r.stdout, "hello from morph\n", "cast runs like Hayride's: {r:?}");
+    let types = home.path().join("registry/morphs/acme/0.3.0");
+    std::fs::create_dir_all(&types).unwrap();
+    std::fs::write(types.join("types.wasm"), wat::parse_file(fixture("types.wat")).unwrap()).unwrap();
+    let r = run_in(home.path(), &["cast", "--package", "acme:types", "--function", "add", "2", "3"]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "5"), "cast --function calls an export: {r:?}");
 }
 
 #[test]

@@ -40,7 +40,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let result = block_on(async {
         let prepared = runtime::prepare(&src.bytes, &src.digest, &limits, home.as_deref())?;
         let f = runtime::find_export(&prepared, &args.function)?;
-        let vals = if args.wave { runtime::args_from_wave(&f, &args.args)? } else { runtime::args_from_json(&f, &json_args)? };
+        let vals =
+            if args.wave { runtime::args_from_wave(&f, &args.args)? } else { runtime::args_from_json(&f, &json_args)? };
         let result = runtime::call(&prepared, &policy, &limits, &argv, &f, &vals).await?;
         match (&result, args.wave) {
             (Some(v), true) => out.line(runtime::result_to_wave(v)),
@@ -58,10 +59,14 @@ fn parse_json_args(args: &[String]) -> Result<Vec<Json>> {
         .enumerate()
         .map(|(i, a)| {
             let (text, origin) = match a.strip_prefix('@') {
-                Some(path) => (std::fs::read_to_string(path).with_context(|| format!("cannot read argument file {path}"))?, path.to_string()),
+                Some(path) => (
+                    std::fs::read_to_string(path).with_context(|| format!("cannot read argument file {path}"))?,
+                    path.to_string(),
+                ),
                 None => (a.clone(), format!("argument {}", i + 1)),
             };
-            serde_json::from_str(&text).with_context(|| format!("{origin} is not JSON: {text:?} (strings need quotes: '\"text\"')"))
+            serde_json::from_str(&text)
+                .with_context(|| format!("{origin} is not JSON: {text:?} (strings need quotes: '\"text\"')"))
         })
         .collect()
 }

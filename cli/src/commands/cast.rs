@@ -25,10 +25,9 @@ pub struct Args {
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     match args.function {
-        Some(function) => super::call::run(
-            super::call::Args::new(args.package, function, args.args, args.sandbox),
-            out,
-        ),
+        Some(function) => {
+            super::call::run(super::call::Args::new(args.package, function, args.args, args.sandbox), out)
+        }
         None => super::run::run(super::run::Args::new(args.package, args.sandbox, args.args), out),
     }
 }

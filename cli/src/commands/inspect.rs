@@ -44,7 +44,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         }
     }
     if !info.producers.is_empty() {
-        out.line(label("producers").trim_end().to_string());
+        out.line(label("producers").trim_end());
         for (field, values) in &info.producers {
             out.line(format!("  {field}: {}", values.join(", ")));
         }
@@ -60,5 +60,9 @@ fn human_size(bytes: u64) -> String {
         v /= 1024.0;
         i += 1;
     }
-    if i == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[i]) }
+    if i == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
 }

@@ -73,7 +73,9 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     let reference = oci::parse_reference(&args.reference)?;
     let mut annotations = BTreeMap::new();
     annotations.insert("org.opencontainers.image.created".to_string(), oci::rfc3339_now());
-    if let Some(v) = version.or_else(|| reference.tag().filter(|t| semver::Version::parse(t).is_ok()).map(str::to_string)) {
+    if let Some(v) =
+        version.or_else(|| reference.tag().filter(|t| semver::Version::parse(t).is_ok()).map(str::to_string))
+    {
         annotations.insert("org.opencontainers.image.version".to_string(), v);
     }
     if let Some(src) = &args.source {
@@ -85,7 +87,14 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     }
     let info = ComponentInfo { imports, exports, target: None };
     let spinner = progress(out, &format!("pushing {} to {}", human(comp.bytes.len() as u64), args.reference));
-    let pushed = block_on_interruptible(oci::push(&home, &args.reference, &comp.bytes, info, annotations, &args.registry.options()?));
+    let pushed = block_on_interruptible(oci::push(
+        &home,
+        &args.reference,
+        &comp.bytes,
+        info,
+        annotations,
+        &args.registry.options()?,
+    ));
     if let Some(p) = spinner {
         p.finish_and_clear();
     }
@@ -137,7 +146,9 @@ pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
             match e {
                 ProgressEvent::Start(n) => {
                     b.set_length(n);
-                    b.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}").unwrap());
+                    b.set_style(
+                        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}").unwrap(),
+                    );
                 }
                 ProgressEvent::Bytes(n) => b.inc(n),
                 ProgressEvent::Done => {}
@@ -197,7 +208,11 @@ pub fn login(args: LoginArgs, out: &Output) -> Result<ExitCode> {
         if std::io::stdin().is_terminal() {
             bail!("pass the password on stdin with --password-stdin (it is never taken as an argument, where it would show in the process list)");
         }
-        bail!("--password-stdin is required: `echo \"$TOKEN\" | morph login {} -u {} --password-stdin`", args.registry, args.username);
+        bail!(
+            "--password-stdin is required: `echo \"$TOKEN\" | morph login {} -u {} --password-stdin`",
+            args.registry,
+            args.username
+        );
     }
     let creds = Credentials { username: args.username.clone(), password: read_password()? };
     registry_client::auth::login(&home()?, &args.registry, &creds)?;
@@ -220,7 +235,11 @@ pub fn logout(args: LogoutArgs, out: &Output) -> Result<ExitCode> {
     if out.json {
         out.json(&serde_json::json!({ "registry": args.registry, "removed": had }));
     } else if !out.quiet {
-        out.line(if had { format!("logged out of {}", args.registry) } else { format!("no stored login for {}", args.registry) });
+        out.line(if had {
+            format!("logged out of {}", args.registry)
+        } else {
+            format!("no stored login for {}", args.registry)
+        });
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -75,7 +75,13 @@ pub fn list(_args: ListArgs, out: &Output) -> Result<ExitCode> {
     }
     let w = rows.iter().map(|r| r.id.len()).max().unwrap_or(0);
     for r in &rows {
-        out.line(format!("{}  {:<9}  {:>10}  {}", out.paint(Style::Bold, &format!("{:w$}", r.id)), r.kind, r.size, &r.digest[..19]));
+        out.line(format!(
+            "{}  {:<9}  {:>10}  {}",
+            out.paint(Style::Bold, &format!("{:w$}", r.id)),
+            r.kind,
+            r.size,
+            &r.digest[..19]
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -54,7 +54,12 @@ fn print_human(v: &Validation, out: &Output) {
         Some(why) => out.line(format!("world: {world}, detected: {why}")),
         None => out.line(format!("world: {world}")),
     }
-    section(out, "world conformance", &v.conformance, "conforms: every export the world requires is there, every import is in the world");
+    section(
+        out,
+        "world conformance",
+        &v.conformance,
+        "conforms: every export the world requires is there, every import is in the world",
+    );
     section(out, "runtime compatibility", &v.compatibility, "every import is provided by morph's runtime");
     let verdict = if v.valid {
         let how = if v.conforms { "conforms" } else { "valid with notes" };

@@ -44,13 +44,23 @@ fn main() -> Result<()> {
     // The mismatch needs its own hayride:http, so it starts from WASI alone.
     let mut resolve = wasi_packages(&Contract::bundled().resolve)?;
     resolve.push_source("mismatch.wit", MISMATCH_WIT)?;
-    write(&dir.join("http-config-mismatch.wat"), "An http morph whose hayride:http/config returns read-timeout as u64 instead of u32.", &resolve, "hayride:http/w@0.0.65")?;
+    write(
+        &dir.join("http-config-mismatch.wat"),
+        "An http morph whose hayride:http/config returns read-timeout as u64 instead of u32.",
+        &resolve,
+        "hayride:http/w@0.0.65",
+    )?;
     Ok(())
 }
 
 /// The bundled WASI packages only, as a fresh resolve.
 fn wasi_packages(bundled: &Resolve) -> Result<Resolve> {
-    let keep: Vec<_> = bundled.packages.iter().filter(|(_, p)| p.name.namespace == "wasi" && p.name.name != "config").map(|(id, _)| id).collect();
+    let keep: Vec<_> = bundled
+        .packages
+        .iter()
+        .filter(|(_, p)| p.name.namespace == "wasi" && p.name.name != "config")
+        .map(|(id, _)| id)
+        .collect();
     // Rebuild from the printed WIT of the kept packages so nothing of hayride:http remains.
     let mut fresh = Resolve::new();
     let mut printed = Vec::new();

@@ -43,11 +43,15 @@ impl Registry {
             dir.path().join("data").display()
         );
         if let Some((user, password)) = auth {
-            let out = Command::new("htpasswd").args(["-Bbn", user, password]).output().expect(
-                "htpasswd is not installed; install it with `apt-get install apache2-utils` (CI does)",
-            );
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, password])
+                .output()
+                .expect("htpasswd is not installed; install it with `apt-get install apache2-utils` (CI does)");
             std::fs::write(dir.path().join("htpasswd"), out.stdout).unwrap();
-            config.push_str(&format!("auth:\n  htpasswd:\n    realm: morph-test\n    path: {}\n", dir.path().join("htpasswd").display()));
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: morph-test\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            ));
         }
         let config_path = dir.path().join("config.yml");
         std::fs::write(&config_path, config).unwrap();
@@ -85,7 +89,9 @@ impl Registry {
                 return false;
             }
             if let Ok(mut s) = TcpStream::connect(&self.addr) {
-                let _ = s.write_all(format!("GET /v2/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr).as_bytes());
+                let _ = s.write_all(
+                    format!("GET /v2/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr).as_bytes(),
+                );
                 let mut line = String::new();
                 if BufReader::new(s).read_line(&mut line).is_ok() && line.starts_with("HTTP/1.1") {
                     return true;
@@ -193,7 +199,10 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sy
         let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
         let head = request.starts_with("HEAD");
         let respond = |stream: &mut TcpStream, status: &str, ctype: &str, extra: &str, body: &[u8]| {
-            let hdr = format!("HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n", body.len());
+            let hdr = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n",
+                body.len()
+            );
             stream.write_all(hdr.as_bytes()).unwrap();
             if !head {
                 stream.write_all(body).unwrap();
@@ -244,7 +253,13 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sy
                 }
             }
         } else {
-            respond(&mut stream, "404 Not Found", "application/json", "", br#"{"errors":[{"code":"NAME_UNKNOWN","message":"unknown"}]}"#);
+            respond(
+                &mut stream,
+                "404 Not Found",
+                "application/json",
+                "",
+                br#"{"errors":[{"code":"NAME_UNKNOWN","message":"unknown"}]}"#,
+            );
         }
     }
     let _ = stream.flush();
