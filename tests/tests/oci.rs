@@ -26,7 +26,6 @@ fn push_pull_round_trip_by_tag_and_digest() {
     let r = morph_in(h, &["--json", "push", path_str(&example("hello.wat")), &reference, "--insecure"]);
     assert_eq!(r.code, 0, "{r:?}");
     let pushed = r.json();
-    let manifest_digest = pushed["manifest_digest"].as_str().unwrap().to_string();
     assert_eq!(pushed["layer_digest"], sha256(&hello_bytes()));
     assert_eq!(pushed["uploaded"].as_array().unwrap().len(), 2, "layer and config uploaded: {r:?}");
 
@@ -37,6 +36,8 @@ fn push_pull_round_trip_by_tag_and_digest() {
     let layer = serde_json::json!(sha256(&hello_bytes()));
     assert!(again.json()["skipped"].as_array().unwrap().contains(&layer), "{again:?}");
     assert!(!again.json()["uploaded"].as_array().unwrap().contains(&layer), "{again:?}");
+    // The tag now names the second push's manifest.
+    let manifest_digest = again.json()["manifest_digest"].as_str().unwrap().to_string();
 
     // Pull into a fresh home: identical bytes and digest.
     let fresh = tempfile::tempdir().unwrap();
