@@ -110,17 +110,21 @@ fn listing(all: &[ExportFunc]) -> String {
     all.iter().map(|f| format!("  {}", f.signature())).collect::<Vec<_>>().join("\n")
 }
 
+fn check_arity(f: &ExportFunc, given: usize) -> Result<(), RuntimeError> {
+    if given == f.params.len() {
+        return Ok(());
+    }
+    Err(RuntimeError::Input(format!(
+        "{} takes {} argument(s), {given} given\n  {}",
+        f.path(),
+        f.params.len(),
+        f.signature()
+    )))
+}
+
 /// JSON arguments, one per parameter.
 pub fn args_from_json(f: &ExportFunc, args: &[Json]) -> Result<Vec<Val>, RuntimeError> {
-    if args.len() != f.params.len() {
-        return Err(RuntimeError::Input(format!(
-            "{} takes {} argument(s), {} given\n  {}",
-            f.path(),
-            f.params.len(),
-            args.len(),
-            f.signature()
-        )));
-    }
+    check_arity(f, args.len())?;
     f.params
         .iter()
         .zip(args)
@@ -130,15 +134,7 @@ pub fn args_from_json(f: &ExportFunc, args: &[Json]) -> Result<Vec<Val>, Runtime
 
 /// WAVE arguments, one per parameter.
 pub fn args_from_wave(f: &ExportFunc, args: &[String]) -> Result<Vec<Val>, RuntimeError> {
-    if args.len() != f.params.len() {
-        return Err(RuntimeError::Input(format!(
-            "{} takes {} argument(s), {} given\n  {}",
-            f.path(),
-            f.params.len(),
-            args.len(),
-            f.signature()
-        )));
-    }
+    check_arity(f, args.len())?;
     f.params
         .iter()
         .zip(args)
