@@ -98,19 +98,7 @@ static CONTRACT: OnceLock<Contract> = OnceLock::new();
 impl Contract {
     /// The bundled contract. Parsing it takes a few milliseconds and happens once per process.
     pub fn bundled() -> &'static Contract {
-        CONTRACT.get_or_init(|| {
-            let groups = PACKAGES
-                .iter()
-                .map(|(unit, files)| {
-                    let mut map = SourceMap::new();
-                    for (path, text) in files.iter() {
-                        map.push_str(path, *text);
-                    }
-                    map.parse().unwrap_or_else(|(_, e)| panic!("bundled WIT {unit} does not parse: {e}"))
-                })
-                .collect::<Vec<UnresolvedPackageGroup>>();
-            Contract { resolve: resolve_groups(groups).expect("bundled WIT resolves") }
-        })
+        CONTRACT.get_or_init(|| Contract { resolve: resolve_groups(bundled_groups()).expect("bundled WIT resolves") })
     }
 
     /// The short name, if the world is in the catalogue.
@@ -128,6 +116,20 @@ impl Contract {
             known: WORLDS.iter().map(|w| w.short).collect::<Vec<_>>().join(", "),
         })
     }
+}
+
+/// Every embedded package, parsed (not yet resolved).
+fn bundled_groups() -> Vec<UnresolvedPackageGroup> {
+    PACKAGES
+        .iter()
+        .map(|(unit, files)| {
+            let mut map = SourceMap::new();
+            for (path, text) in files.iter() {
+                map.push_str(path, *text);
+            }
+            map.parse().unwrap_or_else(|(_, e)| panic!("bundled WIT {unit} does not parse: {e}"))
+        })
+        .collect()
 }
 
 /// Pushes package groups in dependency order.
@@ -215,16 +217,7 @@ pub fn load_wit_dir(dir: &Path) -> Result<(Resolve, PackageId), ContractError> {
                 }
             }
             provided.push(main.main.name.clone());
-            for (unit, files) in PACKAGES {
-                let mut map = SourceMap::new();
-                for (path, text) in files.iter() {
-                    map.push_str(path, *text);
-                }
-                let g = map.parse().unwrap_or_else(|(_, e)| panic!("bundled WIT {unit}: {e}"));
-                if !provided.contains(&g.main.name) {
-                    groups.push(g);
-                }
-            }
+            groups.extend(bundled_groups().into_iter().filter(|g| !provided.contains(&g.main.name)));
             let mut resolve = Resolve::new();
             match resolve.push_groups(main, groups) {
                 Ok(pkg) => Ok((resolve, pkg)),

@@ -80,11 +80,6 @@ impl Component {
         Component::decode(path, read_component_binary(path)?, code)
     }
 
-    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Component, ContractError> {
-        let bytes = component_binary(path, bytes)?;
-        Component::decode(path, Bytes::Owned(bytes), CodeCheck::Now)
-    }
-
     fn decode(path: &Path, bytes: Bytes, code: CodeCheck) -> Result<Component, ContractError> {
         let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
         // Independent jobs, run at once: decoding the component's world (which checks its
@@ -103,16 +98,11 @@ impl Component {
             scope.spawn(|| {
                 crate::bundled::Contract::bundled();
             });
-            (wit_parser::decoding::decode(&bytes), bodies.join().expect("validation thread"))
+            (decode_world(path, &bytes), bodies.join().expect("validation thread"))
         });
-        let decoded = decoded.map_err(|e| bad(describe_decode_error(&e)))?;
+        let (resolve, world) = decoded?;
         bodies.map_err(|e| bad(format!("the component is invalid: {e}")))?;
-        match decoded {
-            DecodedWasm::Component(resolve, world) => {
-                Ok(Component { path: path.to_path_buf(), bytes, resolve, world, digest })
-            }
-            DecodedWasm::WitPackage(..) => Err(ContractError::WitPackage { path: path.to_path_buf() }),
-        }
+        Ok(Component { path: path.to_path_buf(), bytes, resolve, world, digest })
     }
 
     /// Validates the code of every core module (what [`CodeCheck::Deferred`] put off).

@@ -43,14 +43,15 @@ pub fn check(comp: Target<'_>) -> Vec<Finding> {
         let parsed = InterfaceName::parse(&name);
         let is_wasi = parsed.package().is_some_and(|p| WASI_PACKAGES.contains(&p))
             && !WASI_EXPORT_ONLY.contains(&parsed.base.as_str());
+        // The bundled interface on the same semver track: for WASI, the 0.2.0 one, which lists
+        // the interfaces that exist on the 0.2 track; for host interfaces, their contract.
+        let host = compatible_interface(contract, &parsed);
         let provided = if only_plain_types(comp.resolve, *id) {
             // Records, variants and the like need nothing at run time; the runtime links an
             // empty instance for such an import.
             true
         } else if is_wasi {
-            // The bundled WASI 0.2.0 lists the interfaces that exist on the 0.2 track.
-            parsed.version.as_ref().is_some_and(|v| v.major == 0 && v.minor == 2 && v.pre.is_empty())
-                && contract_interface(contract, &parsed.base, "0.2.0").is_some()
+            host.is_some()
         } else {
             HOST_INTERFACES.iter().any(|h| parsed.compatible_with(&InterfaceName::parse(h)))
         };
@@ -79,7 +80,7 @@ pub fn check(comp: Target<'_>) -> Vec<Finding> {
                 continue;
             }
         }
-        if let Some(hid) = compatible_interface(contract, &parsed) {
+        if let Some(hid) = host {
             let cmp = Comparer { expected: &contract.resolve, actual: comp.resolve };
             let hi = &contract.resolve.interfaces[hid];
             for (fname, cf) in &comp.resolve.interfaces[*id].functions {
@@ -125,16 +126,6 @@ fn not_provided_message(name: &str, parsed: &InterfaceName) -> String {
             "morph's runtime does not provide `{name}`; compose a component that exports it into this morph with `morph compose` or `morph plug`"
         ),
     }
-}
-
-/// The bundled interface `base@version`, if any.
-fn contract_interface(contract: &Contract, base: &str, version: &str) -> Option<wit_parser::InterfaceId> {
-    let wanted = format!("{base}@{version}");
-    contract
-        .resolve
-        .interfaces
-        .iter()
-        .find_map(|(id, _)| (contract.resolve.id_of(id).as_deref() == Some(wanted.as_str())).then_some(id))
 }
 
 /// The bundled interface whose name is semver-compatible with `name`.

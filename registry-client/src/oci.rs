@@ -351,12 +351,12 @@ pub fn cached(home: &Home, reference: &str) -> Option<PullOutcome> {
     }
     let layer_digest = rec.layer_digest;
     let path = blobs_dir(home).join(layer_digest.strip_prefix("sha256:")?);
-    let bytes = std::fs::read(&path).ok()?;
-    (sha256_digest(&bytes) == layer_digest).then(|| PullOutcome {
+    let size = verified_blob_size(&path, &layer_digest)?;
+    Some(PullOutcome {
         reference: r.whole(),
         manifest_digest: rec.manifest_digest,
         layer_digest,
-        size: bytes.len() as u64,
+        size,
         path,
         downloaded: false,
     })
@@ -411,7 +411,7 @@ pub async fn pull(
     let dir = blobs_dir(home);
     let path = dir.join(&hex);
     let mut downloaded = false;
-    let have = std::fs::read(&path).ok().is_some_and(|b| sha256_digest(&b) == layer.digest);
+    let have = verified_blob_size(&path, &layer.digest).is_some();
     if !have {
         progress(ProgressEvent::Start(layer.size.max(0) as u64));
         retry("downloading the layer", || download(&s, &layer, &dir, &path, progress))
@@ -433,6 +433,13 @@ pub async fn pull(
         let _ = write_atomic(&rec, &json);
     }
     Ok(outcome)
+}
+
+/// The size of a cached blob whose bytes still hash to `digest`; `None` when it is missing or
+/// no longer matches (then it is fetched again).
+fn verified_blob_size(path: &std::path::Path, digest: &str) -> Option<u64> {
+    let bytes = std::fs::read(path).ok()?;
+    (sha256_digest(&bytes) == digest).then_some(bytes.len() as u64)
 }
 
 #[derive(Debug, Clone, Copy)]

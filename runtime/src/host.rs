@@ -15,7 +15,7 @@ pub struct Host {
     wasi: WasiCtx,
     table: ResourceTable,
     http: WasiHttpCtx,
-    hooks: NetHooks,
+    hooks: Box<dyn WasiHttpHooks>,
     pub(crate) limiter: MemoryLimiter,
 }
 
@@ -27,22 +27,25 @@ impl WasiView for Host {
 
 impl WasiHttpView for Host {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { hooks: &mut self.hooks, table: &mut self.table, ctx: &mut self.http }
+        WasiHttpCtxView { hooks: &mut *self.hooks, table: &mut self.table, ctx: &mut self.http }
     }
 }
 
-/// Outgoing HTTP goes out only with `--allow-net`; otherwise the guest gets
-/// `HTTP-request-denied`, the error wasi:http defines for this.
-struct NetHooks {
-    allow: bool,
-}
+/// Outgoing HTTP with `--allow-net`: wasmtime-wasi-http's own sender, unchanged.
+struct AllowRequests;
 
-impl WasiHttpHooks for NetHooks {
+impl WasiHttpHooks for AllowRequests {}
+
+/// Outgoing HTTP without `--allow-net`: the guest gets `HTTP-request-denied`, the error
+/// wasi:http defines for this.
+struct DenyRequests;
+
+impl WasiHttpHooks for DenyRequests {
     fn send_request(
         &mut self,
-        request: http::Request<wasmtime_wasi_http::WasiBody>,
-        options: Option<wasmtime_wasi_http::RequestOptions>,
-        fut: Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+        _request: http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn std::future::Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
     ) -> Box<
         dyn std::future::Future<
                 Output = wasmtime_wasi_http::Result<(
@@ -51,16 +54,7 @@ impl WasiHttpHooks for NetHooks {
                 )>,
             > + Send,
     > {
-        if !self.allow {
-            drop((request, options, fut));
-            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
-        }
-        Box::new(async move {
-            use http_body_util::BodyExt;
-            let _ = fut;
-            let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((res.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn std::future::Future<Output = _> + Send>))
-        })
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
     }
 }
 
@@ -112,7 +106,7 @@ pub fn build_host(
         wasi: b.build(),
         table: ResourceTable::new(),
         http: WasiHttpCtx::new(),
-        hooks: NetHooks { allow: policy.allow_net },
+        hooks: if policy.allow_net { Box::new(AllowRequests) } else { Box::new(DenyRequests) },
         limiter: MemoryLimiter { max: max_memory, hit },
     })
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -11,7 +11,7 @@ use registry_client::oci::{self, ComponentInfo, OciOptions, ProgressEvent};
 use registry_client::MorphId;
 
 use super::registry::home;
-use super::sandbox::block_on_interruptible;
+use super::sandbox::{block_on_interruptible, resolve_morph_path};
 use crate::output::{Output, Style};
 
 /// How to reach and authenticate to a registry.
@@ -67,14 +67,14 @@ pub struct PushArgs {
 
 pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     let home = home()?;
-    let (path, version) = resolve_file(&args.morph)?;
-    let comp = contract::Component::read(&path)?;
+    let morph = resolve_morph_path(&args.morph)?;
+    let comp = contract::Component::read(&morph.path)?;
     let (imports, exports) = contract::component::world_items(&comp.resolve, comp.world);
     let reference = oci::parse_reference(&args.reference)?;
     let mut annotations = BTreeMap::new();
     annotations.insert("org.opencontainers.image.created".to_string(), oci::rfc3339_now());
     if let Some(v) =
-        version.or_else(|| reference.tag().filter(|t| semver::Version::parse(t).is_ok()).map(str::to_string))
+        morph.version.or_else(|| reference.tag().filter(|t| semver::Version::parse(t).is_ok()).map(str::to_string))
     {
         annotations.insert("org.opencontainers.image.version".to_string(), v);
     }
@@ -107,16 +107,6 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
         out.line(format!("digest: {}", pushed.manifest_digest));
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A file, or the file of a local registry id (with its version for the annotation).
-fn resolve_file(arg: &str) -> Result<(PathBuf, Option<String>)> {
-    if !Path::new(arg).exists() && MorphId::looks_like_id(arg) {
-        let id = MorphId::parse(arg)?;
-        let found = registry_client::resolve_local(&home()?, &id)?;
-        return Ok((found.path, found.id.version.map(|v| v.to_string())));
-    }
-    Ok((PathBuf::from(arg), None))
 }
 
 /// Pull a wasm component from an OCI registry; verified against its digest before anything is written.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use registry_client::{resolve_local, Home, MorphId};
 use runtime::{parse_duration, parse_env, parse_size, DirGrant, Limits, Policy};
 
@@ -80,28 +80,45 @@ pub struct MorphSource {
 /// A `.wasm`/`.wat` file, a local registry id `ns:name[@version]`, or an OCI reference (pulled
 /// on first use and run from the cache after that, offline).
 pub fn load_morph(arg: &str) -> Result<MorphSource> {
-    let path = Path::new(arg);
-    let (path, name) = if !path.exists() && registry_client::oci::looks_like_reference(arg) {
-        let home = Home::from_env().context("cannot find the morph home: set MORPH_HOME or HOME")?;
+    if !Path::new(arg).exists() && registry_client::oci::looks_like_reference(arg) {
+        let home = super::registry::home()?;
         let pulled = match registry_client::oci::cached(&home, arg) {
             Some(p) => p,
             None => block_on(registry_client::oci::pull(&home, arg, &Default::default(), &|_| {}))?,
         };
         let r = registry_client::oci::parse_reference(arg)?;
         let name = r.repository().rsplit('/').next().unwrap_or("morph").to_string();
-        (pulled.path, name)
-    } else if !path.exists() && MorphId::looks_like_id(arg) {
-        let id = MorphId::parse(arg)?;
-        let home = Home::from_env().context("cannot find the morph home: set MORPH_HOME or HOME")?;
-        let found = resolve_local(&home, &id)?;
-        (found.path, id.name.clone())
-    } else {
-        let name = path.file_stem().map_or_else(|| arg.to_string(), |s| s.to_string_lossy().into_owned());
-        (path.to_path_buf(), name)
-    };
-    let bytes = contract::component::read_component_binary(&path)?;
+        // The layer was verified against its digest on the way in: that is the morph's sha256.
+        let bytes = contract::component::read_component_binary(&pulled.path)?;
+        return Ok(MorphSource { bytes, digest: pulled.layer_digest, name });
+    }
+    let local = resolve_morph_path(arg)?;
+    let bytes = contract::component::read_component_binary(&local.path)?;
     let digest = contract::component::sha256_digest(&bytes);
-    Ok(MorphSource { bytes, digest, name })
+    Ok(MorphSource { bytes, digest, name: local.name })
+}
+
+/// A file argument, or the file a local registry id names.
+pub struct MorphPath {
+    pub path: PathBuf,
+    /// What the guest sees as argv[0]: the registry name or the file stem.
+    pub name: String,
+    /// The registry version, for an id.
+    pub version: Option<String>,
+}
+
+pub fn resolve_morph_path(arg: &str) -> Result<MorphPath> {
+    let path = Path::new(arg);
+    if !path.exists() && MorphId::looks_like_id(arg) {
+        let found = resolve_local(&super::registry::home()?, &MorphId::parse(arg)?)?;
+        return Ok(MorphPath {
+            path: found.path,
+            name: found.id.name,
+            version: found.id.version.map(|v| v.to_string()),
+        });
+    }
+    let name = path.file_stem().map_or_else(|| arg.to_string(), |s| s.to_string_lossy().into_owned());
+    Ok(MorphPath { path: path.to_path_buf(), name, version: None })
 }
 
 /// A single-threaded async runtime: a run or a call is one guest on one thread.
