@@ -22,42 +22,37 @@ fi
 input="$work/hello-py.wasm"
 echo "input: $input ($(stat -c %s "$input") bytes), world hayride-cli, $RUNS runs each"
 
-median() { # command... -> median seconds
-  python3 - "$RUNS" "$@" <<'PY'
-import subprocess, sys, time, statistics
-runs = int(sys.argv[1]); cmd = sys.argv[2:]
-times = []
-for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times.append(time.perf_counter() - t)
-print(f"{statistics.median(times):.4f}")
-PY
-}
-
-# Cold: a new MORPH_HOME each run, so the code is validated every time. Warm: the bytes were
-# validated before (cache/validated), as when a CI pipeline checks the same artifact again.
-cold=$(python3 - "$RUNS" "$morph" "$input" <<'PY'
-import os, subprocess, sys, tempfile, time, statistics
-runs, morph, inp = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-times = []
-for _ in range(runs):
-    env = dict(os.environ, MORPH_HOME=tempfile.mkdtemp())
-    t = time.perf_counter()
-    subprocess.run([morph, "-q", "validate", inp, "--world", "hayride-cli"], env=env, stdout=subprocess.DEVNULL)
-    times.append(time.perf_counter() - t)
-print(f"{statistics.median(times):.4f}")
-PY
-)
+# Each round runs every tool once, in turn, so a load that drifts over the minute touches all of
+# them alike. "First time" uses a new MORPH_HOME each run, so the code is validated every time;
+# "validated before" reuses one, as when a CI pipeline checks the same artifact again.
 export MORPH_HOME="$work/home"
 "$morph" -q validate "$input" --world hayride-cli
-m=$(median "$morph" -q validate "$input" --world hayride-cli)
-echo "morph validate, first time:     ${cold}s"
-echo "morph validate, validated before: ${m}s"
-if command -v wasm-tools >/dev/null 2>&1; then
-  w=$(median wasm-tools component targets "$work/wit" "$input" --world hayride:runtime/hayride-cli@0.0.1)
-  echo "wasm-tools component targets:   ${w}s"
-  python3 -c "print(f'ratio wasm-tools/morph: first time {$w/$cold:.2f}x, validated before {$w/$m:.2f}x (above 1 means morph is faster)')"
-else
-  echo "wasm-tools not installed (cargo install wasm-tools); no ratio"
-fi
+python3 - "$RUNS" "$morph" "$input" "$work/wit" <<'PY'
+import os, shutil, subprocess, sys, tempfile, time, statistics
+runs, morph, inp, wit = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+tools = {
+    "morph validate, first time": lambda: ([morph, "-q", "validate", inp, "--world", "hayride-cli"],
+                                           dict(os.environ, MORPH_HOME=tempfile.mkdtemp())),
+    "morph validate, validated before": lambda: ([morph, "-q", "validate", inp, "--world", "hayride-cli"], None),
+}
+if shutil.which("wasm-tools"):
+    tools["wasm-tools component targets"] = lambda: (
+        ["wasm-tools", "component", "targets", wit, inp, "--world", "hayride:runtime/hayride-cli@0.0.1"], None)
+times = {name: [] for name in tools}
+for _ in range(runs):
+    for name, make in tools.items():
+        cmd, env = make()
+        t = time.perf_counter()
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times[name].append(time.perf_counter() - t)
+med = {name: statistics.median(ts) for name, ts in times.items()}
+for name, m in med.items():
+    print(f"{name + ':':34} {m * 1000:6.1f} ms (median of {runs})")
+w = med.get("wasm-tools component targets")
+if w is None:
+    print("wasm-tools not installed (cargo install wasm-tools); no ratio")
+else:
+    first, again = med["morph validate, first time"], med["morph validate, validated before"]
+    print(f"ratio wasm-tools/morph: first time {w / first:.2f}x, validated before {w / again:.2f}x"
+          " (above 1 means morph is faster)")
+PY

@@ -2,6 +2,7 @@
 //! instead of where a validator stopped.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 use wit_parser::decoding::DecodedWasm;
@@ -42,7 +43,7 @@ pub enum CodeCheck {
     /// Validate every function body now.
     Now,
     /// Only structure and types; call [`Component::check_code`] when the caller cannot vouch for
-    /// the code (it validated these exact bytes before).
+    /// the code (it validated this unchanged file before).
     Deferred,
 }
 
@@ -83,33 +84,34 @@ impl Component {
     fn decode(path: &Path, bytes: Bytes, code: CodeCheck) -> Result<Component, ContractError> {
         let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
         // Independent jobs, run at once: decoding the component's world (which checks its
-        // structure and types), validating the code inside it (or hashing it, for a caller that
-        // remembers which bytes it validated), and loading the bundled contract the caller will
-        // check it against.
-        let digest = std::sync::OnceLock::new();
+        // structure and types), validating the code inside it, and loading the bundled contract
+        // the caller will check it against.
         let (decoded, bodies) = std::thread::scope(|scope| {
             let bodies = scope.spawn(|| match code {
                 CodeCheck::Now => validate_function_bodies(&bytes),
-                CodeCheck::Deferred => {
-                    let _ = digest.set(sha256_digest(&bytes));
-                    Ok(())
-                }
+                CodeCheck::Deferred => Ok(()),
             });
             scope.spawn(|| {
                 crate::bundled::Contract::bundled();
             });
-            (decode_world(path, &bytes), bodies.join().expect("validation thread"))
+            // The world comes from the skeleton (same world, a fraction of the bytes); the
+            // validation beside it reads every real byte.
+            let decoded = crate::skeleton::skeleton(&bytes)
+                .map_err(|e| bad(describe_error(&e)))
+                .and_then(|skeleton| decode_world(path, &skeleton));
+            (decoded, bodies.join().expect("validation thread"))
         });
+        // The full validation speaks of the real bytes, so its error wins over the decoder's.
+        bodies.map_err(|e| bad(describe_error(&e.to_string())))?;
         let (resolve, world) = decoded?;
-        bodies.map_err(|e| bad(format!("the component is invalid: {e}")))?;
-        Ok(Component { path: path.to_path_buf(), bytes, resolve, world, digest })
+        Ok(Component { path: path.to_path_buf(), bytes, resolve, world, digest: std::sync::OnceLock::new() })
     }
 
     /// Validates the code of every core module (what [`CodeCheck::Deferred`] put off).
     pub fn check_code(&self) -> Result<(), ContractError> {
         validate_function_bodies(&self.bytes).map_err(|e| ContractError::NotAComponent {
             path: self.path.clone(),
-            message: format!("the component is invalid: {e}"),
+            message: describe_error(&e.to_string()),
         })
     }
 
@@ -188,39 +190,92 @@ pub fn world_items(resolve: &Resolve, world: WorldId) -> (Vec<String>, Vec<Strin
 }
 
 /// Validates every function body of every core module in the component, spread over the
-/// machine's cores: an 18 MB Python morph has tens of thousands of functions.
+/// machine's cores: an 18 MB Python morph has tens of thousands of functions. The parse that
+/// finds the bodies hands them out in batches as it goes, so checking them overlaps the parse.
 fn validate_function_bodies(bytes: &[u8]) -> Result<(), wasmparser::BinaryReaderError> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use wasmparser::{FuncValidatorAllocations, Parser, ValidPayload, Validator, WasmFeatures};
-    let mut validator = Validator::new_with_features(WasmFeatures::all());
-    let mut funcs = Vec::new();
-    for payload in Parser::new(0).parse_all(bytes) {
-        if let ValidPayload::Func(to_validate, body) = validator.payload(&payload?)? {
-            funcs.push(std::sync::Mutex::new(Some((to_validate, body))));
-        }
-    }
-    // Workers take the next function as they free up, so a worker the scheduler starves (the
-    // decoder runs beside them) holds nobody up.
-    let next = AtomicUsize::new(0);
+    use std::sync::mpsc;
+    use wasmparser::{FuncToValidate, FuncValidatorAllocations, FunctionBody, ValidatorResources};
+    type Batch<'a> = Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>;
+    const BATCH: usize = 64;
+
+    let (send, receive) = mpsc::sync_channel::<Batch<'_>>(64);
+    let receive = std::sync::Mutex::new(receive);
+    // Set by the first worker that finds an invalid body, so the parse stops feeding them.
+    let failed = AtomicBool::new(false);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     let mut allocs = FuncValidatorAllocations::default();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(slot) = funcs.get(i) else { return Ok(()) };
-                        let (to_validate, body) = slot.lock().unwrap().take().expect("each function is taken once");
-                        let mut v = to_validate.into_validator(allocs);
-                        v.validate(&body)?;
-                        allocs = v.into_allocations();
+                    let mut outcome = Ok(());
+                    // Every worker drains the channel to its end, even after an error: a parse
+                    // blocked on a full channel must never wait for nobody.
+                    while let Ok(batch) = {
+                        let next = receive.lock().unwrap().recv();
+                        next
+                    } {
+                        for (to_validate, body) in batch {
+                            if failed.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            let mut v = to_validate.into_validator(allocs);
+                            let checked = v.validate(&body);
+                            allocs = v.into_allocations();
+                            if let Err(e) = checked {
+                                failed.store(true, Ordering::Relaxed);
+                                outcome = Err(e);
+                            }
+                        }
                     }
+                    outcome
                 })
             })
             .collect();
-        handles.into_iter().try_for_each(|h| h.join().expect("validation thread"))
+        let parsed = parse_bodies(
+            bytes,
+            &failed,
+            |batch| {
+                // Never fails: the workers hold the receiving end until the channel closes.
+                let _ = send.send(batch);
+            },
+            BATCH,
+        );
+        drop(send);
+        let checked = handles.into_iter().try_for_each(|h| h.join().expect("validation thread"));
+        parsed.and(checked)
     })
+}
+
+/// The structural half of validation: every payload through one validator, the function bodies
+/// handed to `emit` in batches of `batch`; it stops early once `failed` is set.
+fn parse_bodies<'a>(
+    bytes: &'a [u8],
+    failed: &AtomicBool,
+    mut emit: impl FnMut(Vec<(wasmparser::FuncToValidate<wasmparser::ValidatorResources>, wasmparser::FunctionBody<'a>)>),
+    batch: usize,
+) -> Result<(), wasmparser::BinaryReaderError> {
+    use wasmparser::{Parser, ValidPayload, Validator, WasmFeatures};
+    // The standardized features (what `wasm-tools validate` accepts by default and what
+    // toolchains emit), not every proposal: with all of them on, checking each operator costs a
+    // third more, and code using an unfinished proposal would not run under morph anyway.
+    let mut validator = Validator::new_with_features(WasmFeatures::default());
+    let mut pending = Vec::with_capacity(batch);
+    for payload in Parser::new(0).parse_all(bytes) {
+        if failed.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        if let ValidPayload::Func(to_validate, body) = validator.payload(&payload?)? {
+            pending.push((to_validate, body));
+            if pending.len() == batch {
+                emit(std::mem::replace(&mut pending, Vec::with_capacity(batch)));
+            }
+        }
+    }
+    if !pending.is_empty() {
+        emit(pending);
+    }
+    Ok(())
 }
 
 pub fn sha256_digest(bytes: &[u8]) -> String {
@@ -233,11 +288,15 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
     s
 }
 
-/// Turns a decoder error into a sentence: truncation is named as such, and the validator's
-/// byte offset is kept only as a detail after the reason.
+/// Turns a decoder error into a sentence (see [`describe_error`]).
 fn describe_decode_error(e: &anyhow::Error) -> String {
     let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
-    let all = chain.join(": ");
+    describe_error(&chain.join(": "))
+}
+
+/// Turns a decoder or validator error into a sentence: truncation is named as such, and the
+/// validator's byte offset is kept only as a detail after the reason.
+fn describe_error(all: &str) -> String {
     if all.contains("unexpected end") || all.contains("end of file") || all.contains("eof") {
         return format!("the component is truncated or cut short ({all}); rebuild or re-download it");
     }

@@ -12,6 +12,7 @@ pub mod materialize;
 pub mod names;
 pub mod report;
 pub mod runtime_support;
+mod skeleton;
 pub mod types;
 pub mod validate;
 

@@ -187,6 +187,27 @@ fn invalid_code_is_caught_every_time() {
 }
 
 #[test]
+fn a_file_changed_after_validating_is_validated_again() {
+    // The "validated before" memory is keyed by the file's identity and times: rewriting it in
+    // place with a broken body of the same size, even with its old modification time put back,
+    // must not be waved through.
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.wasm");
+    let good = wat::parse_str("(component (core module (func (result i32) i32.const 1)))").unwrap();
+    let bad = wat::parse_str("(component (core module (func (result i32) i64.const 1)))").unwrap();
+    assert_eq!(good.len(), bad.len());
+    std::fs::write(&path, &good).unwrap();
+    assert_eq!(morph_in(home.path(), &["validate", path_str(&path), "--world", "hayride-core"]).code, 0);
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    std::fs::write(&path, &bad).unwrap();
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(mtime).unwrap();
+    let r = morph_in(home.path(), &["validate", path_str(&path), "--world", "hayride-core"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("type mismatch"), "{r:?}");
+}
+
+#[test]
 fn unknown_world_exits_2_and_lists_the_known_ones() {
     let r = morph(&["validate", path_str(&example("hello.wat")), "--world", "hayride-nope"]);
     assert_eq!(r.code, 2, "{r:?}");
