@@ -37,6 +37,11 @@ impl Output {
         Output { json, quiet, color }
     }
 
+    /// Whether diagnostics on stderr may use color.
+    pub fn stderr_color(&self) -> bool {
+        self.color && std::io::stderr().is_terminal()
+    }
+
     pub fn paint(&self, style: Style, text: &str) -> String {
         if !self.color {
             return text.to_string();

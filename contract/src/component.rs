@@ -77,6 +77,13 @@ impl Component {
         Component::read_with(path, CodeCheck::Now)
     }
 
+    /// Decodes a component already in memory (a composition not yet written, say); `path` names
+    /// it in messages.
+    pub fn from_binary(path: &Path, bytes: Vec<u8>) -> Result<Component, ContractError> {
+        let bytes = component_binary(path, bytes)?;
+        Component::decode(path, Bytes::Owned(bytes), CodeCheck::Now)
+    }
+
     pub fn read_with(path: &Path, code: CodeCheck) -> Result<Component, ContractError> {
         Component::decode(path, read_component_binary(path)?, code)
     }

@@ -3,6 +3,7 @@
 pub mod call;
 pub mod cast;
 pub mod completions;
+pub mod compose;
 pub mod inspect;
 pub mod oci;
 pub mod registry;

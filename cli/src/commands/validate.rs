@@ -44,7 +44,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     Ok(if v.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn print_human(v: &Validation, out: &Output) {
+pub(crate) fn print_human(v: &Validation, out: &Output) {
     let world = match &v.world_short {
         Some(short) => format!("{short} ({})", v.world),
         None => v.world.clone(),

@@ -1,0 +1,212 @@
+//! `morph compose` and `morph plug`: WAC composition with packages from deps, the local registry
+//! and OCI.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use compose::{ComposeError, PlugInput, Sources};
+use contract::{Component, WorldSpec};
+use registry_client::config::Config;
+use registry_client::oci::{self, OciOptions};
+
+use super::registry::home;
+use super::sandbox::{block_on_interruptible, resolve_morph_path};
+use crate::output::Output;
+
+/// Compose components with a WAC file.
+///
+/// Packages the file names are looked up, in order: --dep, the deps directory, the local
+/// registry (highest version when none is named), then the OCI registry config.toml maps to the
+/// namespace. Exit 0: written; 1: the result does not conform to --target; 2: the WAC file, a
+/// package or an argument is wrong (the message points into the WAC source).
+#[derive(clap::Args)]
+pub struct ComposeArgs {
+    /// The WAC file.
+    file: PathBuf,
+    /// Where to write the component; `-` for stdout. Default: <file stem>.wasm.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Use this file (a component, .wat, or WIT) for package ns:name (or ns:name@version).
+    #[arg(long = "dep", short = 'd', value_name = "PKG=PATH", value_parser = parse_dep)]
+    deps: Vec<(String, PathBuf)>,
+    /// Look for packages here (DIR/ns/name.wasm, DIR/ns/name/VERSION.wasm, or a WIT directory
+    /// DIR/ns/name/). Default: deps/ beside the WAC file and deps/ in the current directory.
+    #[arg(long, value_name = "DIR")]
+    deps_dir: Option<PathBuf>,
+    /// Check the composed component against this world (as `morph validate --world`).
+    #[arg(long, value_name = "WORLD")]
+    target: Option<String>,
+    /// Take the --target world from this WIT directory.
+    #[arg(long, value_name = "DIR", requires = "target")]
+    wit: Option<PathBuf>,
+    /// Never reach an OCI registry (morphs pulled before still come from the cache).
+    #[arg(long)]
+    offline: bool,
+}
+
+fn parse_dep(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((k.trim().to_string(), PathBuf::from(v.trim())))
+        }
+        _ => Err(format!("`{s}` is not PKG=PATH (for example --dep acme:greeter=./greeter.wasm)")),
+    }
+}
+
+pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
+    let source = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read the WAC file {}", args.file.display()))?;
+    let home = home()?;
+    let config = Config::load(&home)?;
+    let deps_dirs = match &args.deps_dir {
+        Some(dir) => vec![dir.clone()],
+        None => {
+            let beside = args.file.parent().unwrap_or(Path::new("")).join("deps");
+            let here = PathBuf::from("deps");
+            if same_dir(&beside, &here) {
+                vec![here]
+            } else {
+                vec![beside, here]
+            }
+        }
+    };
+    // A morph pulled before is used from the cache (digest-verified) without asking the
+    // registry; --offline stops there.
+    let fetch = |reference: &str| -> Result<PathBuf, String> {
+        if let Some(hit) = oci::cached(&home, reference) {
+            return Ok(hit.path);
+        }
+        if args.offline {
+            return Err("not pulled before, and --offline".into());
+        }
+        block_on_interruptible(oci::pull(&home, reference, &OciOptions::default(), &|_| {}))
+            .map(|pulled| pulled.path)
+            .map_err(|e| format!("{e:#}"))
+    };
+    let sources = Sources {
+        deps: args.deps.clone(),
+        deps_dirs,
+        home: Some(home.clone()),
+        namespaces: config.namespaces.clone(),
+        fetch: Some(&fetch),
+    };
+    let composition = compose::compose(&args.file, &source, &sources, out.stderr_color()).map_err(input_error)?;
+
+    let output = args.output.clone().unwrap_or_else(|| {
+        PathBuf::from(format!("{}.wasm", args.file.file_stem().map_or("composed".into(), |s| s.to_string_lossy())))
+    });
+    if let Some(world) = &args.target {
+        let comp = Component::from_binary(&output, composition.bytes.clone())?;
+        let spec = match &args.wit {
+            Some(dir) => WorldSpec::Wit { dir, world: Some(world) },
+            None => WorldSpec::Bundled(world),
+        };
+        let v = contract::validate(&comp, spec, false)?;
+        if !v.valid {
+            if out.json {
+                out.json(&v);
+            } else {
+                super::validate::print_human(&v, out);
+            }
+            eprintln!("the composition does not conform to {world}; nothing was written");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    write_output(&output, &composition.bytes)?;
+
+    let digest = contract::component::sha256_digest(&composition.bytes);
+    if out.json {
+        let packages: Vec<_> = composition
+            .packages
+            .iter()
+            .map(|p| serde_json::json!({ "package": p.key, "from": p.origin.describe() }))
+            .collect();
+        out.json(&serde_json::json!({
+            "output": output, "size": composition.bytes.len(), "digest": digest, "packages": packages,
+            "target": args.target,
+        }));
+    } else if !out.quiet {
+        let mut err = std::io::stderr().lock();
+        for p in &composition.packages {
+            let _ = writeln!(err, "  {} <- {}", p.key, p.origin.describe());
+        }
+        let target = args.target.as_deref().map_or(String::new(), |w| format!(", conforms to {w}"));
+        let _ = writeln!(
+            err,
+            "composed {} -> {} ({} bytes, {digest}{target})",
+            args.file.display(),
+            output.display(),
+            composition.bytes.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Plug components into a socket: each plug's exports satisfy the socket's imports.
+///
+/// Socket and plugs are files (.wasm or .wat) or local registry ids (ns:name@version). Every plug
+/// must satisfy at least one import. Exit 0: written; 2: a plug fits nothing, or an input is
+/// unusable.
+#[derive(clap::Args)]
+pub struct PlugArgs {
+    /// The component whose imports are to be satisfied.
+    socket: String,
+    /// A component whose exports satisfy some of them (repeat for several; earlier plugs win).
+    #[arg(long = "plug", short = 'p', required = true, value_name = "PLUG")]
+    plugs: Vec<String>,
+    /// Where to write the component; `-` for stdout. Default: <socket name>.plugged.wasm.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
+pub fn plug(args: PlugArgs, out: &Output) -> Result<ExitCode> {
+    let load = |arg: &str| -> Result<(PlugInput, String)> {
+        let found = resolve_morph_path(arg)?;
+        let bytes = std::fs::read(&found.path).with_context(|| format!("cannot read {}", found.path.display()))?;
+        let bytes = contract::component::component_binary(&found.path, bytes)?;
+        Ok((PlugInput { name: arg.to_string(), bytes }, found.name))
+    };
+    let (socket, socket_name) = load(&args.socket)?;
+    let plugs = args.plugs.iter().map(|p| load(p).map(|(input, _)| input)).collect::<Result<Vec<_>>>()?;
+    let (bytes, reports) = compose::plug(socket, plugs).map_err(input_error)?;
+    let output = args.output.clone().unwrap_or_else(|| PathBuf::from(format!("{socket_name}.plugged.wasm")));
+    write_output(&output, &bytes)?;
+    let digest = contract::component::sha256_digest(&bytes);
+    if out.json {
+        out.json(&serde_json::json!({ "output": output, "size": bytes.len(), "digest": digest, "plugs": reports }));
+    } else if !out.quiet {
+        let mut err = std::io::stderr().lock();
+        for r in &reports {
+            let _ = writeln!(err, "  {} satisfies {}", r.plug, r.satisfied.join(", "));
+        }
+        let _ = writeln!(err, "plugged {} -> {} ({} bytes, {digest})", args.socket, output.display(), bytes.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the component atomically, or to stdout for `-` (never binary onto a terminal).
+fn write_output(output: &Path, bytes: &[u8]) -> Result<()> {
+    if output == Path::new("-") {
+        let mut stdout = std::io::stdout().lock();
+        if stdout.is_terminal() {
+            bail!("refusing to write a binary component to the terminal; redirect stdout or pass -o FILE");
+        }
+        stdout.write_all(bytes).context("writing the component to stdout")?;
+        return Ok(());
+    }
+    registry_client::atomic::write_atomic(output, bytes).with_context(|| format!("cannot write {}", output.display()))
+}
+
+/// Composition errors are input errors: the rendered diagnostic is the whole message.
+fn input_error(e: ComposeError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}

@@ -1,0 +1,57 @@
+//! Composing morphs: WAC documents (`morph compose`) and socket/plug wiring (`morph plug`).
+//!
+//! Built on wac-parser, wac-graph and wac-types. What wac lacks and morph adds is where packages
+//! come from: `--dep` overrides, deps directories, the local morph registry and OCI registries
+//! mapped by namespace (see [`resolve`]). Components cross into wac as bytes only: wac carries
+//! its own wasm-tools, a different version from the rest of morph.
+
+pub mod diagnostic;
+pub mod plug;
+pub mod resolve;
+
+use std::path::{Path, PathBuf};
+
+use wac_graph::EncodeOptions;
+use wac_parser::Document;
+
+pub use plug::{plug, PlugInput, PlugReport};
+pub use resolve::{Origin, ResolvedPackage, Sources};
+
+/// Why a composition failed. Each is an input error: the WAC file, a package or a plug is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    /// A diagnostic rendered against the WAC source: file, line, column and a label.
+    #[error("{0}")]
+    Rendered(String),
+    #[error("cannot read {}: {message}", path.display())]
+    Read { path: PathBuf, message: String },
+    #[error("{0}")]
+    Plug(String),
+}
+
+/// A composed component and where each of its packages came from.
+pub struct Composition {
+    pub bytes: Vec<u8>,
+    pub packages: Vec<ResolvedPackage>,
+}
+
+/// Composes the WAC document at `path` (whose text is `source`).
+pub fn compose(path: &Path, source: &str, sources: &Sources<'_>, color: bool) -> Result<Composition, ComposeError> {
+    let render = |report: miette::Report| ComposeError::Rendered(diagnostic::render(report, path, source, color));
+    let document = Document::parse(source).map_err(|e| render(e.into()))?;
+    let keys = wac_resolver::packages(&document).map_err(|e| render(e.into()))?;
+    let mut packages = indexmap::IndexMap::new();
+    let mut resolved = Vec::new();
+    for (key, span) in keys {
+        let found = resolve::find(key.name, key.version, sources).map_err(|miss| render(miss.at(span).into()))?;
+        let bytes = resolve::load(&found)
+            .map_err(|e| render(resolve::LoadFailed { name: key.to_string(), span, reason: e }.into()))?;
+        packages.insert(key, bytes);
+        resolved.push(ResolvedPackage { key: key.to_string(), origin: found });
+    }
+    let resolution = document.resolve(packages).map_err(|e| render(e.into()))?;
+    let bytes = resolution
+        .encode(EncodeOptions { define_components: true, validate: true, ..Default::default() })
+        .map_err(|e| render(e.into()))?;
+    Ok(Composition { bytes, packages: resolved })
+}

@@ -1,0 +1,218 @@
+//! Where a package named in a WAC document comes from, in this order:
+//!
+//! 1. `--dep ns:name=PATH` (or `ns:name@version=PATH`);
+//! 2. each deps directory, laid out as `wac compose` reads it: `DIR/ns/name.wasm` (or `.wat`),
+//!    `DIR/ns/name/VERSION.wasm` when the document names a version, or a WIT package directory
+//!    `DIR/ns/name/` (or `DIR/ns/name.wit`);
+//! 3. the local morph registry, `$MORPH_HOME/registry/morphs/ns/VERSION/name.wasm`, the highest
+//!    version when the document names none;
+//! 4. an OCI registry mapped to the namespace in `config.toml` (`[namespaces] ns = "host/prefix"`
+//!    gives `host/prefix/name:VERSION`, or `:latest`), pulled and cached by digest (offline, only
+//!    what was pulled before).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use miette::SourceSpan;
+use registry_client::{Home, MorphId};
+use semver::Version;
+
+/// Where to look for packages.
+#[derive(Default)]
+pub struct Sources<'a> {
+    /// `--dep` overrides: a package name (optionally `@version`) and its file.
+    pub deps: Vec<(String, PathBuf)>,
+    pub deps_dirs: Vec<PathBuf>,
+    pub home: Option<Home>,
+    /// The `[namespaces]` of config.toml: namespace → `host/prefix`.
+    pub namespaces: BTreeMap<String, String>,
+    /// Pulls an OCI reference (or finds it in the cache) and returns the path of the verified
+    /// component; `None` when there is no way to reach OCI at all.
+    pub fetch: Option<&'a dyn Fn(&str) -> Result<PathBuf, String>>,
+}
+
+/// Where a package was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Dep(PathBuf),
+    DepsDir(PathBuf),
+    /// A WIT package (directory or `.wit` file), encoded for wac.
+    Wit(PathBuf),
+    Registry {
+        id: String,
+        path: PathBuf,
+    },
+    Oci {
+        reference: String,
+        path: PathBuf,
+    },
+}
+
+impl Origin {
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Dep(p) => format!("{} (--dep)", p.display()),
+            Origin::DepsDir(p) => format!("{} (deps directory)", p.display()),
+            Origin::Wit(p) => format!("{} (WIT package)", p.display()),
+            Origin::Registry { id, path } => format!("{id} from the local registry ({})", path.display()),
+            Origin::Oci { reference, path } => format!("{reference} (OCI, cached at {})", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ResolvedPackage {
+    /// `ns:name` or `ns:name@version`, as the document names it.
+    pub key: String,
+    pub origin: Origin,
+}
+
+/// A package found nowhere, with every place that was tried.
+#[derive(Debug)]
+pub struct Missing {
+    name: String,
+    looked: Vec<String>,
+}
+
+impl Missing {
+    pub fn at(self, span: SourceSpan) -> UnknownPackage {
+        let places = self.looked.iter().map(|l| format!("  - {l}")).collect::<Vec<_>>().join("\n");
+        UnknownPackage {
+            help: format!(
+                "looked in:\n{places}\npass --dep {0}=PATH, put it in a deps directory, or add it to the local \
+                 registry with `morph register {0}@VERSION FILE`",
+                self.name
+            ),
+            name: self.name,
+            span,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("unknown package `{name}`")]
+pub struct UnknownPackage {
+    name: String,
+    #[label("no package `{name}` was found")]
+    span: SourceSpan,
+    #[help]
+    help: String,
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("package `{name}` cannot be used: {reason}")]
+pub struct LoadFailed {
+    pub name: String,
+    #[label("this package")]
+    pub span: SourceSpan,
+    pub reason: String,
+}
+
+/// Finds package `name` (`ns:pkg`), at `version` when given.
+pub fn find(name: &str, version: Option<&Version>, sources: &Sources<'_>) -> Result<Origin, Missing> {
+    let mut looked = Vec::new();
+    let wanted = match version {
+        Some(v) => format!("{name}@{v}"),
+        None => name.to_string(),
+    };
+
+    // 1. --dep: `ns:name=PATH` serves every version; `ns:name@v=PATH` only v.
+    for (dep, path) in &sources.deps {
+        if dep == name || *dep == wanted {
+            return Ok(Origin::Dep(path.clone()));
+        }
+    }
+    looked.push(format!("--dep {name}=PATH (none given)"));
+
+    // 2. deps directories.
+    for dir in &sources.deps_dirs {
+        let mut base = dir.clone();
+        for segment in name.split(':') {
+            base.push(segment);
+        }
+        if let Some(v) = version {
+            base.push(v.to_string());
+        }
+        if base.is_dir() {
+            return Ok(Origin::Wit(base));
+        }
+        for ext in ["wasm", "wat", "wit"] {
+            let file = with_extension(&base, ext);
+            if file.is_file() {
+                return Ok(if ext == "wit" { Origin::Wit(file) } else { Origin::DepsDir(file) });
+            }
+            looked.push(file.display().to_string());
+        }
+    }
+
+    // 3. The local registry.
+    let (namespace, short) = name.split_once(':').unwrap_or((name, ""));
+    let id = MorphId::parse(&wanted).ok();
+    if let (Some(home), Some(id)) = (&sources.home, &id) {
+        match registry_client::local::resolve_local(home, id) {
+            Ok(found) => return Ok(Origin::Registry { id: found.id.to_string(), path: found.path }),
+            Err(_) => looked.push(format!(
+                "the local registry: {}",
+                home.morphs_dir()
+                    .join(namespace)
+                    .join(version.map_or("*".into(), |v| v.to_string()))
+                    .join(format!("{short}.wasm"))
+                    .display()
+            )),
+        }
+    }
+
+    // 4. OCI, through the namespace mapping.
+    match (sources.namespaces.get(namespace), sources.fetch) {
+        (Some(prefix), Some(fetch)) => {
+            let tag = version.map_or("latest".to_string(), |v| v.to_string());
+            let reference = format!("{}/{short}:{tag}", prefix.trim_end_matches('/'));
+            match fetch(&reference) {
+                Ok(path) => return Ok(Origin::Oci { reference, path }),
+                Err(e) => looked.push(format!("OCI {reference}: {e}")),
+            }
+        }
+        (Some(prefix), None) => looked.push(format!("OCI {prefix}/{short} (no OCI access)")),
+        (None, _) => looked.push(format!(
+            "OCI: no registry is mapped to namespace `{namespace}` (config.toml: [namespaces] {namespace} = \"HOST/PREFIX\")"
+        )),
+    }
+    Err(Missing { name: wanted, looked })
+}
+
+fn with_extension(base: &Path, ext: &str) -> PathBuf {
+    let mut s = base.as_os_str().to_owned();
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// The bytes wac takes for a package: a binary component, text assembled, or a WIT package
+/// encoded.
+pub fn load(origin: &Origin) -> Result<Vec<u8>, String> {
+    let path = match origin {
+        Origin::Wit(path) => return encode_wit(path),
+        Origin::Dep(p) | Origin::DepsDir(p) => p,
+        Origin::Registry { path, .. } | Origin::Oci { path, .. } => path,
+    };
+    if path.is_dir() {
+        return encode_wit(path);
+    }
+    if path.extension().is_some_and(|e| e == "wit") {
+        return encode_wit(path);
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes);
+    }
+    wat::parse_bytes(&bytes)
+        .map(|b| b.into_owned())
+        .map_err(|e| format!("{} is neither a component nor valid WebAssembly text: {e}", path.display()))
+}
+
+fn encode_wit(path: &Path) -> Result<Vec<u8>, String> {
+    let mut resolve = wit_parser::Resolve::new();
+    let pkg = if path.is_dir() { resolve.push_dir(path).map(|(pkg, _)| pkg) } else { resolve.push_file(path) }
+        .map_err(|e| format!("the WIT in {} does not parse: {e:#}", path.display()))?;
+    wit_component::encode(&resolve, pkg).map_err(|e| format!("cannot encode the WIT in {}: {e:#}", path.display()))
+}
