@@ -12,11 +12,6 @@ use clap::{Parser, Subcommand};
 
 use output::{ColorChoice, Output};
 
-// Validation, decoding and instantiation allocate many small objects from several threads at
-// once; mimalloc measured faster than the system allocator there (README, Benchmarks).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "morph", version, about = "Build, check, compose, run and ship Hayride WebAssembly component morphs")]
 #[command(propagate_version = true, max_term_width = 100)]

@@ -17,6 +17,10 @@ use miette::SourceSpan;
 use registry_client::{Home, MorphId};
 use semver::Version;
 
+/// Pulls an OCI reference (or finds it in the cache) and returns the path of the verified
+/// component.
+pub type Fetch<'a> = &'a dyn Fn(&str) -> Result<PathBuf, String>;
+
 /// Where to look for packages.
 #[derive(Default)]
 pub struct Sources<'a> {
@@ -26,9 +30,8 @@ pub struct Sources<'a> {
     pub home: Option<Home>,
     /// The `[namespaces]` of config.toml: namespace → `host/prefix`.
     pub namespaces: BTreeMap<String, String>,
-    /// Pulls an OCI reference (or finds it in the cache) and returns the path of the verified
-    /// component; `None` when there is no way to reach OCI at all.
-    pub fetch: Option<&'a dyn Fn(&str) -> Result<PathBuf, String>>,
+    /// How to reach OCI; `None` when there is no way at all.
+    pub fetch: Option<Fetch<'a>>,
 }
 
 /// Where a package was found.

@@ -6,20 +6,29 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write(path, bytes, true)
+    write(path, bytes, true, true)
 }
 
 /// Like [`write_atomic`], but fails instead of replacing an existing file.
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write(path, bytes, false)
+    write(path, bytes, false, true)
 }
 
-fn write(path: &Path, bytes: &[u8], replace: bool) -> std::io::Result<()> {
+/// For build outputs the user can make again (a composed component): still never half a file
+/// for a crash of morph or a Ctrl-C, but not synced to disk first, as compilers do not sync
+/// theirs. Syncing an 18 MB output costs more than composing it.
+pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write(path, bytes, true, false)
+}
+
+fn write(path: &Path, bytes: &[u8], replace: bool, sync: bool) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new().prefix(".morph-tmp-").tempfile_in(dir)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_data()?;
+    if sync {
+        tmp.as_file().sync_data()?;
+    }
     if replace {
         tmp.persist(path).map_err(|e| e.error)?;
     } else {

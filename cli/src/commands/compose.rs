@@ -116,7 +116,8 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
     }
     write_output(&output, &composition.bytes)?;
 
-    let digest = contract::component::sha256_digest(&composition.bytes);
+    // The digest is hashed only when it is shown: 18 MB cost 10 ms.
+    let digest = || contract::component::sha256_digest(&composition.bytes);
     if out.json {
         let packages: Vec<_> = composition
             .packages
@@ -124,7 +125,7 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
             .map(|p| serde_json::json!({ "package": p.key, "from": p.origin.describe() }))
             .collect();
         out.json(&serde_json::json!({
-            "output": output, "size": composition.bytes.len(), "digest": digest, "packages": packages,
+            "output": output, "size": composition.bytes.len(), "digest": digest(), "packages": packages,
             "target": args.target,
         }));
     } else if !out.quiet {
@@ -135,10 +136,11 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
         let target = args.target.as_deref().map_or(String::new(), |w| format!(", conforms to {w}"));
         let _ = writeln!(
             err,
-            "composed {} -> {} ({} bytes, {digest}{target})",
+            "composed {} -> {} ({} bytes, {}{target})",
             args.file.display(),
             output.display(),
-            composition.bytes.len()
+            composition.bytes.len(),
+            digest()
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -173,15 +175,15 @@ pub fn plug(args: PlugArgs, out: &Output) -> Result<ExitCode> {
     let (bytes, reports) = compose::plug(socket, plugs).map_err(input_error)?;
     let output = args.output.clone().unwrap_or_else(|| PathBuf::from(format!("{socket_name}.plugged.wasm")));
     write_output(&output, &bytes)?;
-    let digest = contract::component::sha256_digest(&bytes);
+    let digest = || contract::component::sha256_digest(&bytes);
     if out.json {
-        out.json(&serde_json::json!({ "output": output, "size": bytes.len(), "digest": digest, "plugs": reports }));
+        out.json(&serde_json::json!({ "output": output, "size": bytes.len(), "digest": digest(), "plugs": reports }));
     } else if !out.quiet {
         let mut err = std::io::stderr().lock();
         for r in &reports {
             let _ = writeln!(err, "  {} satisfies {}", r.plug, r.satisfied.join(", "));
         }
-        let _ = writeln!(err, "plugged {} -> {} ({} bytes, {digest})", args.socket, output.display(), bytes.len());
+        let _ = writeln!(err, "plugged {} -> {} ({} bytes, {})", args.socket, output.display(), bytes.len(), digest());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -196,7 +198,7 @@ fn write_output(output: &Path, bytes: &[u8]) -> Result<()> {
         stdout.write_all(bytes).context("writing the component to stdout")?;
         return Ok(());
     }
-    registry_client::atomic::write_atomic(output, bytes).with_context(|| format!("cannot write {}", output.display()))
+    registry_client::atomic::write_output(output, bytes).with_context(|| format!("cannot write {}", output.display()))
 }
 
 /// Composition errors are input errors: the rendered diagnostic is the whole message.
