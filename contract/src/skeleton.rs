@@ -29,9 +29,14 @@ pub fn skeleton(bytes: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-/// Copies the component in `bytes[range]`, replacing its modules (and those of nested
-/// components) with their skeletons.
-fn component(bytes: &[u8], range: Range<usize>, out: &mut Vec<u8>) -> Result<(), Error> {
+/// Walks one level of the module or component in `bytes[range]`: `visit` gets each payload
+/// (and the parser, to skip a section it handles whole) and returns how many more input bytes
+/// that payload covers beyond what the parser consumed (a nested module, a code section).
+fn walk<'a>(
+    bytes: &'a [u8],
+    range: Range<usize>,
+    mut visit: impl FnMut(&mut Parser, Payload<'a>) -> Result<usize, Error>,
+) -> Result<(), Error> {
     let mut parser = Parser::new(range.start as u64);
     let mut at = range.start;
     loop {
@@ -43,47 +48,49 @@ fn component(bytes: &[u8], range: Range<usize>, out: &mut Vec<u8>) -> Result<(),
             }
             Chunk::NeedMoreData(_) => unreachable!("parsing with eof = true never asks for more"),
         };
+        if let Payload::End(_) = payload {
+            return Ok(());
+        }
+        at += visit(&mut parser, payload)?;
+    }
+}
+
+/// Copies the component in `bytes[range]`, replacing its modules (and those of nested
+/// components) with their skeletons.
+fn component(bytes: &[u8], range: Range<usize>, out: &mut Vec<u8>) -> Result<(), Error> {
+    walk(bytes, range.clone(), |_, payload| {
         match payload {
             Payload::Version { range, .. } => out.extend_from_slice(&bytes[range]),
-            Payload::ModuleSection { unchecked_range, .. } => {
-                within(&unchecked_range, &range)?;
-                let mut inner = Vec::new();
-                module(bytes, unchecked_range.clone(), &mut inner)?;
-                section(out, COMPONENT_CORE_MODULE, &inner);
-                // The parent parser already stands after the nested module; only the input moves.
-                at += unchecked_range.len();
+            // The parent parser already stands after a nested module or component; only the
+            // input moves past it.
+            Payload::ModuleSection { unchecked_range: inner, .. } => {
+                within(&inner, &range)?;
+                let mut skeleton = Vec::new();
+                module(bytes, inner.clone(), &mut skeleton)?;
+                section(out, COMPONENT_CORE_MODULE, &skeleton);
+                return Ok(inner.len());
             }
-            Payload::ComponentSection { unchecked_range, .. } => {
-                within(&unchecked_range, &range)?;
-                let mut inner = Vec::new();
-                component(bytes, unchecked_range.clone(), &mut inner)?;
-                section(out, COMPONENT_COMPONENT, &inner);
-                at += unchecked_range.len();
+            Payload::ComponentSection { unchecked_range: inner, .. } => {
+                within(&inner, &range)?;
+                let mut skeleton = Vec::new();
+                component(bytes, inner.clone(), &mut skeleton)?;
+                section(out, COMPONENT_COMPONENT, &skeleton);
+                return Ok(inner.len());
             }
-            Payload::End(_) => return Ok(()),
             other => {
                 if let Some((id, range)) = other.as_section() {
                     section(out, id, &bytes[range]);
                 }
             }
         }
-    }
+        Ok(0)
+    })
 }
 
 /// Copies the core module in `bytes[range]` with empty bodies, empty data and no custom
 /// sections.
 fn module(bytes: &[u8], range: Range<usize>, out: &mut Vec<u8>) -> Result<(), Error> {
-    let mut parser = Parser::new(range.start as u64);
-    let mut at = range.start;
-    loop {
-        let rest = bytes.get(at..range.end).ok_or_else(|| truncated(at))?;
-        let payload = match parser.parse(rest, true).map_err(|e| e.to_string())? {
-            Chunk::Parsed { consumed, payload } => {
-                at += consumed;
-                payload
-            }
-            Chunk::NeedMoreData(_) => unreachable!("parsing with eof = true never asks for more"),
-        };
+    walk(bytes, range, |parser, payload| {
         match payload {
             Payload::Version { range, .. } => out.extend_from_slice(&bytes[range]),
             Payload::CodeSectionStart { count, size, .. } => {
@@ -95,7 +102,7 @@ fn module(bytes: &[u8], range: Range<usize>, out: &mut Vec<u8>) -> Result<(), Er
                 }
                 section(out, MODULE_CODE, &code);
                 parser.skip_section();
-                at += size as usize;
+                return Ok(size as usize);
             }
             Payload::DataSection(reader) => {
                 let mut data = Vec::new();
@@ -111,14 +118,14 @@ fn module(bytes: &[u8], range: Range<usize>, out: &mut Vec<u8>) -> Result<(), Er
                 section(out, MODULE_DATA, &data);
             }
             Payload::CustomSection(_) => {}
-            Payload::End(_) => return Ok(()),
             other => {
                 if let Some((id, range)) = other.as_section() {
                     section(out, id, &bytes[range]);
                 }
             }
         }
-    }
+        Ok(0)
+    })
 }
 
 /// A nested section must end inside its parent (a truncated file's does not).

@@ -138,6 +138,34 @@ fn forwarded_imports_become_the_composition_s_and_plug_fills_them() {
 }
 
 #[test]
+fn a_wit_package_in_the_deps_directory_types_an_import() {
+    // `import a: test:chain/a;` takes its type from deps/test/chain/, a WIT package directory.
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let deps = deps_dir(dir.path());
+    std::fs::create_dir_all(deps.join("test/chain")).unwrap();
+    std::fs::write(deps.join("test/chain/a.wit"), "package test:chain;\n\ninterface a {\n  value: func() -> u32;\n}\n")
+        .unwrap();
+    let wac = dir.path().join("import.wac");
+    std::fs::write(
+        &wac,
+        "package test:x;\n\nimport a: test:chain/a;\nlet b = new test:b { \"test:chain/a\": a };\nexport b[\"test:chain/b\"];\n",
+    )
+    .unwrap();
+    let out = dir.path().join("import.wasm");
+    let r = compose(home.path(), &wac, &["--deps-dir", path_str(&deps), "-o", path_str(&out)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("(WIT package)"), "{r:?}");
+    let whole = dir.path().join("whole.wasm");
+    let r = morph_in(
+        home.path(),
+        &["plug", path_str(&out), "--plug", path_str(&deps.join("test/a.wat")), "-o", path_str(&whole)],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(call(home.path(), &whole, "b#value"), "11");
+}
+
+#[test]
 fn plug_takes_registry_ids_and_refuses_a_plug_that_fits_nothing() {
     let home = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
