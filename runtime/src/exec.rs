@@ -25,7 +25,28 @@ pub struct Prepared {
 
 /// Compiles `wasm` (or maps it from the cache under `home`) for a run with `limits`.
 pub fn prepare(wasm: &[u8], digest: &str, limits: &Limits, home: Option<&Path>) -> Result<Prepared, RuntimeError> {
-    let engine = build_engine(EngineSettings::for_limits(limits)).map_err(RuntimeError::internal)?;
+    prepare_with(wasm, digest, EngineSettings::for_limits(limits), home)
+}
+
+/// Compiles `wasm` for serving: the pooling allocator (an instance per request) and epoch
+/// interruption (a deadline per request) always; fuel when `limits` asks for it.
+pub fn prepare_for_serving(
+    wasm: &[u8],
+    digest: &str,
+    limits: &Limits,
+    home: Option<&Path>,
+) -> Result<Prepared, RuntimeError> {
+    let settings = EngineSettings { fuel: limits.fuel.is_some(), epoch: true, pooling: true };
+    prepare_with(wasm, digest, settings, home)
+}
+
+fn prepare_with(
+    wasm: &[u8],
+    digest: &str,
+    settings: EngineSettings,
+    home: Option<&Path>,
+) -> Result<Prepared, RuntimeError> {
+    let engine = build_engine(settings).map_err(RuntimeError::internal)?;
     let (component, cache) = CodeCache::new(home)
         .load(&engine, wasm, digest)
         .map_err(|e| RuntimeError::Input(format!("cannot compile the component: {e:?}")))?;

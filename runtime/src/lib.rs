@@ -8,10 +8,11 @@ pub mod host;
 pub mod invoke;
 pub mod limits;
 pub mod policy;
+pub mod serve;
 pub mod values;
 
 pub use cache::CacheOutcome;
-pub use exec::{prepare, run_command, Prepared};
+pub use exec::{prepare, prepare_for_serving, run_command, Prepared};
 pub use invoke::{
     args_from_json, args_from_wave, call, exported_functions, find_export, parse_call, result_to_json, result_to_wave,
     ExportFunc,

@@ -9,6 +9,7 @@ pub mod oci;
 pub mod registry;
 pub mod run;
 pub mod sandbox;
+pub mod serve;
 pub mod validate;
 pub mod worlds;
 

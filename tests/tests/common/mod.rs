@@ -107,7 +107,14 @@ pub fn rust_guest(name: &str) -> PathBuf {
         "the wasm32-wasip2 target is not installed; install it with `rustup target add wasm32-wasip2` (CI does)"
     );
     assert!(out.status.success(), "building the Rust guest {name} failed:\n{stderr}");
-    target_dir.join("wasm32-wasip2/release").join(format!("{}.wasm", name))
+    // A binary keeps its name; a library (cdylib) gets underscores.
+    let release = target_dir.join("wasm32-wasip2/release");
+    let bin = release.join(format!("{name}.wasm"));
+    if bin.exists() {
+        bin
+    } else {
+        release.join(format!("{}.wasm", name.replace('-', "_")))
+    }
 }
 
 /// Runs `morph` in `home` with extra environment variables and optional stdin.

@@ -1,0 +1,117 @@
+//! `morph serve`: serve an http morph.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use runtime::limits::parse_duration;
+use runtime::serve::ServeOptions;
+
+use super::sandbox::{load_morph, SandboxArgs};
+use crate::output::Output;
+
+/// Serve an http morph (one exporting wasi:http/incoming-handler): a fresh instance per
+/// request, sandboxed as `morph run`, with limits on by default.
+///
+/// Ctrl-C or SIGTERM stops accepting, lets requests in flight finish (up to --grace), exit 0.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A .wasm/.wat file, a local registry id (ns:name@version) or an OCI reference.
+    morph: String,
+    /// Address to listen on: HOST:PORT (a bare :PORT means 127.0.0.1).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    addr: String,
+    /// Requests handled at once; more wait for a slot (see --queue-timeout).
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    max_concurrency: usize,
+    /// How long a request waits for a slot before it is answered 503.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
+    queue_timeout: Duration,
+    /// How long requests in flight may take to finish after Ctrl-C/SIGTERM.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    grace: Duration,
+    #[command(flatten)]
+    sandbox: SandboxArgs,
+}
+
+/// Per-request deadline when --timeout is not given.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+    let addr = parse_addr(&args.addr)?;
+    let src = load_morph(&args.morph)?;
+    let policy = args.sandbox.policy()?;
+    let limits = args.sandbox.limits();
+    let home = args.sandbox.cache_home();
+    let opts = ServeOptions {
+        addr,
+        max_concurrency: args.max_concurrency,
+        queue_timeout: args.queue_timeout,
+        timeout: limits.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        grace: args.grace,
+        json_logs: out.json,
+        quiet: out.quiet,
+        name: src.name.clone(),
+    };
+    // All cores: requests are served concurrently, each instance on whichever worker is free.
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
+    let json = out.json;
+    let result = rt.block_on(async {
+        let prepared = runtime::prepare_for_serving(&src.bytes, &src.digest, &limits, home.as_deref())?;
+        runtime::serve::serve(
+            &prepared,
+            policy,
+            limits,
+            opts,
+            |bound| {
+                if json {
+                    eprintln!("{}", serde_json::json!({ "level": "info", "listening": format!("http://{bound}") }));
+                } else {
+                    eprintln!("listening on http://{bound}");
+                }
+            },
+            shutdown_signal(),
+        )
+        .await
+    });
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            let code = e.exit_code();
+            out.error(&anyhow::Error::new(e));
+            Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+        }
+    }
+}
+
+/// `HOST:PORT`, `:PORT` (127.0.0.1), or a name that resolves.
+fn parse_addr(s: &str) -> Result<SocketAddr> {
+    let full = if s.starts_with(':') { format!("127.0.0.1{s}") } else { s.to_string() };
+    full.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .with_context(|| format!("`{s}` is not an address to listen on; write HOST:PORT, e.g. 127.0.0.1:8080"))
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

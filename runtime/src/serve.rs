@@ -1,0 +1,286 @@
+//! Serving an http morph (`wasi:http/incoming-handler`): compiled once, pre-instantiated, a
+//! fresh instance per request, with limits on by default.
+//!
+//! Each request gets its own store under the run's sandbox policy, an epoch deadline (the guest
+//! is interrupted at `--timeout`, answered 504) and, when set, fuel and a memory cap. A trap is
+//! that request's 500 and is logged with its method and path; the server goes on. Requests in
+//! flight are bounded: extra ones wait for a slot, then get 503.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::{Request, Response, StatusCode};
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use wasmtime::{Store, Trap};
+use wasmtime_wasi_http::io::TokioIo;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::WasiHttpView;
+
+use crate::exec::Prepared;
+use crate::host::{build_host, build_linker, Host};
+use crate::limits::Limits;
+use crate::policy::Policy;
+use crate::RuntimeError;
+
+/// How often the epoch advances: the granularity of `--timeout`.
+const TICK: Duration = Duration::from_millis(10);
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    /// Requests handled at once; more wait for a slot.
+    pub max_concurrency: usize,
+    /// How long a request may wait for a slot before it gets 503.
+    pub queue_timeout: Duration,
+    /// Per request: the guest is interrupted after this long and the client gets 504.
+    pub timeout: Duration,
+    /// How long requests in flight may take to finish after SIGINT/SIGTERM.
+    pub grace: Duration,
+    /// One JSON object per request log line instead of text.
+    pub json_logs: bool,
+    /// No request log lines.
+    pub quiet: bool,
+    /// argv[0] the guest sees.
+    pub name: String,
+}
+
+struct Server {
+    pre: ProxyPre<Host>,
+    policy: Policy,
+    limits: Limits,
+    opts: ServeOptions,
+    slots: Semaphore,
+}
+
+type Answer = Response<HyperOutgoingBody>;
+
+/// Serves until `shutdown` completes, then lets requests in flight finish (up to the grace
+/// period). `listening` is told the bound address once the socket accepts.
+pub async fn serve(
+    p: &Prepared,
+    policy: Policy,
+    limits: Limits,
+    opts: ServeOptions,
+    listening: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), RuntimeError> {
+    let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
+    let instance_pre = linker.instantiate_pre(&p.component).map_err(|e| {
+        RuntimeError::Input(format!(
+            "the morph cannot be instantiated: {e:#}; `morph validate` lists imports morph's runtime does not provide"
+        ))
+    })?;
+    let pre = ProxyPre::new(instance_pre).map_err(|e| {
+        RuntimeError::Input(format!(
+            "the morph is not an http morph: it does not export wasi:http/incoming-handler ({e}); use `morph run` for commands"
+        ))
+    })?;
+    let listener = TcpListener::bind(opts.addr)
+        .await
+        .map_err(|e| RuntimeError::Input(format!("cannot listen on {}: {e}", opts.addr)))?;
+    let bound = listener.local_addr().map_err(RuntimeError::internal)?;
+
+    // The epoch ticker that puts every request's deadline within reach.
+    let ticking = Arc::new(AtomicBool::new(true));
+    {
+        let engine = p.engine.clone();
+        let ticking = ticking.clone();
+        std::thread::spawn(move || {
+            while ticking.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        });
+    }
+
+    let slots = Semaphore::new(opts.max_concurrency.max(1));
+    let server = Arc::new(Server { pre, policy, limits, opts, slots });
+    listening(bound);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _peer)) = accepted else { continue };
+                let server = server.clone();
+                let mut stop = stop_rx.clone();
+                connections.spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let server = server.clone();
+                        async move { Ok::<_, std::convert::Infallible>(server.answer(req).await) }
+                    });
+                    let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+                    tokio::pin!(conn);
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        _ = stop.changed() => {
+                            // Finish the request in progress, then close.
+                            conn.as_mut().graceful_shutdown();
+                            let _ = conn.await;
+                        }
+                    }
+                });
+            }
+        }
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    let grace = server.opts.grace;
+    let _ = tokio::time::timeout(grace, async { while connections.join_next().await.is_some() {} }).await;
+    ticking.store(false, Ordering::Relaxed);
+    Ok(())
+}
+
+impl Server {
+    /// One request, start to finish, with its log line.
+    async fn answer(self: Arc<Self>, req: Request<Incoming>) -> Answer {
+        let started = Instant::now();
+        let method = req.method().to_string();
+        let path = req.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
+        let response = match tokio::time::timeout(self.opts.queue_timeout, self.slots.acquire()).await {
+            Ok(Ok(_slot)) => self.handle(req, &method, &path).await,
+            _ => plain(StatusCode::SERVICE_UNAVAILABLE, "too many requests in flight; try again\n"),
+        };
+        self.log(&method, &path, response.status(), started.elapsed());
+        response
+    }
+
+    async fn handle(&self, req: Request<Incoming>, method: &str, path: &str) -> Answer {
+        let hit = Arc::new(AtomicBool::new(false));
+        let host = match build_host(&self.policy, std::slice::from_ref(&self.opts.name), self.limits.max_memory, hit) {
+            Ok(h) => h,
+            Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e),
+        };
+        let mut store = Store::new(self.pre.engine(), host);
+        store.limiter(|h| &mut h.limiter);
+        // Every store needs a deadline (the engine interrupts by epoch) and, with --fuel, fuel.
+        // At each tick a busy guest yields to the runtime, so one spinning request never holds
+        // a worker thread the others need; past --timeout it traps.
+        let deadline = Instant::now() + self.opts.timeout;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Err(Trap::Interrupt.into())
+            } else {
+                Ok(wasmtime::UpdateDeadline::Yield(1))
+            }
+        });
+        if let Some(fuel) = self.limits.fuel {
+            if store.set_fuel(fuel).is_err() {
+                return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, "fuel is not enabled");
+            }
+        }
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let prepared = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, req)
+            .and_then(|r| Ok((r, store.data_mut().http().new_response_outparam(sender)?)));
+        let (incoming, outparam) = match prepared {
+            Ok(pair) => pair,
+            Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &format!("{e:#}")),
+        };
+        let pre = self.pre.clone();
+        // The guest runs in its own task: it may go on streaming the body after the headers.
+        let task = tokio::task::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
+        });
+        // Interruption covers guest code; the wall-clock timer also covers a guest waiting on I/O.
+        match tokio::time::timeout(self.opts.timeout + TICK * 5, receiver).await {
+            Ok(Ok(Ok(response))) => response,
+            Ok(Ok(Err(code))) => self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &format!("{code:?}")),
+            Ok(Err(_)) => {
+                // The guest ended without a response: find out why.
+                let why = match task.await {
+                    Ok(Ok(())) => "the morph returned without setting a response".to_string(),
+                    Ok(Err(e)) => {
+                        if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                            return self.fail(
+                                StatusCode::GATEWAY_TIMEOUT,
+                                method,
+                                path,
+                                &format!("the morph ran longer than --timeout {:?} and was stopped", self.opts.timeout),
+                            );
+                        }
+                        trap_text(&e)
+                    }
+                    Err(e) => format!("the request task failed: {e}"),
+                };
+                self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &why)
+            }
+            Err(_) => {
+                task.abort();
+                self.fail(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    method,
+                    path,
+                    &format!("no response within --timeout {:?}", self.opts.timeout),
+                )
+            }
+        }
+    }
+
+    /// An error response; the reason goes to the log, not to the client.
+    fn fail(&self, status: StatusCode, method: &str, path: &str, why: &str) -> Answer {
+        if !self.opts.quiet {
+            if self.opts.json_logs {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({ "level": "error", "method": method, "path": path, "status": status.as_u16(), "error": why })
+                );
+            } else {
+                eprintln!("error: {method} {path}: {why}");
+            }
+        }
+        plain(status, &format!("{}\n", status.canonical_reason().unwrap_or("error")))
+    }
+
+    fn log(&self, method: &str, path: &str, status: StatusCode, took: Duration) {
+        if self.opts.quiet {
+            return;
+        }
+        let ms = took.as_secs_f64() * 1000.0;
+        if self.opts.json_logs {
+            eprintln!(
+                "{}",
+                serde_json::json!({ "level": "info", "method": method, "path": path, "status": status.as_u16(), "ms": (ms * 1000.0).round() / 1000.0 })
+            );
+        } else {
+            eprintln!("{method} {path} {} {ms:.1}ms", status.as_u16());
+        }
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> Answer {
+    let body = Full::new(bytes::Bytes::from(text.to_string())).map_err(|never| match never {}).boxed_unsync();
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+}
+
+/// A trap as one log line: the reason, then the guest's backtrace on the same line.
+fn trap_text(e: &wasmtime::Error) -> String {
+    let mut text = e.root_cause().to_string();
+    if let Some(bt) = e.downcast_ref::<wasmtime::WasmBacktrace>() {
+        let frames: Vec<String> =
+            bt.to_string().lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+        if !frames.is_empty() {
+            text.push_str(" | ");
+            text.push_str(&frames.join(" | "));
+        }
+    }
+    text
+}

@@ -1,0 +1,207 @@
+//! `morph serve` on loopback with a real http morph (tests/guests/rust-http, built for
+//! wasm32-wasip2): routes `/`, `/echo`, `/slow`, `/trap`, `/spin`.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::registry::free_port;
+use common::*;
+
+fn http_guest() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| rust_guest("rust-http")).clone()
+}
+
+/// A running `morph serve`; killed when dropped. Its stderr lines arrive on `log`.
+struct Served {
+    child: Child,
+    addr: String,
+    log: mpsc::Receiver<String>,
+    _home: tempfile::TempDir,
+}
+
+impl Served {
+    fn start(extra: &[&str]) -> Served {
+        let home = tempfile::tempdir().unwrap();
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut child = Command::new(morph_bin())
+            .args(["serve", path_str(&http_guest()), "--addr", &addr])
+            .args(extra)
+            .env("MORPH_HOME", home.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, log) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let served = Served { child, addr, log, _home: home };
+        served.wait_for("listening on http://", Duration::from_secs(60));
+        served
+    }
+
+    /// Waits for a log line containing `text`; returns it.
+    fn wait_for(&self, text: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("no log line with `{text}` within {within:?}");
+    }
+
+    fn signal(&self, name: &str) {
+        let ok = Command::new("kill").args(["-s", name, &self.child.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 exchange on `stream`: (status, headers lower-cased, body).
+fn exchange(stream: &mut TcpStream, request: &str) -> (u16, String, String) {
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    let status: u16 = status_line.split_whitespace().nth(1).unwrap_or("0").parse().unwrap();
+    let mut headers = String::new();
+    let mut length = None;
+    let mut chunked = false;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse::<usize>().ok();
+        }
+        if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+            chunked = true;
+        }
+        headers.push_str(&lower);
+    }
+    let mut body = Vec::new();
+    if chunked {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).unwrap();
+            let n = usize::from_str_radix(size.trim(), 16).unwrap();
+            let mut chunk = vec![0; n + 2];
+            reader.read_exact(&mut chunk).unwrap();
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    } else if let Some(n) = length {
+        body.resize(n, 0);
+        reader.read_exact(&mut body).unwrap();
+    }
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn get(addr: &str, path: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    exchange(&mut s, &format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"))
+}
+
+#[test]
+fn answers_echoes_and_keeps_the_connection_alive() {
+    let served = Served::start(&[]);
+    let mut s = TcpStream::connect(&served.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let host = &served.addr;
+    let (status, _, body) = exchange(&mut s, &format!("GET / HTTP/1.1\r\nhost: {host}\r\n\r\n"));
+    assert_eq!((status, body.as_str()), (200, "hello from morph serve\n"));
+    // Same connection: keep-alive.
+    let (status, headers, body) = exchange(
+        &mut s,
+        &format!("POST /echo HTTP/1.1\r\nhost: {host}\r\nx-echo: ping\r\ncontent-length: 11\r\n\r\nhello there"),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(body, "hello there");
+    assert!(headers.contains("x-echo: ping"), "{headers}");
+    let line = served.wait_for("POST /echo 200", Duration::from_secs(5));
+    assert!(line.ends_with("ms"), "{line}");
+}
+
+#[test]
+fn a_trap_is_that_request_s_500_and_the_server_goes_on() {
+    let served = Served::start(&[]);
+    assert_eq!(get(&served.addr, "/trap").0, 500);
+    let logged = served.wait_for("GET /trap", Duration::from_secs(5));
+    assert!(logged.contains("unreachable"), "the trap is logged with method and path: {logged}");
+    assert_eq!(get(&served.addr, "/").0, 200);
+}
+
+#[test]
+fn a_guest_past_its_timeout_is_stopped_with_504() {
+    let served = Served::start(&["--timeout", "500ms"]);
+    let started = Instant::now();
+    assert_eq!(get(&served.addr, "/spin").0, 504);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    served.wait_for("--timeout", Duration::from_secs(5));
+    assert_eq!(get(&served.addr, "/").0, 200);
+}
+
+#[test]
+fn requests_beyond_max_concurrency_wait_then_get_503() {
+    let served = Served::start(&["--max-concurrency", "1", "--queue-timeout", "200ms", "--timeout", "3s"]);
+    let addr = served.addr.clone();
+    let busy = std::thread::spawn(move || get(&addr, "/spin").0);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(get(&served.addr, "/").0, 503);
+    assert_eq!(busy.join().unwrap(), 504);
+    // A slot is free again.
+    assert_eq!(get(&served.addr, "/").0, 200);
+}
+
+#[test]
+fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
+    let mut served = Served::start(&[]);
+    let addr = served.addr.clone();
+    let slow = std::thread::spawn(move || get(&addr, "/slow"));
+    std::thread::sleep(Duration::from_millis(150));
+    served.signal("TERM");
+    let (status, _, body) = slow.join().unwrap();
+    assert_eq!((status, body.as_str()), (200, "slow but done\n"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = served.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(TcpStream::connect(&served.addr).is_err(), "no longer accepting");
+}
+
+#[test]
+fn a_command_morph_is_refused_with_exit_2() {
+    let r = morph(&["serve", path_str(&example("hello.wat")), "--addr", "127.0.0.1:0"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("not an http morph"), "{r:?}");
+}
