@@ -51,6 +51,8 @@ pub struct ServeOptions {
     pub quiet: bool,
     /// argv[0] the guest sees.
     pub name: String,
+    /// The largest request head accepted (hyper's read buffer; at least 8 KiB).
+    pub max_header_bytes: usize,
 }
 
 struct Server {
@@ -62,6 +64,57 @@ struct Server {
 }
 
 type Answer = Response<HyperOutgoingBody>;
+
+/// What a morph's `hayride:http/config.get()` asks of its server, when it exports one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MorphConfig {
+    /// `host:port`, as Hayride reads it: a missing scheme means http, a missing host 127.0.0.1.
+    pub address: String,
+    pub max_header_bytes: u32,
+}
+
+/// Calls the morph's `hayride:http/config.get()`, if it exports one.
+pub async fn morph_config(p: &Prepared, policy: &Policy, name: &str) -> Result<Option<MorphConfig>, RuntimeError> {
+    let Some(get) = crate::invoke::exported_functions(p)
+        .into_iter()
+        .find(|f| f.name == "get" && f.instance.as_deref().is_some_and(|i| i.starts_with("hayride:http/config@")))
+    else {
+        return Ok(None);
+    };
+    // The serving engine interrupts by epoch, so this call needs a deadline too.
+    let limits = Limits { timeout: Some(Duration::from_secs(5)), ..Limits::default() };
+    let value = crate::invoke::call(p, policy, &limits, &[name.to_string()], &get, &[]).await?;
+    use wasmtime::component::Val;
+    let record = match value {
+        Some(Val::Result(Ok(Some(inner)))) => match *inner {
+            Val::Record(fields) => fields,
+            _ => return Ok(None),
+        },
+        Some(Val::Result(Err(_))) => {
+            return Err(RuntimeError::Input(
+                "the morph's hayride:http/config.get() returned an error; pass --addr".into(),
+            ))
+        }
+        _ => return Ok(None),
+    };
+    let field = |n: &str| record.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let Some(Val::String(raw)) = field("address") else { return Ok(None) };
+    let max_header_bytes = match field("max-header-bytes") {
+        Some(Val::U32(n)) => n,
+        _ => 0,
+    };
+    Ok(Some(MorphConfig { address: normalize_address(&raw), max_header_bytes }))
+}
+
+/// `http://host:port` → `host:port`; `:port` → `127.0.0.1:port`.
+pub fn normalize_address(raw: &str) -> String {
+    let without_scheme = raw.split_once("://").map_or(raw, |(_, rest)| rest).trim_end_matches('/');
+    if without_scheme.starts_with(':') {
+        format!("127.0.0.1{without_scheme}")
+    } else {
+        without_scheme.to_string()
+    }
+}
 
 /// Serves until `shutdown` completes, then lets requests in flight finish (up to the grace
 /// period). `listening` is told the bound address once the socket accepts.
@@ -115,13 +168,17 @@ pub async fn serve(
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
                 let server = server.clone();
+                let max_buf = server.opts.max_header_bytes.max(8192);
                 let mut stop = stop_rx.clone();
                 connections.spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
                         let server = server.clone();
                         async move { Ok::<_, std::convert::Infallible>(server.answer(req).await) }
                     });
-                    let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
+                    let conn = http1::Builder::new()
+                        .keep_alive(true)
+                        .max_buf_size(max_buf)
+                        .serve_connection(TokioIo::new(stream), service);
                     tokio::pin!(conn);
                     tokio::select! {
                         _ = conn.as_mut() => {}
@@ -283,4 +340,17 @@ fn trap_text(e: &wasmtime::Error) -> String {
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_address;
+
+    #[test]
+    fn addresses_read_as_hayride_reads_them() {
+        assert_eq!(normalize_address("http://0.0.0.0:8081"), "0.0.0.0:8081");
+        assert_eq!(normalize_address(":9000"), "127.0.0.1:9000");
+        assert_eq!(normalize_address("http://:9000/"), "127.0.0.1:9000");
+        assert_eq!(normalize_address("localhost:80"), "localhost:80");
+    }
 }

@@ -19,9 +19,10 @@ use crate::output::Output;
 pub struct Args {
     /// A .wasm/.wat file, a local registry id (ns:name@version) or an OCI reference.
     morph: String,
-    /// Address to listen on: HOST:PORT (a bare :PORT means 127.0.0.1).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
-    addr: String,
+    /// Address to listen on: HOST:PORT (a bare :PORT means 127.0.0.1). Default: the address
+    /// the morph's hayride:http/config.get() gives, else 127.0.0.1:8080.
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: Option<String>,
     /// Requests handled at once; more wait for a slot (see --queue-timeout).
     #[arg(long, default_value_t = 64, value_name = "N")]
     max_concurrency: usize,
@@ -39,13 +40,14 @@ pub struct Args {
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let addr = parse_addr(&args.addr)?;
+    // An --addr that does not parse is an error before anything is compiled.
+    let given = args.addr.as_deref().map(parse_addr).transpose()?;
     let src = load_morph(&args.morph)?;
     let policy = args.sandbox.policy()?;
     let limits = args.sandbox.limits();
     let home = args.sandbox.cache_home();
-    let opts = ServeOptions {
-        addr,
+    let mut opts = ServeOptions {
+        addr: given.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
         max_concurrency: args.max_concurrency,
         queue_timeout: args.queue_timeout,
         timeout: limits.timeout.unwrap_or(DEFAULT_TIMEOUT),
@@ -53,12 +55,21 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         json_logs: out.json,
         quiet: out.quiet,
         name: src.name.clone(),
+        max_header_bytes: 0,
     };
     // All cores: requests are served concurrently, each instance on whichever worker is free.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
     let json = out.json;
     let result = rt.block_on(async {
         let prepared = runtime::prepare_for_serving(&src.bytes, &src.digest, &limits, home.as_deref())?;
+        if let Some(config) = runtime::serve::morph_config(&prepared, &policy, &src.name).await? {
+            if given.is_none() {
+                opts.addr = parse_addr(&config.address).map_err(|e| {
+                    runtime::RuntimeError::Input(format!("the morph's hayride:http/config address: {e:#}; pass --addr"))
+                })?;
+            }
+            opts.max_header_bytes = config.max_header_bytes as usize;
+        }
         runtime::serve::serve(
             &prepared,
             policy,
