@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load-tests `morph serve` and `wasmtime serve` (when installed) with wrk on the same http
-# component (tests/guests/rust-http, route `/`), same connections and duration, one server at a
-# time. Prints requests/s and p99 latency for each and the ratio. Needs wrk (apt-get install wrk).
+# component (tests/guests/rust-http, route `/`; or COMPONENT=path, e.g. a componentize-py http
+# hello), same connections and duration, one server at a time. Prints requests/s and p99 latency
+# for each and the ratio. Needs wrk (apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNS="${CONNS:-32}"
@@ -12,14 +13,14 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1
 
 cargo build --quiet --release -p morph
 (cd tests/guests/rust-http && cargo build --quiet --release --target wasm32-wasip2 --target-dir "$root/target/guests")
-guest="$root/target/guests/wasm32-wasip2/release/rust_http.wasm"
+guest="${COMPONENT:-$root/target/guests/wasm32-wasip2/release/rust_http.wasm}"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 measure() { # name command... ; the command must listen on $PORT
   local name=$1; shift
   "$@" >/dev/null 2>&1 &
   local pid=$!
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
+  for _ in $(seq 600); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
   wrk -t2 -c"$CONNS" -d2s "http://127.0.0.1:$PORT/" >/dev/null   # warm-up
   local out; out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "http://127.0.0.1:$PORT/")
   kill "$pid"; wait "$pid" 2>/dev/null || true
