@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use wasmtime::{Store, Trap};
 use wasmtime_wasi_http::io::TokioIo;
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
@@ -53,6 +53,9 @@ pub struct ServeOptions {
     pub name: String,
     /// The largest request head accepted (hyper's read buffer; at least 8 KiB).
     pub max_header_bytes: usize,
+    /// The largest request body: a larger Content-Length gets 413 before the guest runs; a
+    /// streamed body that grows past it ends with a body-size error in the guest.
+    pub max_body: usize,
 }
 
 struct Server {
@@ -215,6 +218,21 @@ impl Server {
     }
 
     async fn handle(&self, req: Request<Incoming>, method: &str, path: &str) -> Answer {
+        let max = self.opts.max_body as u64;
+        let declared =
+            req.headers().get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max) {
+            return plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("the request body is larger than {max} bytes\n"));
+        }
+        let req = req.map(|body| {
+            http_body_util::Limited::new(body, self.opts.max_body).map_err(move |e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    ErrorCode::HttpRequestBodySize(Some(max))
+                } else {
+                    ErrorCode::HttpProtocolError
+                }
+            })
+        });
         let hit = Arc::new(AtomicBool::new(false));
         let host = match build_host(&self.policy, std::slice::from_ref(&self.opts.name), self.limits.max_memory, hit) {
             Ok(h) => h,

@@ -200,6 +200,28 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
 }
 
 #[test]
+fn a_body_over_max_body_gets_413_and_one_under_it_is_served() {
+    let served = Served::start(&["--max-body", "1KiB"]);
+    let host = &served.addr;
+    let mut s = TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let big = "x".repeat(2048);
+    let (status, _, _) = exchange(
+        &mut s,
+        &format!("POST /echo HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: 2048\r\n\r\n{big}"),
+    );
+    assert_eq!(status, 413);
+    let mut s = TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let small = "y".repeat(1000);
+    let (status, _, body) = exchange(
+        &mut s,
+        &format!("POST /echo HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\ncontent-length: 1000\r\n\r\n{small}"),
+    );
+    assert_eq!((status, body.len()), (200, 1000));
+}
+
+#[test]
 fn a_command_morph_is_refused_with_exit_2() {
     let r = morph(&["serve", path_str(&example("hello.wat")), "--addr", "127.0.0.1:0"]);
     assert_eq!(r.code, 2, "{r:?}");

@@ -32,6 +32,9 @@ pub struct Args {
     /// How long requests in flight may take to finish after Ctrl-C/SIGTERM.
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
     grace: Duration,
+    /// The largest request body (413 above it).
+    #[arg(long, default_value = "16MiB", value_name = "SIZE", value_parser = runtime::parse_size)]
+    max_body: usize,
     #[command(flatten)]
     sandbox: SandboxArgs,
 }
@@ -56,6 +59,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         quiet: out.quiet,
         name: src.name.clone(),
         max_header_bytes: 0,
+        max_body: args.max_body,
     };
     // All cores: requests are served concurrently, each instance on whichever worker is free.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
