@@ -53,6 +53,9 @@ pub struct ServeOptions {
     pub name: String,
     /// The largest request head accepted (hyper's read buffer; at least 8 KiB).
     pub max_header_bytes: usize,
+    /// How long a client may take to send a request head (a slow client holds no connection
+    /// forever); the morph's hayride:http/config read-timeout when it sets one.
+    pub header_timeout: Duration,
     /// The largest request body: a larger Content-Length gets 413 before the guest runs; a
     /// streamed body that grows past it ends with a body-size error in the guest.
     pub max_body: usize,
@@ -74,6 +77,8 @@ pub struct MorphConfig {
     /// `host:port`, as Hayride reads it: a missing scheme means http, a missing host 127.0.0.1.
     pub address: String,
     pub max_header_bytes: u32,
+    /// Milliseconds; 0 when unset.
+    pub read_timeout_ms: u32,
 }
 
 /// Calls the morph's `hayride:http/config.get()`, if it exports one.
@@ -102,11 +107,15 @@ pub async fn morph_config(p: &Prepared, policy: &Policy, name: &str) -> Result<O
     };
     let field = |n: &str| record.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let Some(Val::String(raw)) = field("address") else { return Ok(None) };
-    let max_header_bytes = match field("max-header-bytes") {
-        Some(Val::U32(n)) => n,
+    let number = |n: &str| match field(n) {
+        Some(Val::U32(v)) => v,
         _ => 0,
     };
-    Ok(Some(MorphConfig { address: normalize_address(&raw), max_header_bytes }))
+    Ok(Some(MorphConfig {
+        address: normalize_address(&raw),
+        max_header_bytes: number("max-header-bytes"),
+        read_timeout_ms: number("read-timeout"),
+    }))
 }
 
 /// `http://host:port` → `host:port`; `:port` → `127.0.0.1:port`.
@@ -172,6 +181,7 @@ pub async fn serve(
                 let Ok((stream, _peer)) = accepted else { continue };
                 let server = server.clone();
                 let max_buf = server.opts.max_header_bytes.max(8192);
+                let header_timeout = server.opts.header_timeout;
                 let mut stop = stop_rx.clone();
                 connections.spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
@@ -181,6 +191,8 @@ pub async fn serve(
                     let conn = http1::Builder::new()
                         .keep_alive(true)
                         .max_buf_size(max_buf)
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(header_timeout)
                         .serve_connection(TokioIo::new(stream), service);
                     tokio::pin!(conn);
                     tokio::select! {

@@ -222,6 +222,20 @@ fn a_body_over_max_body_gets_413_and_one_under_it_is_served() {
 }
 
 #[test]
+fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    let served = Served::start(&["--header-timeout", "300ms"]);
+    let mut s = TcpStream::connect(&served.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n").unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest); // returns when the server closes the connection
+    assert!(started.elapsed() < Duration::from_secs(5), "closed after {:?}", started.elapsed());
+    // Others are still served.
+    assert_eq!(get(&served.addr, "/").0, 200);
+}
+
+#[test]
 fn a_command_morph_is_refused_with_exit_2() {
     let r = morph(&["serve", path_str(&example("hello.wat")), "--addr", "127.0.0.1:0"]);
     assert_eq!(r.code, 2, "{r:?}");

@@ -32,12 +32,19 @@ pub struct Args {
     /// How long requests in flight may take to finish after Ctrl-C/SIGTERM.
     #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
     grace: Duration,
+    /// How long a client may take to send a request's headers before the connection is closed.
+    /// Default: the morph's hayride:http/config read-timeout, else 10s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    header_timeout: Option<Duration>,
     /// The largest request body (413 above it).
     #[arg(long, default_value = "16MiB", value_name = "SIZE", value_parser = runtime::parse_size)]
     max_body: usize,
     #[command(flatten)]
     sandbox: SandboxArgs,
 }
+
+/// How long a request head may take when neither the flag nor the morph says.
+const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Per-request deadline when --timeout is not given.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -60,6 +67,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         name: src.name.clone(),
         max_header_bytes: 0,
         max_body: args.max_body,
+        header_timeout: args.header_timeout.unwrap_or(DEFAULT_HEADER_TIMEOUT),
     };
     // All cores: requests are served concurrently, each instance on whichever worker is free.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
@@ -73,6 +81,9 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
                 })?;
             }
             opts.max_header_bytes = config.max_header_bytes as usize;
+            if args.header_timeout.is_none() && config.read_timeout_ms > 0 {
+                opts.header_timeout = Duration::from_millis(config.read_timeout_ms.into());
+            }
         }
         runtime::serve::serve(
             &prepared,
