@@ -28,10 +28,13 @@ pub struct PlugReport {
 /// Plugs `plugs` into `socket`; returns the composed component and what each plug satisfied.
 pub fn plug(socket: PlugInput, plugs: Vec<PlugInput>) -> Result<(Vec<u8>, Vec<PlugReport>), ComposeError> {
     let mut graph = CompositionGraph::new();
-    let socket_id = register(&mut graph, "morph:socket", &socket)?;
+    let socket_name = socket.name;
+    let socket_id = register(&mut graph, "morph:socket", &socket_name, socket.bytes)?;
+    let mut names = Vec::new();
     let mut plug_ids = Vec::new();
-    for (i, p) in plugs.iter().enumerate() {
-        plug_ids.push(register(&mut graph, &format!("morph:plug{i}"), p)?);
+    for (i, p) in plugs.into_iter().enumerate() {
+        plug_ids.push(register(&mut graph, &format!("morph:plug{i}"), &p.name, p.bytes)?);
+        names.push(p.name);
     }
     let graph_err = |e: &dyn std::fmt::Display| ComposeError::Plug(format!("cannot wire the components: {e}"));
 
@@ -39,7 +42,7 @@ pub fn plug(socket: PlugInput, plugs: Vec<PlugInput>) -> Result<(Vec<u8>, Vec<Pl
     let socket_instance = graph.instantiate(socket_id);
     let mut taken: HashSet<String> = HashSet::new();
     let mut reports = Vec::new();
-    for (p, plug_id) in plugs.iter().zip(plug_ids) {
+    for (name, plug_id) in names.into_iter().zip(plug_ids) {
         // (plug export, socket import) pairs this plug can serve.
         let mut pairs = Vec::new();
         {
@@ -63,9 +66,9 @@ pub fn plug(socket: PlugInput, plugs: Vec<PlugInput>) -> Result<(Vec<u8>, Vec<Pl
             let exports: Vec<String> = graph.types()[graph[plug_id].ty()].exports.keys().cloned().collect();
             return Err(ComposeError::Plug(format!(
                 "plug {} satisfies none of the socket's imports{}\n  socket {} imports: {}\n  plug exports: {}",
-                p.name,
+                name,
                 if taken.is_empty() { String::new() } else { " left by the plugs before it".into() },
-                socket.name,
+                socket_name,
                 list_or_none(&imports),
                 list_or_none(&exports),
             )));
@@ -78,7 +81,7 @@ pub fn plug(socket: PlugInput, plugs: Vec<PlugInput>) -> Result<(Vec<u8>, Vec<Pl
             taken.insert(import.clone());
             satisfied.push(import);
         }
-        reports.push(PlugReport { plug: p.name.clone(), satisfied });
+        reports.push(PlugReport { plug: name, satisfied });
     }
 
     let exports: Vec<String> = graph.types()[socket_ty].exports.keys().cloned().collect();
@@ -98,10 +101,15 @@ pub fn plug(socket: PlugInput, plugs: Vec<PlugInput>) -> Result<(Vec<u8>, Vec<Pl
     Ok((bytes, reports))
 }
 
-fn register(graph: &mut CompositionGraph, key: &str, input: &PlugInput) -> Result<wac_graph::PackageId, ComposeError> {
-    let package = Package::from_bytes(key, None, input.bytes.clone(), graph.types_mut())
-        .map_err(|e| ComposeError::Plug(format!("{} cannot be plugged: {e:#}", input.name)))?;
-    graph.register_package(package).map_err(|e| ComposeError::Plug(format!("{}: {e:#}", input.name)))
+fn register(
+    graph: &mut CompositionGraph,
+    key: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<wac_graph::PackageId, ComposeError> {
+    let package = Package::from_bytes(key, None, bytes, graph.types_mut())
+        .map_err(|e| ComposeError::Plug(format!("{name} cannot be plugged: {e:#}")))?;
+    graph.register_package(package).map_err(|e| ComposeError::Plug(format!("{name}: {e:#}")))
 }
 
 /// An error and its causes on one line, the way `{:#}` shows an anyhow error.

@@ -22,16 +22,15 @@ use semver::Version;
 pub type Fetch<'a> = &'a dyn Fn(&str) -> Result<PathBuf, String>;
 
 /// Where to look for packages.
-#[derive(Default)]
 pub struct Sources<'a> {
     /// `--dep` overrides: a package name (optionally `@version`) and its file.
     pub deps: Vec<(String, PathBuf)>,
     pub deps_dirs: Vec<PathBuf>,
-    pub home: Option<Home>,
+    pub home: Home,
     /// The `[namespaces]` of config.toml: namespace → `host/prefix`.
     pub namespaces: BTreeMap<String, String>,
-    /// How to reach OCI; `None` when there is no way at all.
-    pub fetch: Option<Fetch<'a>>,
+    /// How to reach OCI (or its cache).
+    pub fetch: Fetch<'a>,
 }
 
 /// Where a package was found.
@@ -150,13 +149,14 @@ pub fn find(name: &str, version: Option<&Version>, sources: &Sources<'_>) -> Res
 
     // 3. The local registry.
     let (namespace, short) = name.split_once(':').unwrap_or((name, ""));
-    let id = MorphId::parse(&wanted).ok();
-    if let (Some(home), Some(id)) = (&sources.home, &id) {
-        match registry_client::local::resolve_local(home, id) {
+    if let Ok(id) = MorphId::parse(&wanted) {
+        match registry_client::local::resolve_local(&sources.home, &id) {
             Ok(found) => return Ok(Origin::Registry { id: found.id.to_string(), path: found.path }),
             Err(_) => looked.push(format!(
                 "the local registry: {}",
-                home.morphs_dir()
+                sources
+                    .home
+                    .morphs_dir()
                     .join(namespace)
                     .join(version.map_or("*".into(), |v| v.to_string()))
                     .join(format!("{short}.wasm"))
@@ -166,17 +166,16 @@ pub fn find(name: &str, version: Option<&Version>, sources: &Sources<'_>) -> Res
     }
 
     // 4. OCI, through the namespace mapping.
-    match (sources.namespaces.get(namespace), sources.fetch) {
-        (Some(prefix), Some(fetch)) => {
+    match sources.namespaces.get(namespace) {
+        Some(prefix) => {
             let tag = version.map_or("latest".to_string(), |v| v.to_string());
             let reference = format!("{}/{short}:{tag}", prefix.trim_end_matches('/'));
-            match fetch(&reference) {
+            match (sources.fetch)(&reference) {
                 Ok(path) => return Ok(Origin::Oci { reference, path }),
                 Err(e) => looked.push(format!("OCI {reference}: {e}")),
             }
         }
-        (Some(prefix), None) => looked.push(format!("OCI {prefix}/{short} (no OCI access)")),
-        (None, _) => looked.push(format!(
+        None => looked.push(format!(
             "OCI: no registry is mapped to namespace `{namespace}` (config.toml: [namespaces] {namespace} = \"HOST/PREFIX\")"
         )),
     }
@@ -198,19 +197,11 @@ pub fn load(origin: &Origin) -> Result<Vec<u8>, String> {
         Origin::Dep(p) | Origin::DepsDir(p) => p,
         Origin::Registry { path, .. } | Origin::Oci { path, .. } => path,
     };
-    if path.is_dir() {
-        return encode_wit(path);
-    }
-    if path.extension().is_some_and(|e| e == "wit") {
+    if path.is_dir() || path.extension().is_some_and(|e| e == "wit") {
         return encode_wit(path);
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if bytes.starts_with(b"\0asm") {
-        return Ok(bytes);
-    }
-    wat::parse_bytes(&bytes)
-        .map(|b| b.into_owned())
-        .map_err(|e| format!("{} is neither a component nor valid WebAssembly text: {e}", path.display()))
+    contract::component::component_binary(path, bytes).map_err(|e| e.to_string())
 }
 
 fn encode_wit(path: &Path) -> Result<Vec<u8>, String> {

@@ -42,8 +42,8 @@ pub struct Component {
 pub enum CodeCheck {
     /// Validate every function body now.
     Now,
-    /// Only structure and types; call [`Component::check_code`] when the caller cannot vouch for
-    /// the code (it validated this unchanged file before).
+    /// Only structure and types, for a caller that vouches for the code (it validated this
+    /// unchanged file before, or produced the bytes with a validating encoder).
     Deferred,
 }
 
@@ -79,9 +79,9 @@ impl Component {
 
     /// Decodes a component already in memory (a composition not yet written, say); `path` names
     /// it in messages.
-    pub fn from_binary(path: &Path, bytes: Vec<u8>) -> Result<Component, ContractError> {
+    pub fn from_binary(path: &Path, bytes: Vec<u8>, code: CodeCheck) -> Result<Component, ContractError> {
         let bytes = component_binary(path, bytes)?;
-        Component::decode(path, Bytes::Owned(bytes), CodeCheck::Now)
+        Component::decode(path, Bytes::Owned(bytes), code)
     }
 
     pub fn read_with(path: &Path, code: CodeCheck) -> Result<Component, ContractError> {
@@ -101,25 +101,12 @@ impl Component {
             scope.spawn(|| {
                 crate::bundled::Contract::bundled();
             });
-            // The world comes from the skeleton (same world, a fraction of the bytes); the
-            // validation beside it reads every real byte.
-            let decoded = crate::skeleton::skeleton(&bytes)
-                .map_err(|e| bad(describe_error(&e)))
-                .and_then(|skeleton| decode_world(path, &skeleton));
-            (decoded, bodies.join().expect("validation thread"))
+            (decode_world(path, &bytes), bodies.join().expect("validation thread"))
         });
         // The full validation speaks of the real bytes, so its error wins over the decoder's.
         bodies.map_err(|e| bad(describe_error(&e.to_string())))?;
         let (resolve, world) = decoded?;
         Ok(Component { path: path.to_path_buf(), bytes, resolve, world, digest: std::sync::OnceLock::new() })
-    }
-
-    /// Validates the code of every core module (what [`CodeCheck::Deferred`] put off).
-    pub fn check_code(&self) -> Result<(), ContractError> {
-        validate_function_bodies(&self.bytes).map_err(|e| ContractError::NotAComponent {
-            path: self.path.clone(),
-            message: describe_error(&e.to_string()),
-        })
     }
 
     /// `sha256:<hex>` of the binary.
@@ -173,10 +160,12 @@ pub fn read_component_binary(path: &Path) -> Result<Bytes, ContractError> {
 }
 
 /// Decodes a component's world without validating function bodies: enough to know its kind and
-/// its imports and exports, quickly, for bytes already known to be a component.
+/// its imports and exports, quickly, for bytes already known to be a component. The world comes
+/// from the component's skeleton (the same world, a fraction of the bytes; see `skeleton.rs`).
 pub fn decode_world(path: &Path, bytes: &[u8]) -> Result<(Resolve, WorldId), ContractError> {
     let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
-    match wit_parser::decoding::decode(bytes).map_err(|e| bad(describe_decode_error(&e)))? {
+    let skeleton = crate::skeleton::skeleton(bytes).map_err(|e| bad(describe_error(&e)))?;
+    match wit_parser::decoding::decode(&skeleton).map_err(|e| bad(describe_decode_error(&e)))? {
         DecodedWasm::Component(resolve, world) => Ok((resolve, world)),
         DecodedWasm::WitPackage(..) => Err(ContractError::WitPackage { path: path.to_path_buf() }),
     }

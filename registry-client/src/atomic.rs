@@ -14,9 +14,9 @@ pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write(path, bytes, false, true)
 }
 
-/// For build outputs the user can make again (a composed component): still never half a file
-/// for a crash of morph or a Ctrl-C, but not synced to disk first, as compilers do not sync
-/// theirs. Syncing an 18 MB output costs more than composing it.
+/// For files that can be made again (a composed component, a "validated" marker): still never
+/// half a file for a crash of morph or a Ctrl-C, but not synced to disk first, as compilers do not
+/// sync theirs. Syncing an 18 MB output costs more than composing it.
 pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write(path, bytes, true, false)
 }

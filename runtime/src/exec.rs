@@ -77,11 +77,7 @@ impl Session {
     ) -> Result<Session, RuntimeError> {
         let memory_hit = Arc::new(AtomicBool::new(false));
         let host = build_host(policy, argv, limits.max_memory, memory_hit.clone()).map_err(RuntimeError::Input)?;
-        let mut store = Store::new(&p.engine, host);
-        store.limiter(|h| &mut h.limiter);
-        if let Some(fuel) = limits.fuel {
-            store.set_fuel(fuel).map_err(RuntimeError::internal)?;
-        }
+        let mut store = limited_store(&p.engine, host, limits)?;
         let mut stop_timer = None;
         if let Some(timeout) = limits.timeout {
             // The deadline is one epoch away; a timer thread ends that epoch at the timeout.
@@ -97,7 +93,8 @@ impl Session {
             stop_timer = Some(tx);
         }
         let linker: Linker<Host> = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
-        let watch = LimitWatch { limits: limits.clone(), memory_hit, stop_timer };
+        let mut watch = LimitWatch::new(limits.clone(), memory_hit);
+        watch.stop_timer = stop_timer;
         match linker.instantiate_async(&mut store, &p.component).await {
             Ok(instance) => Ok(Session { store, instance, watch }),
             Err(e) => Err(watch.classify(e, true)),
@@ -105,7 +102,23 @@ impl Session {
     }
 }
 
+/// A store for one instance: its memory limiter and, with `--fuel`, its fuel (an engine that
+/// counts fuel traps at once in a store without any). The caller sets the deadline.
+pub(crate) fn limited_store(engine: &Engine, host: Host, limits: &Limits) -> Result<Store<Host>, RuntimeError> {
+    let mut store = Store::new(engine, host);
+    store.limiter(|h| &mut h.limiter);
+    if let Some(fuel) = limits.fuel {
+        store.set_fuel(fuel).map_err(RuntimeError::internal)?;
+    }
+    Ok(store)
+}
+
 impl LimitWatch {
+    /// A watch with no timer of its own (the caller enforces the timeout).
+    pub(crate) fn new(limits: Limits, memory_hit: Arc<AtomicBool>) -> LimitWatch {
+        LimitWatch { limits, memory_hit, stop_timer: None }
+    }
+
     /// What went wrong, in the user's terms: the guest's exit code, a limit by its flag, a
     /// missing import, or a trap with its backtrace.
     pub fn classify(&self, e: wasmtime::Error, instantiating: bool) -> RuntimeError {

@@ -18,14 +18,14 @@ use hyper::server::conn::http1;
 use hyper::{Request, Response, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
-use wasmtime::{Store, Trap};
+use wasmtime::Trap;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
 
-use crate::exec::Prepared;
+use crate::exec::{limited_store, LimitWatch, Prepared};
 use crate::host::{build_host, build_linker, Host};
 use crate::limits::Limits;
 use crate::policy::Policy;
@@ -34,6 +34,9 @@ use crate::RuntimeError;
 /// How often the epoch advances: the granularity of `--timeout`.
 const TICK: Duration = Duration::from_millis(10);
 
+/// Per-request deadline when the limits set none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     pub addr: SocketAddr,
@@ -41,8 +44,6 @@ pub struct ServeOptions {
     pub max_concurrency: usize,
     /// How long a request may wait for a slot before it gets 503.
     pub queue_timeout: Duration,
-    /// Per request: the guest is interrupted after this long and the client gets 504.
-    pub timeout: Duration,
     /// How long requests in flight may take to finish after SIGINT/SIGTERM.
     pub grace: Duration,
     /// One JSON object per request log line instead of text.
@@ -64,7 +65,10 @@ pub struct ServeOptions {
 struct Server {
     pre: ProxyPre<Host>,
     policy: Policy,
+    /// With the timeout always set: per request, the guest is interrupted after it and the
+    /// client gets 504.
     limits: Limits,
+    timeout: Duration,
     opts: ServeOptions,
     slots: Semaphore,
 }
@@ -82,15 +86,21 @@ pub struct MorphConfig {
 }
 
 /// Calls the morph's `hayride:http/config.get()`, if it exports one.
-pub async fn morph_config(p: &Prepared, policy: &Policy, name: &str) -> Result<Option<MorphConfig>, RuntimeError> {
+pub async fn morph_config(
+    p: &Prepared,
+    policy: &Policy,
+    limits: &Limits,
+    name: &str,
+) -> Result<Option<MorphConfig>, RuntimeError> {
     let Some(get) = crate::invoke::exported_functions(p)
         .into_iter()
         .find(|f| f.name == "get" && f.instance.as_deref().is_some_and(|i| i.starts_with("hayride:http/config@")))
     else {
         return Ok(None);
     };
-    // The serving engine interrupts by epoch, so this call needs a deadline too.
-    let limits = Limits { timeout: Some(Duration::from_secs(5)), ..Limits::default() };
+    // The serving engine interrupts by epoch (and counts fuel with --fuel), so this call needs
+    // a deadline and the run's fuel too.
+    let limits = Limits { timeout: Some(Duration::from_secs(5)), ..limits.clone() };
     let value = crate::invoke::call(p, policy, &limits, &[name.to_string()], &get, &[]).await?;
     use wasmtime::component::Val;
     let record = match value {
@@ -138,6 +148,8 @@ pub async fn serve(
     listening: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RuntimeError> {
+    let timeout = limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let limits = Limits { timeout: Some(timeout), ..limits };
     let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
     let instance_pre = linker.instantiate_pre(&p.component).map_err(|e| {
         RuntimeError::Input(format!(
@@ -168,7 +180,7 @@ pub async fn serve(
     }
 
     let slots = Semaphore::new(opts.max_concurrency.max(1));
-    let server = Arc::new(Server { pre, policy, limits, opts, slots });
+    let server = Arc::new(Server { pre, policy, limits, timeout, opts, slots });
     listening(bound);
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -246,16 +258,17 @@ impl Server {
             })
         });
         let hit = Arc::new(AtomicBool::new(false));
-        let host = match build_host(&self.policy, std::slice::from_ref(&self.opts.name), self.limits.max_memory, hit) {
-            Ok(h) => h,
-            Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e),
+        let store =
+            build_host(&self.policy, std::slice::from_ref(&self.opts.name), self.limits.max_memory, hit.clone())
+                .map_err(RuntimeError::Input)
+                .and_then(|host| limited_store(self.pre.engine(), host, &self.limits));
+        let mut store = match store {
+            Ok(s) => s,
+            Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string()),
         };
-        let mut store = Store::new(self.pre.engine(), host);
-        store.limiter(|h| &mut h.limiter);
-        // Every store needs a deadline (the engine interrupts by epoch) and, with --fuel, fuel.
-        // At each tick a busy guest yields to the runtime, so one spinning request never holds
-        // a worker thread the others need; past --timeout it traps.
-        let deadline = Instant::now() + self.opts.timeout;
+        // The deadline: at each tick a busy guest yields to the runtime, so one spinning request
+        // never holds a worker thread the others need; past the timeout it traps.
+        let deadline = Instant::now() + self.timeout;
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
             if Instant::now() >= deadline {
@@ -264,11 +277,6 @@ impl Server {
                 Ok(wasmtime::UpdateDeadline::Yield(1))
             }
         });
-        if let Some(fuel) = self.limits.fuel {
-            if store.set_fuel(fuel).is_err() {
-                return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, "fuel is not enabled");
-            }
-        }
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = store
             .data_mut()
@@ -286,27 +294,25 @@ impl Server {
             proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
         });
         // Interruption covers guest code; the wall-clock timer also covers a guest waiting on I/O.
-        match tokio::time::timeout(self.opts.timeout + TICK * 5, receiver).await {
+        match tokio::time::timeout(self.timeout + TICK * 5, receiver).await {
             Ok(Ok(Ok(response))) => response,
             Ok(Ok(Err(code))) => self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &format!("{code:?}")),
             Ok(Err(_)) => {
-                // The guest ended without a response: find out why.
-                let why = match task.await {
-                    Ok(Ok(())) => "the morph returned without setting a response".to_string(),
-                    Ok(Err(e)) => {
-                        if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-                            return self.fail(
-                                StatusCode::GATEWAY_TIMEOUT,
-                                method,
-                                path,
-                                &format!("the morph ran longer than --timeout {:?} and was stopped", self.opts.timeout),
-                            );
-                        }
-                        trap_text(&e)
+                // The guest ended without a response: find out why, in the terms `run` uses.
+                let (status, why) = match task.await {
+                    Ok(Ok(())) => {
+                        (StatusCode::INTERNAL_SERVER_ERROR, "the morph returned without setting a response".to_string())
                     }
-                    Err(e) => format!("the request task failed: {e}"),
+                    Ok(Err(e)) => {
+                        let interrupted = matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt));
+                        let why = LimitWatch::new(self.limits.clone(), hit).classify(e, false).to_string();
+                        let status =
+                            if interrupted { StatusCode::GATEWAY_TIMEOUT } else { StatusCode::INTERNAL_SERVER_ERROR };
+                        (status, why)
+                    }
+                    Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("the request task failed: {e}")),
                 };
-                self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &why)
+                self.fail(status, method, path, &why)
             }
             Err(_) => {
                 task.abort();
@@ -314,7 +320,7 @@ impl Server {
                     StatusCode::GATEWAY_TIMEOUT,
                     method,
                     path,
-                    &format!("no response within --timeout {:?}", self.opts.timeout),
+                    &format!("no response within --timeout {:?}", self.timeout),
                 )
             }
         }
@@ -329,7 +335,8 @@ impl Server {
                     serde_json::json!({ "level": "error", "method": method, "path": path, "status": status.as_u16(), "error": why })
                 );
             } else {
-                eprintln!("error: {method} {path}: {why}");
+                // One line per event: a backtrace's lines are joined.
+                eprintln!("error: {method} {path}: {}", why.lines().map(str::trim).collect::<Vec<_>>().join(" | "));
             }
         }
         plain(status, &format!("{}\n", status.canonical_reason().unwrap_or("error")))
@@ -356,20 +363,6 @@ fn plain(status: StatusCode, text: &str) -> Answer {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response
-}
-
-/// A trap as one log line: the reason, then the guest's backtrace on the same line.
-fn trap_text(e: &wasmtime::Error) -> String {
-    let mut text = e.root_cause().to_string();
-    if let Some(bt) = e.downcast_ref::<wasmtime::WasmBacktrace>() {
-        let frames: Vec<String> =
-            bt.to_string().lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
-        if !frames.is_empty() {
-            text.push_str(" | ");
-            text.push_str(&frames.join(" | "));
-        }
-    }
-    text
 }
 
 #[cfg(test)]

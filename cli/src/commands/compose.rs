@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use compose::{ComposeError, PlugInput, Sources};
+use contract::component::{Bytes, CodeCheck};
 use contract::{Component, WorldSpec};
 use registry_client::config::Config;
 use registry_client::oci::{self, OciOptions};
@@ -88,36 +89,41 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
     let sources = Sources {
         deps: args.deps.clone(),
         deps_dirs,
-        home: Some(home.clone()),
-        namespaces: config.namespaces.clone(),
-        fetch: Some(&fetch),
+        home: home.clone(),
+        namespaces: config.namespaces,
+        fetch: &fetch,
     };
     let composition = compose::compose(&args.file, &source, &sources, out.stderr_color()).map_err(input_error)?;
 
     let output = args.output.clone().unwrap_or_else(|| {
         PathBuf::from(format!("{}.wasm", args.file.file_stem().map_or("composed".into(), |s| s.to_string_lossy())))
     });
-    if let Some(world) = &args.target {
-        let comp = Component::from_binary(&output, composition.bytes.clone())?;
-        let spec = match &args.wit {
-            Some(dir) => WorldSpec::Wit { dir, world: Some(world) },
-            None => WorldSpec::Bundled(world),
-        };
-        let v = contract::validate(&comp, spec, false)?;
-        if !v.valid {
-            if out.json {
-                out.json(&v);
-            } else {
-                super::validate::print_human(&v, out);
+    // wac validated the composition as it encoded it; --target only needs its world.
+    let bytes = match &args.target {
+        None => Bytes::Owned(composition.bytes),
+        Some(world) => {
+            let comp = Component::from_binary(&output, composition.bytes, CodeCheck::Deferred)?;
+            let spec = match &args.wit {
+                Some(dir) => WorldSpec::Wit { dir, world: Some(world) },
+                None => WorldSpec::Bundled(world),
+            };
+            let v = contract::validate(&comp, spec, false)?;
+            if !v.valid {
+                if out.json {
+                    out.json(&v);
+                } else {
+                    super::validate::print_human(&v, out);
+                }
+                eprintln!("the composition does not conform to {world}; nothing was written");
+                return Ok(ExitCode::from(1));
             }
-            eprintln!("the composition does not conform to {world}; nothing was written");
-            return Ok(ExitCode::from(1));
+            comp.bytes
         }
-    }
-    write_output(&output, &composition.bytes)?;
+    };
+    write_output(&output, &bytes)?;
 
     // The digest is hashed only when it is shown: 18 MB cost 10 ms.
-    let digest = || contract::component::sha256_digest(&composition.bytes);
+    let digest = || contract::component::sha256_digest(&bytes);
     if out.json {
         let packages: Vec<_> = composition
             .packages
@@ -125,7 +131,7 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
             .map(|p| serde_json::json!({ "package": p.key, "from": p.origin.describe() }))
             .collect();
         out.json(&serde_json::json!({
-            "output": output, "size": composition.bytes.len(), "digest": digest(), "packages": packages,
+            "output": output, "size": bytes.len(), "digest": digest(), "packages": packages,
             "target": args.target,
         }));
     } else if !out.quiet {
@@ -139,7 +145,7 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
             "composed {} -> {} ({} bytes, {}{target})",
             args.file.display(),
             output.display(),
-            composition.bytes.len(),
+            bytes.len(),
             digest()
         );
     }

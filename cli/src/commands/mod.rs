@@ -31,7 +31,7 @@ pub fn read_component(path: &Path) -> Result<Component> {
     let comp = Component::read_with(path, if known { CodeCheck::Deferred } else { CodeCheck::Now })?;
     if let (false, Some(m)) = (known, marker) {
         // Only a speed-up: a home that cannot be written just validates every time.
-        let _ = registry_client::atomic::write_atomic(&m, b"");
+        let _ = registry_client::atomic::write_output(&m, b"");
     }
     Ok(comp)
 }

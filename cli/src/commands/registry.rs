@@ -56,7 +56,7 @@ pub fn list(_args: ListArgs, out: &Output) -> Result<ExitCode> {
     let rows: Vec<Row> = registry_client::list(&home()?)?
         .into_iter()
         .map(|m| {
-            let kind = std::fs::read(&m.path)
+            let kind = contract::component::read_component_binary(&m.path)
                 .ok()
                 .and_then(|b| contract::component::decode_world(&m.path, &b).ok())
                 .map_or("invalid", |(r, w)| contract::kind::classify(&r, w).as_str());

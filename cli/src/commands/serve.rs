@@ -46,9 +46,6 @@ pub struct Args {
 /// How long a request head may take when neither the flag nor the morph says.
 const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Per-request deadline when --timeout is not given.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     // An --addr that does not parse is an error before anything is compiled.
     let given = args.addr.as_deref().map(parse_addr).transpose()?;
@@ -60,7 +57,6 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         addr: given.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
         max_concurrency: args.max_concurrency,
         queue_timeout: args.queue_timeout,
-        timeout: limits.timeout.unwrap_or(DEFAULT_TIMEOUT),
         grace: args.grace,
         json_logs: out.json,
         quiet: out.quiet,
@@ -74,7 +70,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let json = out.json;
     let result = rt.block_on(async {
         let prepared = runtime::prepare_for_serving(&src.bytes, &src.digest, &limits, home.as_deref())?;
-        if let Some(config) = runtime::serve::morph_config(&prepared, &policy, &src.name).await? {
+        if let Some(config) = runtime::serve::morph_config(&prepared, &policy, &limits, &src.name).await? {
             if given.is_none() {
                 opts.addr = parse_addr(&config.address).map_err(|e| {
                     runtime::RuntimeError::Input(format!("the morph's hayride:http/config address: {e:#}; pass --addr"))
@@ -101,20 +97,13 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         )
         .await
     });
-    match result {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) => {
-            let code = e.exit_code();
-            out.error(&anyhow::Error::new(e));
-            Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
-        }
-    }
+    super::run::finish(result.map(|()| None), out)
 }
 
 /// `HOST:PORT`, `:PORT` (127.0.0.1), or a name that resolves.
 fn parse_addr(s: &str) -> Result<SocketAddr> {
-    let full = if s.starts_with(':') { format!("127.0.0.1{s}") } else { s.to_string() };
-    full.to_socket_addrs()
+    runtime::serve::normalize_address(s)
+        .to_socket_addrs()
         .ok()
         .and_then(|mut a| a.next())
         .with_context(|| format!("`{s}` is not an address to listen on; write HOST:PORT, e.g. 127.0.0.1:8080"))
