@@ -2,6 +2,7 @@
 //! Nothing outside this crate names a wasmtime type.
 
 pub mod cache;
+mod channel_streams;
 pub mod engine;
 pub mod exec;
 pub mod host;
@@ -10,6 +11,8 @@ pub mod limits;
 pub mod policy;
 pub mod serve;
 pub mod values;
+mod websocket;
+mod write_deadline;
 
 pub use cache::CacheOutcome;
 pub use exec::{prepare, prepare_for_serving, run_command, Prepared};

@@ -1,5 +1,6 @@
-//! Serving an http morph (`wasi:http/incoming-handler`): compiled once, pre-instantiated, a
-//! fresh instance per request, with limits on by default.
+//! Serving an http morph (`wasi:http/incoming-handler`) or a websocket morph
+//! (`hayride:socket/websocket`): compiled once, pre-instantiated, a fresh instance per request
+//! or connection, with limits on by default.
 //!
 //! Each request gets its own store under the run's sandbox policy, an epoch deadline (the guest
 //! is interrupted at `--timeout`, answered 504) and, when set, fuel and a memory cap. A trap is
@@ -17,7 +18,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::{Request, Response, StatusCode};
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use wasmtime::Trap;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
@@ -29,6 +30,8 @@ use crate::exec::{limited_store, LimitWatch, Prepared};
 use crate::host::{build_host, build_linker, Host};
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::websocket::{self, Ending, WebsocketExport};
+use crate::write_deadline::WriteDeadline;
 use crate::RuntimeError;
 
 /// How often the epoch advances: the granularity of `--timeout`.
@@ -60,17 +63,27 @@ pub struct ServeOptions {
     /// The largest request body: a larger Content-Length gets 413 before the guest runs; a
     /// streamed body that grows past it ends with a body-size error in the guest.
     pub max_body: usize,
+    /// How long a response may wait for the client to take its bytes before the connection is
+    /// dropped (the morph's hayride:http/config write-timeout when it sets one).
+    pub write_timeout: Duration,
+    /// A websocket connection with no frame either way for this long is closed.
+    pub ws_idle: Duration,
 }
 
 struct Server {
-    pre: ProxyPre<Host>,
+    /// The http handler, when the morph exports one.
+    http: Option<ProxyPre<Host>>,
+    /// The websocket handler, when the morph exports one.
+    ws: Option<WebsocketExport>,
     policy: Policy,
     /// With the timeout always set: per request, the guest is interrupted after it and the
     /// client gets 504.
     limits: Limits,
     timeout: Duration,
     opts: ServeOptions,
-    slots: Semaphore,
+    /// Requests and websocket connections in flight share these.
+    slots: Arc<Semaphore>,
+    stop: watch::Receiver<bool>,
 }
 
 type Answer = Response<HyperOutgoingBody>;
@@ -83,6 +96,8 @@ pub struct MorphConfig {
     pub max_header_bytes: u32,
     /// Milliseconds; 0 when unset.
     pub read_timeout_ms: u32,
+    /// Milliseconds; 0 when unset.
+    pub write_timeout_ms: u32,
 }
 
 /// Calls the morph's `hayride:http/config.get()`, if it exports one.
@@ -125,6 +140,7 @@ pub async fn morph_config(
         address: normalize_address(&raw),
         max_header_bytes: number("max-header-bytes"),
         read_timeout_ms: number("read-timeout"),
+        write_timeout_ms: number("write-timeout"),
     }))
 }
 
@@ -156,11 +172,13 @@ pub async fn serve(
             "the morph cannot be instantiated: {e:#}; `morph validate` lists imports morph's runtime does not provide"
         ))
     })?;
-    let pre = ProxyPre::new(instance_pre).map_err(|e| {
-        RuntimeError::Input(format!(
-            "the morph is not an http morph: it does not export wasi:http/incoming-handler ({e}); use `morph run` for commands"
-        ))
-    })?;
+    let ws = WebsocketExport::find(&p.component, &instance_pre);
+    let http = ProxyPre::new(instance_pre).ok();
+    if http.is_none() && ws.is_none() {
+        return Err(RuntimeError::Input(
+            "the morph exports neither wasi:http/incoming-handler nor hayride:socket/websocket, so there is nothing to serve; use `morph run` for commands".into(),
+        ));
+    }
     let listener = TcpListener::bind(opts.addr)
         .await
         .map_err(|e| RuntimeError::Input(format!("cannot listen on {}: {e}", opts.addr)))?;
@@ -179,11 +197,11 @@ pub async fn serve(
         });
     }
 
-    let slots = Semaphore::new(opts.max_concurrency.max(1));
-    let server = Arc::new(Server { pre, policy, limits, timeout, opts, slots });
+    let slots = Arc::new(Semaphore::new(opts.max_concurrency.max(1)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let server = Arc::new(Server { http, ws, policy, limits, timeout, opts, slots, stop: stop_rx.clone() });
     listening(bound);
 
-    let (stop_tx, stop_rx) = watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -194,6 +212,7 @@ pub async fn serve(
                 let server = server.clone();
                 let max_buf = server.opts.max_header_bytes.max(8192);
                 let header_timeout = server.opts.header_timeout;
+                let write_timeout = server.opts.write_timeout;
                 let mut stop = stop_rx.clone();
                 connections.spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
@@ -205,7 +224,8 @@ pub async fn serve(
                         .max_buf_size(max_buf)
                         .timer(hyper_util::rt::TokioTimer::new())
                         .header_read_timeout(header_timeout)
-                        .serve_connection(TokioIo::new(stream), service);
+                        .serve_connection(TokioIo::new(WriteDeadline::new(stream, write_timeout)), service)
+                        .with_upgrades();
                     tokio::pin!(conn);
                     tokio::select! {
                         _ = conn.as_mut() => {}
@@ -222,7 +242,13 @@ pub async fn serve(
     drop(listener);
     let _ = stop_tx.send(true);
     let grace = server.opts.grace;
-    let _ = tokio::time::timeout(grace, async { while connections.join_next().await.is_some() {} }).await;
+    let all_slots = server.opts.max_concurrency.max(1) as u32;
+    let _ = tokio::time::timeout(grace, async {
+        while connections.join_next().await.is_some() {}
+        // Websocket connections outlive their http connection: wait for their slots too.
+        let _ = server.slots.acquire_many(all_slots).await;
+    })
+    .await;
     ticking.store(false, Ordering::Relaxed);
     Ok(())
 }
@@ -233,15 +259,71 @@ impl Server {
         let started = Instant::now();
         let method = req.method().to_string();
         let path = req.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
-        let response = match tokio::time::timeout(self.opts.queue_timeout, self.slots.acquire()).await {
-            Ok(Ok(_slot)) => self.handle(req, &method, &path).await,
+        let slot = tokio::time::timeout(self.opts.queue_timeout, self.slots.clone().acquire_owned()).await;
+        let response = match slot {
+            Ok(Ok(slot)) => {
+                if is_websocket_upgrade(&req) {
+                    self.clone().upgrade(req, slot, &path)
+                } else {
+                    self.handle(req, &method, &path, slot).await
+                }
+            }
             _ => plain(StatusCode::SERVICE_UNAVAILABLE, "too many requests in flight; try again\n"),
         };
         self.log(&method, &path, response.status(), started.elapsed());
         response
     }
 
-    async fn handle(&self, req: Request<Incoming>, method: &str, path: &str) -> Answer {
+    /// Accepts a websocket upgrade and runs the morph on the connection in its own task, which
+    /// keeps the slot until the connection ends.
+    fn upgrade(self: Arc<Self>, mut req: Request<Incoming>, slot: OwnedSemaphorePermit, path: &str) -> Answer {
+        let Some(export) = self.ws.clone() else {
+            return plain(StatusCode::NOT_FOUND, "this morph does not serve websockets\n");
+        };
+        let key = req.headers().get("sec-websocket-key").cloned();
+        let version_ok = req.headers().get("sec-websocket-version").is_some_and(|v| v.as_bytes() == b"13");
+        let Some(key) = key.filter(|_| version_ok) else {
+            return plain(StatusCode::BAD_REQUEST, "a websocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13\n");
+        };
+        let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        let conn = websocket::Connection {
+            export,
+            policy: self.policy.clone(),
+            limits: self.limits.clone(),
+            argv: vec![self.opts.name.clone()],
+            idle: self.opts.ws_idle,
+            stop: self.stop.clone(),
+            slot,
+        };
+        let path = path.to_string();
+        let server = self.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let Ok(upgraded) = on_upgrade.await else { return };
+            match websocket::run(conn, upgraded).await {
+                Ending::Returned => server.log("WEBSOCKET", &path, StatusCode::SWITCHING_PROTOCOLS, started.elapsed()),
+                Ending::Failed(why) => {
+                    server.fail(StatusCode::SWITCHING_PROTOCOLS, "WEBSOCKET", &path, &why);
+                }
+            }
+        });
+        let mut response = plain(StatusCode::SWITCHING_PROTOCOLS, "");
+        let headers = response.headers_mut();
+        headers.insert(hyper::header::UPGRADE, hyper::header::HeaderValue::from_static("websocket"));
+        headers.insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("Upgrade"));
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&accept) {
+            headers.insert("sec-websocket-accept", v);
+        }
+        response
+    }
+
+    /// Runs the guest for one request; its task keeps `slot` until the guest is done, which may
+    /// be after the response head, while the body streams.
+    async fn handle(&self, req: Request<Incoming>, method: &str, path: &str, slot: OwnedSemaphorePermit) -> Answer {
+        let Some(pre) = self.http.clone() else {
+            return plain(StatusCode::UPGRADE_REQUIRED, "this morph serves websockets only; connect with a websocket client\n");
+        };
         let max = self.opts.max_body as u64;
         let declared =
             req.headers().get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
@@ -261,7 +343,7 @@ impl Server {
         let store =
             build_host(&self.policy, std::slice::from_ref(&self.opts.name), self.limits.max_memory, hit.clone())
                 .map_err(RuntimeError::Input)
-                .and_then(|host| limited_store(self.pre.engine(), host, &self.limits));
+                .and_then(|host| limited_store(pre.engine(), host, &self.limits));
         let mut store = match store {
             Ok(s) => s,
             Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string()),
@@ -287,9 +369,9 @@ impl Server {
             Ok(pair) => pair,
             Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &format!("{e:#}")),
         };
-        let pre = self.pre.clone();
         // The guest runs in its own task: it may go on streaming the body after the headers.
         let task = tokio::task::spawn(async move {
+            let _slot = slot;
             let proxy = pre.instantiate_async(&mut store).await?;
             proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
         });
@@ -356,6 +438,17 @@ impl Server {
             eprintln!("{method} {path} {} {ms:.1}ms", status.as_u16());
         }
     }
+}
+
+fn is_websocket_upgrade(req: &Request<Incoming>) -> bool {
+    let has = |name: hyper::header::HeaderName, token: &str| {
+        req.headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    };
+    req.method() == hyper::Method::GET && has(hyper::header::UPGRADE, "websocket") && has(hyper::header::CONNECTION, "upgrade")
 }
 
 fn plain(status: StatusCode, text: &str) -> Answer {

@@ -6,11 +6,9 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::registry::free_port;
+use common::served::Served;
 use common::*;
 
 fn http_guest() -> PathBuf {
@@ -18,62 +16,8 @@ fn http_guest() -> PathBuf {
     BUILT.get_or_init(|| rust_guest("rust-http")).clone()
 }
 
-/// A running `morph serve`; killed when dropped. Its stderr lines arrive on `log`.
-struct Served {
-    child: Child,
-    addr: String,
-    log: mpsc::Receiver<String>,
-    _home: tempfile::TempDir,
-}
-
-impl Served {
-    fn start(extra: &[&str]) -> Served {
-        let home = tempfile::tempdir().unwrap();
-        let addr = format!("127.0.0.1:{}", free_port());
-        let mut child = Command::new(morph_bin())
-            .args(["serve", path_str(&http_guest()), "--addr", &addr])
-            .args(extra)
-            .env("MORPH_HOME", home.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, log) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let served = Served { child, addr, log, _home: home };
-        served.wait_for("listening on http://", Duration::from_secs(60));
-        served
-    }
-
-    /// Waits for a log line containing `text`; returns it.
-    fn wait_for(&self, text: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.log.recv_timeout(left) {
-                Ok(line) if line.contains(text) => return line,
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        panic!("no log line with `{text}` within {within:?}");
-    }
-
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill").args(["-s", name, &self.child.id().to_string()]).status().unwrap();
-        assert!(ok.success());
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn start(extra: &[&str]) -> Served {
+    Served::start(&http_guest(), extra)
 }
 
 /// One HTTP/1.1 exchange on `stream`: (status, headers lower-cased, body).
@@ -129,7 +73,7 @@ fn get(addr: &str, path: &str) -> (u16, String, String) {
 
 #[test]
 fn answers_echoes_and_keeps_the_connection_alive() {
-    let served = Served::start(&[]);
+    let served = start(&[]);
     let mut s = TcpStream::connect(&served.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let host = &served.addr;
@@ -149,7 +93,7 @@ fn answers_echoes_and_keeps_the_connection_alive() {
 
 #[test]
 fn a_trap_is_that_request_s_500_and_the_server_goes_on() {
-    let served = Served::start(&[]);
+    let served = start(&[]);
     assert_eq!(get(&served.addr, "/trap").0, 500);
     let logged = served.wait_for("GET /trap", Duration::from_secs(5));
     assert!(logged.contains("unreachable"), "the trap is logged with method and path: {logged}");
@@ -158,7 +102,7 @@ fn a_trap_is_that_request_s_500_and_the_server_goes_on() {
 
 #[test]
 fn a_guest_past_its_timeout_is_stopped_with_504() {
-    let served = Served::start(&["--timeout", "500ms"]);
+    let served = start(&["--timeout", "500ms"]);
     let started = Instant::now();
     assert_eq!(get(&served.addr, "/spin").0, 504);
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
@@ -168,7 +112,7 @@ fn a_guest_past_its_timeout_is_stopped_with_504() {
 
 #[test]
 fn requests_beyond_max_concurrency_wait_then_get_503() {
-    let served = Served::start(&["--max-concurrency", "1", "--queue-timeout", "200ms", "--timeout", "3s"]);
+    let served = start(&["--max-concurrency", "1", "--queue-timeout", "200ms", "--timeout", "3s"]);
     let addr = served.addr.clone();
     let busy = std::thread::spawn(move || get(&addr, "/spin").0);
     std::thread::sleep(Duration::from_millis(300));
@@ -180,7 +124,7 @@ fn requests_beyond_max_concurrency_wait_then_get_503() {
 
 #[test]
 fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
-    let mut served = Served::start(&[]);
+    let mut served = start(&[]);
     let addr = served.addr.clone();
     let slow = std::thread::spawn(move || get(&addr, "/slow"));
     std::thread::sleep(Duration::from_millis(150));
@@ -201,7 +145,7 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
 
 #[test]
 fn a_body_over_max_body_gets_413_and_one_under_it_is_served() {
-    let served = Served::start(&["--max-body", "1KiB"]);
+    let served = start(&["--max-body", "1KiB"]);
     let host = &served.addr;
     let mut s = TcpStream::connect(host).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
@@ -222,8 +166,44 @@ fn a_body_over_max_body_gets_413_and_one_under_it_is_served() {
 }
 
 #[test]
+fn a_client_that_stops_reading_its_response_loses_its_slot_at_write_timeout() {
+    // One slot; a client takes a 48 MB echo (more than loopback's socket buffers hold) and never
+    // reads it, so the server's writes stall.
+    let served = start(&[
+        "--max-concurrency",
+        "1",
+        "--queue-timeout",
+        "10s",
+        "--write-timeout",
+        "300ms",
+        "--max-body",
+        "64MiB",
+    ]);
+    let host = served.addr.clone();
+    let mut stuck = TcpStream::connect(&host).unwrap();
+    let size = 48 << 20;
+    stuck
+        .write_all(format!("POST /echo HTTP/1.1\r\nhost: {host}\r\ncontent-length: {size}\r\n\r\n").as_bytes())
+        .unwrap();
+    stuck.write_all(&vec![b'z'; size]).unwrap();
+    // The slot is held while the response streams, and comes free at the write timeout, long
+    // before the queue timeout.
+    let started = Instant::now();
+    assert_eq!(get(&host, "/").0, 200);
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(250), "the slot was free while a response was still streaming");
+    assert!(waited < Duration::from_secs(5), "waited {waited:?} for the stuck client's slot");
+    std::thread::sleep(Duration::from_millis(500));
+    // The stuck client's connection was dropped: it cannot read the whole response.
+    stuck.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut got = Vec::new();
+    let _ = stuck.read_to_end(&mut got);
+    assert!(got.len() < size, "the stalled response was cut off, not completed");
+}
+
+#[test]
 fn a_client_that_never_finishes_its_headers_is_cut_off() {
-    let served = Served::start(&["--header-timeout", "300ms"]);
+    let served = start(&["--header-timeout", "300ms"]);
     let mut s = TcpStream::connect(&served.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n").unwrap();
@@ -239,5 +219,6 @@ fn a_client_that_never_finishes_its_headers_is_cut_off() {
 fn a_command_morph_is_refused_with_exit_2() {
     let r = morph(&["serve", path_str(&example("hello.wat")), "--addr", "127.0.0.1:0"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("not an http morph"), "{r:?}");
+    assert!(r.stderr.contains("exports neither wasi:http/incoming-handler nor hayride:socket/websocket"), "{r:?}");
+    assert!(r.stderr.contains("morph run"), "the fix is named: {r:?}");
 }

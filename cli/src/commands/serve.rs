@@ -11,8 +11,9 @@ use runtime::serve::ServeOptions;
 use super::sandbox::{load_morph, SandboxArgs};
 use crate::output::Output;
 
-/// Serve an http morph (one exporting wasi:http/incoming-handler): a fresh instance per
-/// request, sandboxed as `morph run`, with limits on by default.
+/// Serve an http morph (exporting wasi:http/incoming-handler) or a websocket morph (exporting
+/// hayride:socket/websocket): a fresh instance per request or connection, sandboxed as
+/// `morph run`, with limits on by default.
 ///
 /// Ctrl-C or SIGTERM stops accepting, lets requests in flight finish (up to --grace), exit 0.
 #[derive(clap::Args)]
@@ -36,6 +37,14 @@ pub struct Args {
     /// Default: the morph's hayride:http/config read-timeout, else 10s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     header_timeout: Option<Duration>,
+    /// How long a response (or websocket frame) may wait for the client to read it before the
+    /// connection is dropped. Default: the morph's hayride:http/config write-timeout, else 30s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    write_timeout: Option<Duration>,
+    /// A websocket connection with no frame either way for this long is closed (--timeout
+    /// bounds http requests; a websocket lives as long as it is used).
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_duration)]
+    ws_idle: Duration,
     /// The largest request body (413 above it).
     #[arg(long, default_value = "16MiB", value_name = "SIZE", value_parser = runtime::parse_size)]
     max_body: usize,
@@ -45,6 +54,8 @@ pub struct Args {
 
 /// How long a request head may take when neither the flag nor the morph says.
 const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may leave a response unread when neither the flag nor the morph says.
+const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     // An --addr that does not parse is an error before anything is compiled.
@@ -64,6 +75,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         max_header_bytes: 0,
         max_body: args.max_body,
         header_timeout: args.header_timeout.unwrap_or(DEFAULT_HEADER_TIMEOUT),
+        write_timeout: args.write_timeout.unwrap_or(DEFAULT_WRITE_TIMEOUT),
+        ws_idle: args.ws_idle,
     };
     // All cores: requests are served concurrently, each instance on whichever worker is free.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
@@ -79,6 +92,9 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             opts.max_header_bytes = config.max_header_bytes as usize;
             if args.header_timeout.is_none() && config.read_timeout_ms > 0 {
                 opts.header_timeout = Duration::from_millis(config.read_timeout_ms.into());
+            }
+            if args.write_timeout.is_none() && config.write_timeout_ms > 0 {
+                opts.write_timeout = Duration::from_millis(config.write_timeout_ms.into());
             }
         }
         runtime::serve::serve(

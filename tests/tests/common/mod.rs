@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod registry;
+pub mod served;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -115,6 +116,15 @@ pub fn rust_guest(name: &str) -> PathBuf {
     } else {
         release.join(format!("{}.wasm", name.replace('-', "_")))
     }
+}
+
+/// Builds a wit-bindgen Rust guest of tests/guests whose `wit/` is `world` of morph's contract,
+/// written there first (as `morph new` does for a project), so no WIT is kept in the guest.
+pub fn rust_guest_with_wit(name: &str, world: &str) -> PathBuf {
+    let wit = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests").join(name).join("wit");
+    let contract = contract::Contract::bundled();
+    contract::materialize::write_wit_dir(contract.world(world).unwrap(), &wit).unwrap();
+    rust_guest(name)
 }
 
 /// Runs `morph` in `home` with extra environment variables and optional stdin.

@@ -1,0 +1,70 @@
+//! A `morph serve` process on a free loopback port, for the tests that talk to it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::registry::free_port;
+use super::{morph_bin, path_str};
+
+/// A running `morph serve`; killed when dropped. Its stderr lines arrive on `log`.
+pub struct Served {
+    pub child: Child,
+    pub addr: String,
+    pub log: mpsc::Receiver<String>,
+    _home: tempfile::TempDir,
+}
+
+impl Served {
+    /// Starts `morph serve GUEST --addr <free port> EXTRA…` and waits until it listens.
+    pub fn start(guest: &Path, extra: &[&str]) -> Served {
+        let home = tempfile::tempdir().unwrap();
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut child = Command::new(morph_bin())
+            .args(["serve", path_str(guest), "--addr", &addr])
+            .args(extra)
+            .env("MORPH_HOME", home.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, log) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let served = Served { child, addr, log, _home: home };
+        served.wait_for("listening on http://", Duration::from_secs(60));
+        served
+    }
+
+    /// Waits for a log line containing `text`; returns it.
+    pub fn wait_for(&self, text: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.log.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("no log line with `{text}` within {within:?}");
+    }
+
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill").args(["-s", name, &self.child.id().to_string()]).status().unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
