@@ -14,17 +14,38 @@ use crate::ContractError;
 /// written.
 pub fn write_wit_dir(world: WorldId, dir: &Path) -> Result<Vec<PathBuf>, ContractError> {
     let resolve = &Contract::bundled().resolve;
-    let main = resolve.worlds[world].package.expect("bundled worlds belong to packages");
+    let main = package_of(world);
     let mut deps = BTreeSet::new();
     collect_deps(resolve, main, &mut deps);
     deps.remove(&main);
-    let io = |path: &Path, e: std::io::Error| ContractError::Wit { path: path.to_path_buf(), message: e.to_string() };
     let deps_dir = dir.join("deps");
-    std::fs::create_dir_all(&deps_dir).map_err(|e| io(&deps_dir, e))?;
+    let files = std::iter::once((main, dir.join(file_name(resolve, main))))
+        .chain(deps.iter().map(|p| (*p, deps_dir.join(file_name(resolve, *p)))));
+    write_packages(files, &deps_dir)
+}
+
+/// Writes the package of `world` and everything it needs into `deps_dir`, for a project whose own
+/// package (beside `deps_dir`) uses that world. Returns the files written.
+pub fn write_wit_deps(world: WorldId, deps_dir: &Path) -> Result<Vec<PathBuf>, ContractError> {
+    let resolve = &Contract::bundled().resolve;
+    let mut packages = BTreeSet::new();
+    collect_deps(resolve, package_of(world), &mut packages);
+    write_packages(packages.iter().map(|p| (*p, deps_dir.join(file_name(resolve, *p)))), deps_dir)
+}
+
+fn package_of(world: WorldId) -> PackageId {
+    Contract::bundled().resolve.worlds[world].package.expect("bundled worlds belong to packages")
+}
+
+fn write_packages(
+    files: impl Iterator<Item = (PackageId, PathBuf)>,
+    deps_dir: &Path,
+) -> Result<Vec<PathBuf>, ContractError> {
+    let resolve = &Contract::bundled().resolve;
+    let io = |path: &Path, e: std::io::Error| ContractError::Wit { path: path.to_path_buf(), message: e.to_string() };
+    std::fs::create_dir_all(deps_dir).map_err(|e| io(deps_dir, e))?;
     let mut written = Vec::new();
-    for (pkg, path) in std::iter::once((main, dir.join(file_name(resolve, main))))
-        .chain(deps.iter().map(|p| (*p, deps_dir.join(file_name(resolve, *p)))))
-    {
+    for (pkg, path) in files {
         let mut printer = wit_component::WitPrinter::default();
         printer
             .print(resolve, pkg, &[])
