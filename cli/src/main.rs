@@ -34,6 +34,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    New(commands::new::Args),
+    Build(commands::build::Args),
     Validate(commands::validate::Args),
     Run(commands::run::Args),
     Call(commands::call::Args),
@@ -62,6 +64,8 @@ fn main() -> ExitCode {
     init_logging(cli.verbose, cli.quiet, ansi);
     let out = Output::new(cli.json, cli.quiet, cli.color);
     let result = match cli.command {
+        Command::New(args) => commands::new::run(args, &out),
+        Command::Build(args) => commands::build::run(args, &out),
         Command::Validate(args) => commands::validate::run(args, &out),
         Command::Run(args) => commands::run::run(args, &out),
         Command::Call(args) => commands::call::run(args, &out),

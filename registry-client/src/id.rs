@@ -11,7 +11,8 @@ pub struct MorphId {
     pub version: Option<Version>,
 }
 
-fn valid_label(s: &str) -> bool {
+/// A lowercase kebab-case label (`my-app2`), as ids and WIT identifiers use.
+pub fn valid_label(s: &str) -> bool {
     !s.is_empty()
         && s.split('-')
             .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))

@@ -1,10 +1,12 @@
 //! One module per `morph` command.
 
+pub mod build;
 pub mod call;
 pub mod cast;
 pub mod completions;
 pub mod compose;
 pub mod inspect;
+pub mod new;
 pub mod oci;
 pub mod registry;
 pub mod run;

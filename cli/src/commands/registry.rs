@@ -16,20 +16,34 @@ pub fn home() -> Result<Home> {
 /// Add a component to the local registry as ns:name@version.
 #[derive(clap::Args)]
 pub struct RegisterArgs {
-    /// The component (.wasm or .wat).
-    file: PathBuf,
-    /// Its id: ns:name@version.
+    /// The component (.wasm or .wat). Default: the built component of the project around the
+    /// current directory.
+    file: Option<PathBuf>,
+    /// Its id: ns:name@version. Default: the project's id (morph.toml).
     #[arg(long, short = 'p')]
-    package: String,
+    package: Option<String>,
     /// Replace a morph already registered under this id.
     #[arg(long)]
     force: bool,
 }
 
 pub fn register(args: RegisterArgs, out: &Output) -> Result<ExitCode> {
-    let id = MorphId::parse(&args.package)?;
+    let (file, package) = match (args.file, args.package) {
+        (Some(f), Some(p)) => (f, p),
+        (file, package) => {
+            let m = super::build::project().map_err(|e| {
+                e.context("give the component and --package ns:name@version, or run in a built morph project")
+            })?;
+            let file = match file {
+                Some(f) => f,
+                None => PathBuf::from(super::build::project_output()?),
+            };
+            (file, package.unwrap_or_else(|| m.id.to_string()))
+        }
+    };
+    let id = MorphId::parse(&package)?;
     // Only a whole, valid component goes in: Hayride and `morph run` trust the registry.
-    let comp = contract::Component::read(&args.file)?;
+    let comp = contract::Component::read(&file)?;
     let stored = registry_client::register(&home()?, &id, &comp.bytes, args.force)?;
     if out.json {
         out.json(&serde_json::json!({ "id": id.to_string(), "path": stored.path, "digest": comp.digest(), "size": comp.bytes.len() }));

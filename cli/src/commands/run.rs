@@ -13,8 +13,9 @@ use crate::output::Output;
 /// The guest's exit code becomes morph's; a trap or a hit limit exits 1.
 #[derive(clap::Args)]
 pub struct Args {
-    /// A .wasm/.wat file or a local registry id (ns:name@version; version optional).
-    morph: String,
+    /// A .wasm/.wat file or a local registry id (ns:name@version; version optional). Default:
+    /// the built component of the project around the current directory.
+    morph: Option<String>,
     #[command(flatten)]
     sandbox: SandboxArgs,
     /// Call one export instead of wasi:cli/run, in WAVE syntax: 'add(1, 2)'.
@@ -26,7 +27,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let src = load_morph(&args.morph)?;
+    let morph = match args.morph {
+        Some(m) => m,
+        None => super::build::project_output()?,
+    };
+    let src = load_morph(&morph)?;
     let policy = args.sandbox.policy()?;
     let limits = args.sandbox.limits();
     let home = args.sandbox.cache_home();
@@ -70,6 +75,6 @@ fn exit_code(code: i32) -> ExitCode {
 
 impl Args {
     pub fn new(morph: String, sandbox: SandboxArgs, args: Vec<String>) -> Args {
-        Args { morph, sandbox, invoke: None, args }
+        Args { morph: Some(morph), sandbox, invoke: None, args }
     }
 }

@@ -18,8 +18,9 @@ use crate::output::Output;
 /// Ctrl-C or SIGTERM stops accepting, lets requests in flight finish (up to --grace), exit 0.
 #[derive(clap::Args)]
 pub struct Args {
-    /// A .wasm/.wat file, a local registry id (ns:name@version) or an OCI reference.
-    morph: String,
+    /// A .wasm/.wat file, a local registry id (ns:name@version) or an OCI reference. Default:
+    /// the built component of the project around the current directory.
+    morph: Option<String>,
     /// Address to listen on: HOST:PORT (a bare :PORT means 127.0.0.1). Default: the address
     /// the morph's hayride:http/config.get() gives, else 127.0.0.1:8080.
     #[arg(long, value_name = "HOST:PORT")]
@@ -60,7 +61,11 @@ const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     // An --addr that does not parse is an error before anything is compiled.
     let given = args.addr.as_deref().map(parse_addr).transpose()?;
-    let src = load_morph(&args.morph)?;
+    let morph = match &args.morph {
+        Some(m) => m.clone(),
+        None => super::build::project_output()?,
+    };
+    let src = load_morph(&morph)?;
     let policy = args.sandbox.policy()?;
     let limits = args.sandbox.limits();
     let home = args.sandbox.cache_home();

@@ -20,11 +20,25 @@ pub struct Served {
 impl Served {
     /// Starts `morph serve GUEST --addr <free port> EXTRA…` and waits until it listens.
     pub fn start(guest: &Path, extra: &[&str]) -> Served {
-        let home = tempfile::tempdir().unwrap();
         let addr = format!("127.0.0.1:{}", free_port());
-        let mut child = Command::new(morph_bin())
-            .args(["serve", path_str(guest), "--addr", &addr])
-            .args(extra)
+        let mut args = vec!["serve", path_str(guest), "--addr", &addr];
+        args.extend_from_slice(extra);
+        Served::spawn(&args, None, addr.clone())
+    }
+
+    /// Starts a bare `morph serve` in a project directory; the morph itself says `addr`.
+    pub fn start_project(dir: &Path, addr: &str) -> Served {
+        Served::spawn(&["serve"], Some(dir), addr.to_string())
+    }
+
+    fn spawn(args: &[&str], cwd: Option<&Path>, addr: String) -> Served {
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(morph_bin());
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
+        let mut child = cmd
+            .args(args)
             .env("MORPH_HOME", home.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -1,0 +1,32 @@
+//! `morph new` and `morph build`: project templates, the languages' toolchains, and the
+//! project manifest (`morph.toml`) that ties them together.
+
+pub mod manifest;
+pub mod scaffold;
+pub mod toolchain;
+
+pub use manifest::{Language, Manifest, Template};
+pub use scaffold::{new_project, NewProject};
+pub use toolchain::{build_project, Built};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Bad arguments or project files (exit 2).
+    #[error("{0}")]
+    Input(String),
+    /// The language's toolchain is not installed (exit 2).
+    #[error("{tool} is not installed; install it with `{install}`")]
+    MissingToolchain { tool: String, install: String },
+    /// The toolchain ran and failed; it printed why (exit 1).
+    #[error("{0} failed (its output is above)")]
+    Compile(String),
+}
+
+impl BuildError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            BuildError::Compile(_) => 1,
+            _ => 2,
+        }
+    }
+}

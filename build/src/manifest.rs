@@ -1,0 +1,142 @@
+//! `morph.toml`: the package id, language and world of a morph project.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::BuildError;
+
+pub const MANIFEST: &str = "morph.toml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Rust,
+    Python,
+    Go,
+    Js,
+}
+
+impl Language {
+    pub fn parse(s: &str) -> Result<Language, BuildError> {
+        match s {
+            "rust" => Ok(Language::Rust),
+            "python" | "py" => Ok(Language::Python),
+            "go" | "tinygo" => Ok(Language::Go),
+            "js" | "javascript" => Ok(Language::Js),
+            _ => Err(BuildError::Input(format!("unknown language `{s}`; use rust, python, go or js"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Python => "python",
+            Language::Go => "go",
+            Language::Js => "js",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Template {
+    Cli,
+    Server,
+    Reactor,
+    Extension,
+}
+
+impl Template {
+    pub fn parse(s: &str) -> Result<Template, BuildError> {
+        match s {
+            "cli" | "command" => Ok(Template::Cli),
+            "server" | "http" => Ok(Template::Server),
+            "reactor" => Ok(Template::Reactor),
+            "extension" => Ok(Template::Extension),
+            _ => Err(BuildError::Input(format!("unknown world `{s}`; use cli, server, reactor or extension"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Template::Cli => "cli",
+            Template::Server => "server",
+            Template::Reactor => "reactor",
+            Template::Extension => "extension",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    package: PackageSection,
+    #[serde(default)]
+    build: BuildSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackageSection {
+    id: String,
+    language: Language,
+    world: String,
+    template: Option<Template>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuildSection {
+    output: Option<PathBuf>,
+}
+
+/// A read `morph.toml`, with paths made absolute.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub dir: PathBuf,
+    pub id: registry_client::MorphId,
+    pub language: Language,
+    /// The world of `wit/` the component is built for and checked against.
+    pub world: String,
+    pub template: Option<Template>,
+    pub output: PathBuf,
+}
+
+impl Manifest {
+    /// Reads `dir/morph.toml`.
+    pub fn read(dir: &Path) -> Result<Manifest, BuildError> {
+        let path = dir.join(MANIFEST);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            BuildError::Input(format!(
+                "cannot read {}: {e}; run morph in a project directory (make one with `morph new NAME`)",
+                path.display()
+            ))
+        })?;
+        let file: File =
+            toml::from_str(&text).map_err(|e| BuildError::Input(format!("{}: {}", path.display(), e.message())))?;
+        let id = registry_client::MorphId::parse(&file.package.id).map_err(|_| {
+            BuildError::Input(format!("{}: package id `{}` is not ns:name@version", path.display(), file.package.id))
+        })?;
+        if id.version.is_none() {
+            return Err(BuildError::Input(format!(
+                "{}: package id `{id}` needs a version, e.g. {id}@0.1.0",
+                path.display()
+            )));
+        }
+        let output = file.build.output.unwrap_or_else(|| PathBuf::from(format!("target/morph/{}.wasm", id.name)));
+        Ok(Manifest {
+            dir: dir.to_path_buf(),
+            output: dir.join(output),
+            id,
+            language: file.package.language,
+            world: file.package.world,
+            template: file.package.template,
+        })
+    }
+
+    /// The project around `start`: it or the nearest parent with a `morph.toml`.
+    pub fn find(start: &Path) -> Option<PathBuf> {
+        start.ancestors().find(|d| d.join(MANIFEST).is_file()).map(Path::to_path_buf)
+    }
+}

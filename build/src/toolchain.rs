@@ -1,0 +1,131 @@
+//! `morph build`: runs the project's language toolchain, then puts the component where
+//! `morph.toml` says. The toolchains print their own diagnostics straight to the terminal.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::manifest::{Language, Manifest};
+use crate::BuildError;
+
+/// The component a build produced.
+pub struct Built {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+/// Builds `m`'s project and writes the component to `m.output`.
+pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
+    let out_dir = m.output.parent().unwrap_or(&m.dir).to_path_buf();
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| BuildError::Input(format!("cannot create {}: {e}", out_dir.display())))?;
+    // The toolchain writes beside the output; the output itself is replaced atomically, so a
+    // failed build leaves the last good one.
+    let scratch = tempfile::Builder::new()
+        .prefix(".morph-build-")
+        .tempdir_in(&out_dir)
+        .map_err(|e| BuildError::Input(format!("cannot write in {}: {e}", out_dir.display())))?;
+    let produced = scratch.path().join("component.wasm");
+    let wasm = match m.language {
+        Language::Rust => build_rust(m, release)?,
+        Language::Python => {
+            let mut cmd = tool("componentize-py", "pip install componentize-py")?;
+            cmd.args(["-d", "wit", "-w", &m.world, "componentize", "app", "-o"]).arg(&produced);
+            run(cmd, &m.dir, "componentize-py")?;
+            produced.clone()
+        }
+        Language::Go => {
+            let mut cmd = tool("tinygo", "see https://tinygo.org/getting-started/install/ (TinyGo 0.34 or later)")?;
+            cmd.args(["build", "-target=wasip2", "--wit-package", "./wit", "--wit-world", &m.world, "-o"])
+                .arg(&produced)
+                .arg(".");
+            run(cmd, &m.dir, "tinygo")?;
+            produced.clone()
+        }
+        Language::Js => {
+            let mut cmd = tool("jco", "npm install -g @bytecodealliance/jco @bytecodealliance/componentize-js")?;
+            cmd.args(["componentize", "app.js", "--wit", "wit", "--world-name", &m.world, "-o"]).arg(&produced);
+            run(cmd, &m.dir, "jco componentize")?;
+            produced.clone()
+        }
+    };
+    let bytes = std::fs::read(&wasm)
+        .map_err(|e| BuildError::Input(format!("the toolchain wrote no component at {}: {e}", wasm.display())))?;
+    registry_client::atomic::write_output(&m.output, &bytes)
+        .map_err(|e| BuildError::Input(format!("cannot write {}: {e}", m.output.display())))?;
+    Ok(Built { path: m.output.clone(), bytes })
+}
+
+/// A command for `name` if it is on PATH; otherwise the error that says how to install it.
+fn tool(name: &str, install: &str) -> Result<Command, BuildError> {
+    let found = Command::new(name)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        return Err(BuildError::MissingToolchain { tool: name.to_string(), install: install.to_string() });
+    }
+    Ok(Command::new(name))
+}
+
+/// Runs a toolchain; on failure its stdout is shown too, unless it is machine output (`echo`).
+fn run(mut cmd: Command, dir: &Path, what: &str) -> Result<std::process::Output, BuildError> {
+    run_echo(&mut cmd, dir, what, true)
+}
+
+fn run_echo(cmd: &mut Command, dir: &Path, what: &str, echo: bool) -> Result<std::process::Output, BuildError> {
+    // The toolchain's diagnostics go to the user's terminal as it prints them.
+    let out = cmd
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| BuildError::Input(format!("cannot run {what}: {e}")))?;
+    if !out.status.success() {
+        if echo {
+            eprint!("{}", String::from_utf8_lossy(&out.stdout));
+        }
+        return Err(BuildError::Compile(what.to_string()));
+    }
+    Ok(out)
+}
+
+/// cargo for wasm32-wasip2 (a component straight from the linker); the artifact's path comes
+/// from cargo's own JSON messages, whatever the crate type or name.
+fn build_rust(m: &Manifest, release: bool) -> Result<PathBuf, BuildError> {
+    let mut cmd = tool("cargo", "see https://rustup.rs")?;
+    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().ok();
+    let has_target = sysroot
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib/rustlib/wasm32-wasip2").is_dir())
+        .unwrap_or(false);
+    if !has_target {
+        return Err(BuildError::MissingToolchain {
+            tool: "the Rust target wasm32-wasip2".into(),
+            install: "rustup target add wasm32-wasip2".into(),
+        });
+    }
+    cmd.args(["build", "--target", "wasm32-wasip2", "--message-format=json-render-diagnostics"]);
+    if release {
+        cmd.arg("--release");
+    }
+    // Cargo renders the compiler's diagnostics to stderr; stdout is its JSON, not for people.
+    let out = run_echo(&mut cmd, &m.dir, "cargo build", false)?;
+    let mut wasm = None;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        match msg["reason"].as_str() {
+            // Diagnostics were already rendered to stderr by cargo.
+            Some("compiler-artifact") => {
+                for f in msg["filenames"].as_array().into_iter().flatten().filter_map(|f| f.as_str()) {
+                    if f.ends_with(".wasm") {
+                        wasm = Some(PathBuf::from(f));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    wasm.ok_or_else(|| BuildError::Input("cargo built no .wasm: is this a bin or cdylib crate?".into()))
+}

@@ -1,0 +1,102 @@
+//! `morph build`: the project's toolchain, then the same check as `morph validate`.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use ::build::{BuildError, Manifest};
+use contract::WorldSpec;
+
+use crate::output::{Output, Style};
+
+/// Build the project around the current directory (its morph.toml) into a component, and check
+/// it against the project's world. Prints the output path, size and digest.
+///
+/// Exit 0: built and valid; 1: the toolchain failed or the component does not conform;
+/// 2: a missing toolchain or a project that cannot be read.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Build with optimizations.
+    #[arg(long)]
+    release: bool,
+    /// Write the component here instead of morph.toml's [build] output.
+    #[arg(long, short = 'o')]
+    output: Option<std::path::PathBuf>,
+}
+
+pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+    let mut manifest = project()?;
+    if let Some(o) = args.output {
+        manifest.output = std::env::current_dir()?.join(o);
+    }
+    let built = match ::build::build_project(&manifest, args.release) {
+        Ok(b) => b,
+        Err(e) => {
+            let code = e.exit_code();
+            out.error(&anyhow::Error::new(e));
+            return Ok(ExitCode::from(code));
+        }
+    };
+    let comp = super::read_component(&built.path)?;
+    let wit = manifest.dir.join("wit");
+    let v = contract::validate(&comp, WorldSpec::Wit { dir: &wit, world: Some(&manifest.world) }, false)?;
+    // Building checks the world: a non-conforming component fails. What morph's runtime does
+    // not provide is reported, not fatal: a host or a composition may supply it.
+    let errors = |findings: &[contract::Finding]| findings.iter().any(|f| f.severity == contract::Severity::Error);
+    if errors(&v.conformance) {
+        super::validate::print_human(&v, out);
+        out.error(&anyhow::anyhow!(
+            "{} does not conform to its world `{}`; see the report above",
+            built.path.display(),
+            manifest.world
+        ));
+        return Ok(ExitCode::from(1));
+    }
+    if errors(&v.compatibility) && !out.quiet && !out.json {
+        super::validate::print_human(&v, out);
+    }
+    let digest = comp.digest();
+    if out.json {
+        out.json(&serde_json::json!({
+            "path": built.path, "size": built.bytes.len(), "digest": digest, "id": manifest.id.to_string(), "validation": v
+        }));
+    } else if !out.quiet {
+        out.line(format!(
+            "built {} ({}, {}) {}",
+            out.paint(Style::Bold, &built.path.display().to_string()),
+            human_size(built.bytes.len()),
+            manifest.world,
+            digest
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The project around the current directory.
+pub fn project() -> Result<Manifest> {
+    let cwd = std::env::current_dir()?;
+    let dir = Manifest::find(&cwd).ok_or_else(|| {
+        BuildError::Input(format!(
+            "no morph.toml in {} or its parents; make a project with `morph new NAME`, or name the morph to use",
+            cwd.display()
+        ))
+    })?;
+    Ok(Manifest::read(&dir)?)
+}
+
+/// The built component of the project around the current directory, for commands whose morph
+/// argument was left out.
+pub fn project_output() -> Result<String> {
+    let m = project()?;
+    if !m.output.is_file() {
+        anyhow::bail!("{} has not been built yet; run `morph build` first", m.output.display());
+    }
+    Ok(m.output.display().to_string())
+}
+
+fn human_size(n: usize) -> String {
+    match n {
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}

@@ -1,0 +1,199 @@
+//! `morph new` → `morph build` → `morph run`/`serve`/`call`/`register`, through the real
+//! toolchains: Rust (wasm32-wasip2, wit-bindgen) and componentize-py, both installed by CI.
+//! Go (TinyGo) and JS (jco) are not installed in CI; their templates are not proven here.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::registry::free_port;
+use common::served::Served;
+use common::*;
+
+/// `morph` in `cwd`, with a shared cargo target directory so wit-bindgen is compiled once for
+/// every Rust project of this file.
+fn morph_at(home: &Path, cwd: &Path, args: &[&str]) -> Run {
+    morph_at_env(home, cwd, args, &[])
+}
+
+fn morph_at_env(home: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(morph_bin());
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("MORPH_HOME", home)
+        .env("NO_COLOR", "1")
+        .env("CARGO_TARGET_DIR", workspace_root().join("target/new-projects"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("running morph");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A new project `name` in a fresh temp dir; returns (temp dir, project dir).
+fn new_project(home: &Path, name: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let parent = tempfile::tempdir().unwrap();
+    let mut all = vec!["new", name];
+    all.extend_from_slice(args);
+    let r = morph_at(home, parent.path(), &all);
+    assert_eq!(r.code, 0, "{r:?}");
+    let dir = parent.path().join(name);
+    (parent, dir)
+}
+
+fn build(home: &Path, dir: &Path) -> Run {
+    let r = morph_at(home, dir, &["build"]);
+    assert_eq!(r.code, 0, "morph build failed: {r:?}");
+    assert!(r.stdout.contains("built ") && r.stdout.contains("sha256:"), "path, size and digest: {r:?}");
+    r
+}
+
+#[test]
+fn rust_cli_new_build_run_register() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "hello-cli", &["--package", "acme:hello-cli"]);
+    for f in ["morph.toml", ".gitignore", "README.md", "Cargo.toml", "src/main.rs", "wit/world.wit"] {
+        assert!(dir.join(f).is_file(), "{f} is written");
+    }
+    assert!(dir.join("wit/deps").read_dir().unwrap().count() > 5, "the world's packages are there, offline");
+    let toml = std::fs::read_to_string(dir.join("morph.toml")).unwrap();
+    assert!(toml.contains("id = \"acme:hello-cli@0.1.0\"") && toml.contains("language = \"rust\""), "{toml}");
+    build(home.path(), &dir);
+    // No flags: the project's component.
+    let r = morph_at(home.path(), &dir, &["run"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Hello, world! This is hello-cli.\n"), "{r:?}");
+    let r = morph_at(home.path(), &dir, &["register"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = morph_at(home.path(), &dir, &["run", "acme:hello-cli"]);
+    assert_eq!(r.stdout, "Hello, world! This is hello-cli.\n", "{r:?}");
+}
+
+#[test]
+fn rust_server_answers_on_the_address_its_config_gives() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "hello-server", &["--world", "server"]);
+    // The user picks the address in the source; `morph serve` reads it from hayride:http/config.
+    let port = free_port();
+    let src = dir.join("src/lib.rs");
+    let code = std::fs::read_to_string(&src).unwrap().replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
+    std::fs::write(&src, code).unwrap();
+    build(home.path(), &dir);
+    let addr = format!("127.0.0.1:{port}");
+    let _served = Served::start_project(&dir, &addr);
+    let mut s = TcpStream::connect(&addr).expect("listening on the config's address");
+    s.write_all(format!("GET / HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("Hello from hello-server!\n"), "{reply}");
+}
+
+#[test]
+fn rust_reactor_exports_a_function_to_call() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "greeter", &["--world", "reactor"]);
+    build(home.path(), &dir);
+    let r = morph_at(home.path(), &dir, &["call", "target/morph/greeter.wasm", "greet", "\"morph\""]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "\"Hello, morph!\""), "{r:?}");
+}
+
+#[test]
+fn rust_extension_builds_and_conforms_to_the_morphir_world() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "counter", &["--world", "extension"]);
+    build(home.path(), &dir);
+    let r = morph_at(home.path(), &dir, &["inspect", "target/morph/counter.wasm", "--json"]);
+    assert!(r.stdout.contains("morphir:ext/program@0.1.0"), "{r:?}");
+}
+
+#[test]
+fn python_cli_and_reactor_build_with_componentize_py() {
+    let home = tempfile::tempdir().unwrap();
+    let (_p1, cli) = new_project(home.path(), "py-hello", &["--lang", "python"]);
+    build(home.path(), &cli);
+    let r = morph_at(home.path(), &cli, &["run"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Hello, world! This is py-hello.\n"), "{r:?}");
+    let (_p2, reactor) = new_project(home.path(), "py-greeter", &["--lang", "python", "--world", "reactor"]);
+    build(home.path(), &reactor);
+    let r = morph_at(home.path(), &reactor, &["call", "target/morph/py-greeter.wasm", "greet", "\"py\""]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "\"Hello, py!\""), "{r:?}");
+}
+
+#[test]
+fn bad_names_packages_and_existing_directories_are_refused_and_nothing_is_written() {
+    let home = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["new", "Bad_Name"],
+        vec!["new", "../escape"],
+        vec!["new", "ok-name", "--package", "not a package"],
+        vec!["new", "ok-name", "--lang", "cobol"],
+        vec!["new", "ok-name", "--lang", "go", "--world", "server"],
+    ] {
+        let r = morph_at(home.path(), parent.path(), &args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(r.stderr.starts_with("error: "), "{r:?}");
+        assert_eq!(parent.path().read_dir().unwrap().count(), 0, "{args:?} wrote something");
+    }
+    std::fs::create_dir(parent.path().join("taken")).unwrap();
+    std::fs::write(parent.path().join("taken/keep.txt"), "mine").unwrap();
+    let r = morph_at(home.path(), parent.path(), &["new", "taken"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("already exists"), "{r:?}");
+    assert_eq!(parent.path().join("taken").read_dir().unwrap().count(), 1, "the existing directory is untouched");
+}
+
+#[test]
+fn a_compiler_error_passes_through_with_exit_1() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "broken", &[]);
+    std::fs::write(dir.join("src/main.rs"), "fn main() { let x: u32 = \"no\"; }\n").unwrap();
+    let r = morph_at(home.path(), &dir, &["build"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("mismatched types"), "rustc's own message: {r:?}");
+    assert!(r.stderr.contains("src/main.rs"), "{r:?}");
+    assert!(!dir.join("target/morph/broken.wasm").exists(), "no output from a failed build");
+}
+
+#[test]
+fn a_component_that_does_not_conform_to_its_world_fails_with_the_report() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "liar", &[]);
+    // The world now promises an export the code does not have.
+    let wit = dir.join("wit/world.wit");
+    let world = std::fs::read_to_string(&wit).unwrap().replace(
+        "include hayride:runtime/hayride-cli@0.0.1;",
+        "include hayride:runtime/hayride-cli@0.0.1;\n    export promised: func() -> string;",
+    );
+    std::fs::write(&wit, world).unwrap();
+    let r = morph_at(home.path(), &dir, &["build"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("promised"), "the report names the missing export: {r:?}");
+    assert!(r.stderr.contains("does not conform"), "{r:?}");
+}
+
+#[test]
+fn a_missing_toolchain_is_named_with_its_install_command() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "no-py", &["--lang", "python"]);
+    let r = morph_at_env(home.path(), &dir, &["build"], &[("PATH", "/nonexistent")]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("componentize-py is not installed"), "{r:?}");
+    assert!(r.stderr.contains("pip install componentize-py"), "{r:?}");
+}
+
+#[test]
+fn build_outside_a_project_says_how_to_make_one() {
+    let home = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let r = morph_at(home.path(), empty.path(), &["build"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("morph new"), "{r:?}");
+}
