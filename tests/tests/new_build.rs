@@ -96,6 +96,24 @@ fn rust_server_answers_on_the_address_its_config_gives() {
 }
 
 #[test]
+fn python_server_answers_on_the_address_its_config_gives() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "py-server", &["--lang", "python", "--world", "server"]);
+    let port = free_port();
+    let src = dir.join("app.py");
+    let code = std::fs::read_to_string(&src).unwrap().replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
+    std::fs::write(&src, code).unwrap();
+    build(home.path(), &dir);
+    let addr = format!("127.0.0.1:{port}");
+    let _served = Served::start_project(&dir, &addr);
+    let mut s = TcpStream::connect(&addr).expect("listening on the config's address");
+    s.write_all(format!("GET / HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200") && reply.contains("Hello from py-server!\n"), "{reply}");
+}
+
+#[test]
 fn rust_reactor_exports_a_function_to_call() {
     let home = tempfile::tempdir().unwrap();
     let (_parent, dir) = new_project(home.path(), "greeter", &["--world", "reactor"]);
