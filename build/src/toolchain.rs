@@ -115,16 +115,13 @@ fn build_rust(m: &Manifest, release: bool) -> Result<PathBuf, BuildError> {
     let mut wasm = None;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-        match msg["reason"].as_str() {
-            // Diagnostics were already rendered to stderr by cargo.
-            Some("compiler-artifact") => {
-                for f in msg["filenames"].as_array().into_iter().flatten().filter_map(|f| f.as_str()) {
-                    if f.ends_with(".wasm") {
-                        wasm = Some(PathBuf::from(f));
-                    }
+        // Diagnostics were already rendered to stderr by cargo; artifacts name the .wasm.
+        if msg["reason"].as_str() == Some("compiler-artifact") {
+            for f in msg["filenames"].as_array().into_iter().flatten().filter_map(|f| f.as_str()) {
+                if f.ends_with(".wasm") {
+                    wasm = Some(PathBuf::from(f));
                 }
             }
-            _ => {}
         }
     }
     wasm.ok_or_else(|| BuildError::Input("cargo built no .wasm: is this a bin or cdylib crate?".into()))
