@@ -21,7 +21,7 @@ const WASI_EXPORT_ONLY: &[&str] = &["wasi:cli/run", "wasi:http/incoming-handler"
 
 /// Non-WASI interfaces the host implements, checked against the bundled contract's types.
 /// The Hayride host interfaces join this list as the runtime implements them.
-pub const HOST_INTERFACES: &[&str] = &[];
+pub const HOST_INTERFACES: &[&str] = &["morphir:ext/runtime@0.1.0"];
 
 /// Findings of level 2 for the imports of `comp`.
 pub fn check(comp: Target<'_>) -> Vec<Finding> {

@@ -17,6 +17,8 @@ pub struct Host {
     http: WasiHttpCtx,
     hooks: Box<dyn WasiHttpHooks>,
     pub(crate) limiter: MemoryLimiter,
+    /// A Morphir extension's env vars (`morphir:ext/runtime`).
+    pub(crate) ext_env: crate::morphir_host::ExtEnv,
 }
 
 impl WasiView for Host {
@@ -108,6 +110,7 @@ pub fn build_host(
         http: WasiHttpCtx::new(),
         hooks: if policy.allow_net { Box::new(AllowRequests) } else { Box::new(DenyRequests) },
         limiter: MemoryLimiter { max: max_memory, hit },
+        ext_env: Default::default(),
     })
 }
 
@@ -117,6 +120,7 @@ pub fn build_linker(engine: &Engine, component: &Component) -> wasmtime::Result<
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    crate::morphir_host::add_if_imported(&mut linker, engine, component)?;
     for (name, item) in component.component_type().imports(engine) {
         if let ComponentItem::ComponentInstance(inst) = item.ty {
             let only_types = inst.exports(engine).all(|(_, e)| matches!(e.ty, ComponentItem::Type(_)));

@@ -8,6 +8,7 @@ pub mod exec;
 pub mod host;
 pub mod invoke;
 pub mod limits;
+mod morphir_host;
 pub mod policy;
 pub mod serve;
 pub mod values;
