@@ -28,23 +28,23 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
     let wasm = match m.language {
         Language::Rust => build_rust(m, release)?,
         Language::Python => {
-            let mut cmd = tool("componentize-py", "pip install componentize-py")?;
+            let mut cmd = COMPONENTIZE_PY.command();
             cmd.args(["-d", "wit", "-w", &m.world, "componentize", "app", "-o"]).arg(&produced);
-            run(cmd, &m.dir, "componentize-py")?;
+            run(&mut cmd, &COMPONENTIZE_PY, &m.dir, true)?;
             produced.clone()
         }
         Language::Go => {
-            let mut cmd = tool("tinygo", "see https://tinygo.org/getting-started/install/ (TinyGo 0.34 or later)")?;
+            let mut cmd = TINYGO.command();
             cmd.args(["build", "-target=wasip2", "--wit-package", "./wit", "--wit-world", &m.world, "-o"])
                 .arg(&produced)
                 .arg(".");
-            run(cmd, &m.dir, "tinygo")?;
+            run(&mut cmd, &TINYGO, &m.dir, true)?;
             produced.clone()
         }
         Language::Js => {
-            let mut cmd = tool("jco", "npm install -g @bytecodealliance/jco @bytecodealliance/componentize-js")?;
+            let mut cmd = JCO.command();
             cmd.args(["componentize", "app.js", "--wit", "wit", "--world-name", &m.world, "-o"]).arg(&produced);
-            run(cmd, &m.dir, "jco componentize")?;
+            run(&mut cmd, &JCO, &m.dir, true)?;
             produced.clone()
         }
     };
@@ -55,39 +55,45 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
     Ok(Built { path: m.output.clone(), bytes })
 }
 
-/// A command for `name` if it is on PATH; otherwise the error that says how to install it.
-fn tool(name: &str, install: &str) -> Result<Command, BuildError> {
-    let found = Command::new(name)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        return Err(BuildError::MissingToolchain { tool: name.to_string(), install: install.to_string() });
+/// A toolchain program and how to install it, for the error when it is not on PATH.
+struct Tool {
+    program: &'static str,
+    install: &'static str,
+}
+
+const CARGO: Tool = Tool { program: "cargo", install: "see https://rustup.rs" };
+const COMPONENTIZE_PY: Tool = Tool { program: "componentize-py", install: "pip install componentize-py" };
+const TINYGO: Tool =
+    Tool { program: "tinygo", install: "see https://tinygo.org/getting-started/install/ (TinyGo 0.34 or later)" };
+const JCO: Tool = Tool { program: "jco", install: "npm install -g @bytecodealliance/jco @bytecodealliance/componentize-js" };
+
+impl Tool {
+    fn command(&self) -> Command {
+        Command::new(self.program)
     }
-    Ok(Command::new(name))
 }
 
-/// Runs a toolchain; on failure its stdout is shown too, unless it is machine output (`echo`).
-fn run(mut cmd: Command, dir: &Path, what: &str) -> Result<std::process::Output, BuildError> {
-    run_echo(&mut cmd, dir, what, true)
-}
-
-fn run_echo(cmd: &mut Command, dir: &Path, what: &str, echo: bool) -> Result<std::process::Output, BuildError> {
-    // The toolchain's diagnostics go to the user's terminal as it prints them.
+/// Runs a toolchain in `dir`. Its diagnostics go to the user's terminal as it prints them; on
+/// failure its stdout is shown too, unless it is machine output (`echo` false). A program that
+/// is not on PATH is the error that says how to install it.
+fn run(cmd: &mut Command, tool: &Tool, dir: &Path, echo: bool) -> Result<std::process::Output, BuildError> {
     let out = cmd
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|e| BuildError::Input(format!("cannot run {what}: {e}")))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                BuildError::MissingToolchain { tool: tool.program.to_string(), install: tool.install.to_string() }
+            }
+            _ => BuildError::Input(format!("cannot run {}: {e}", tool.program)),
+        })?;
     if !out.status.success() {
         if echo {
             eprint!("{}", String::from_utf8_lossy(&out.stdout));
         }
-        return Err(BuildError::Compile(what.to_string()));
+        return Err(BuildError::Compile(tool.program.to_string()));
     }
     Ok(out)
 }
@@ -95,23 +101,23 @@ fn run_echo(cmd: &mut Command, dir: &Path, what: &str, echo: bool) -> Result<std
 /// cargo for wasm32-wasip2 (a component straight from the linker); the artifact's path comes
 /// from cargo's own JSON messages, whatever the crate type or name.
 fn build_rust(m: &Manifest, release: bool) -> Result<PathBuf, BuildError> {
-    let mut cmd = tool("cargo", "see https://rustup.rs")?;
-    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().ok();
-    let has_target = sysroot
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib/rustlib/wasm32-wasip2").is_dir())
-        .unwrap_or(false);
-    if !has_target {
-        return Err(BuildError::MissingToolchain {
-            tool: "the Rust target wasm32-wasip2".into(),
-            install: "rustup target add wasm32-wasip2".into(),
-        });
-    }
+    let mut cmd = CARGO.command();
     cmd.args(["build", "--target", "wasm32-wasip2", "--message-format=json-render-diagnostics"]);
     if release {
         cmd.arg("--release");
     }
     // Cargo renders the compiler's diagnostics to stderr; stdout is its JSON, not for people.
-    let out = run_echo(&mut cmd, &m.dir, "cargo build", false)?;
+    let out = match run(&mut cmd, &CARGO, &m.dir, false) {
+        Ok(out) => out,
+        // Only a failed build asks whether the target is there, so a good build runs one process.
+        Err(BuildError::Compile(_)) if !has_wasip2_target() => {
+            return Err(BuildError::MissingToolchain {
+                tool: "the Rust target wasm32-wasip2".into(),
+                install: "rustup target add wasm32-wasip2".into(),
+            })
+        }
+        Err(e) => return Err(e),
+    };
     let mut wasm = None;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
@@ -125,4 +131,11 @@ fn build_rust(m: &Manifest, release: bool) -> Result<PathBuf, BuildError> {
         }
     }
     wasm.ok_or_else(|| BuildError::Input("cargo built no .wasm: is this a bin or cdylib crate?".into()))
+}
+
+fn has_wasip2_target() -> bool {
+    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().ok();
+    sysroot.is_some_and(|o| {
+        PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib/rustlib/wasm32-wasip2").is_dir()
+    })
 }

@@ -113,6 +113,31 @@ pub(crate) fn limited_store(engine: &Engine, host: Host, limits: &Limits) -> Res
     Ok(store)
 }
 
+/// A store for one served instance (a request or a websocket connection), under `policy` and
+/// `limits`: at every epoch tick a busy guest yields to the server, so one spinning guest never
+/// holds a worker thread the others need; once `expired()` says so, it is interrupted. Returns
+/// the watch that later names the limit an error hit.
+pub(crate) fn serving_store(
+    engine: &Engine,
+    policy: &Policy,
+    argv: &[String],
+    limits: &Limits,
+    expired: impl Fn() -> bool + Send + Sync + 'static,
+) -> Result<(Store<Host>, LimitWatch), RuntimeError> {
+    let hit = Arc::new(AtomicBool::new(false));
+    let host = build_host(policy, argv, limits.max_memory, hit.clone()).map_err(RuntimeError::Input)?;
+    let mut store = limited_store(engine, host, limits)?;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if expired() {
+            Err(Trap::Interrupt.into())
+        } else {
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        }
+    });
+    Ok((store, LimitWatch::new(limits.clone(), hit)))
+}
+
 impl LimitWatch {
     /// A watch with no timer of its own (the caller enforces the timeout).
     pub(crate) fn new(limits: Limits, memory_hit: Arc<AtomicBool>) -> LimitWatch {

@@ -26,8 +26,8 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
 
-use crate::exec::{limited_store, LimitWatch, Prepared};
-use crate::host::{build_host, build_linker, Host};
+use crate::exec::{serving_store, Prepared};
+use crate::host::{build_linker, Host};
 use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::websocket::{self, Ending, WebsocketExport};
@@ -263,7 +263,7 @@ impl Server {
         let response = match slot {
             Ok(Ok(slot)) => {
                 if is_websocket_upgrade(&req) {
-                    self.clone().upgrade(req, slot, &path)
+                    self.upgrade(req, slot, &path)
                 } else {
                     self.handle(req, &method, &path, slot).await
                 }
@@ -276,7 +276,7 @@ impl Server {
 
     /// Accepts a websocket upgrade and runs the morph on the connection in its own task, which
     /// keeps the slot until the connection ends.
-    fn upgrade(self: Arc<Self>, mut req: Request<Incoming>, slot: OwnedSemaphorePermit, path: &str) -> Answer {
+    fn upgrade(self: &Arc<Self>, mut req: Request<Incoming>, slot: OwnedSemaphorePermit, path: &str) -> Answer {
         let Some(export) = self.ws.clone() else {
             return plain(StatusCode::NOT_FOUND, "this morph does not serve websockets\n");
         };
@@ -288,11 +288,13 @@ impl Server {
         let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
         let on_upgrade = hyper::upgrade::on(&mut req);
         let conn = websocket::Connection {
-            export,
-            policy: self.policy.clone(),
-            limits: self.limits.clone(),
-            argv: vec![self.opts.name.clone()],
-            idle: self.opts.ws_idle,
+            guest: websocket::Guest {
+                export,
+                policy: self.policy.clone(),
+                limits: self.limits.clone(),
+                argv: vec![self.opts.name.clone()],
+                idle: self.opts.ws_idle,
+            },
             stop: self.stop.clone(),
             slot,
         };
@@ -339,26 +341,14 @@ impl Server {
                 }
             })
         });
-        let hit = Arc::new(AtomicBool::new(false));
-        let store =
-            build_host(&self.policy, std::slice::from_ref(&self.opts.name), self.limits.max_memory, hit.clone())
-                .map_err(RuntimeError::Input)
-                .and_then(|host| limited_store(pre.engine(), host, &self.limits));
-        let mut store = match store {
-            Ok(s) => s,
-            Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string()),
-        };
-        // The deadline: at each tick a busy guest yields to the runtime, so one spinning request
-        // never holds a worker thread the others need; past the timeout it traps.
+        // Past the timeout the guest traps (504).
         let deadline = Instant::now() + self.timeout;
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
-                Err(Trap::Interrupt.into())
-            } else {
-                Ok(wasmtime::UpdateDeadline::Yield(1))
-            }
-        });
+        let argv = std::slice::from_ref(&self.opts.name);
+        let (mut store, limit_watch) =
+            match serving_store(pre.engine(), &self.policy, argv, &self.limits, move || Instant::now() >= deadline) {
+                Ok(pair) => pair,
+                Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string()),
+            };
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = store
             .data_mut()
@@ -387,7 +377,7 @@ impl Server {
                     }
                     Ok(Err(e)) => {
                         let interrupted = matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt));
-                        let why = LimitWatch::new(self.limits.clone(), hit).classify(e, false).to_string();
+                        let why = limit_watch.classify(e, false).to_string();
                         let status =
                             if interrupted { StatusCode::GATEWAY_TIMEOUT } else { StatusCode::INTERNAL_SERVER_ERROR };
                         (status, why)

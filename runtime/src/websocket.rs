@@ -5,7 +5,7 @@
 //! frame (binary when the bytes are not UTF-8). When the guest returns, the connection is closed
 //! with a normal close frame; when it traps, with 1011 and the trap logged.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,8 +23,8 @@ use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 use wasmtime_wasi::WasiView;
 
 use crate::channel_streams::{ChannelInput, ChannelOutput};
-use crate::exec::{limited_store, LimitWatch};
-use crate::host::{build_host, Host};
+use crate::exec::serving_store;
+use crate::host::Host;
 use crate::limits::Limits;
 use crate::policy::Policy;
 
@@ -55,6 +55,15 @@ impl WebsocketExport {
 
 /// What one connection needs from the server.
 pub(crate) struct Connection {
+    pub guest: Guest,
+    /// Turns true when the server stops: the guest's input ends so it can return.
+    pub stop: watch::Receiver<bool>,
+    /// The server's slot, held for the life of the connection.
+    pub slot: OwnedSemaphorePermit,
+}
+
+/// The morph that runs for one connection, and its sandbox.
+pub(crate) struct Guest {
     pub export: WebsocketExport,
     pub policy: Policy,
     pub limits: Limits,
@@ -62,10 +71,6 @@ pub(crate) struct Connection {
     /// A connection with no frame either way for this long is closed (the guest is interrupted
     /// if it is still computing).
     pub idle: Duration,
-    /// Turns true when the server stops: the guest's input ends so it can return.
-    pub stop: watch::Receiver<bool>,
-    /// The server's slot, held for the life of the connection.
-    pub slot: OwnedSemaphorePermit,
 }
 
 /// How the connection ended, for the log.
@@ -90,24 +95,14 @@ pub(crate) async fn run(conn: Connection, upgraded: Upgraded) -> Ending {
 
     let (to_guest, guest_input) = mpsc::channel::<Bytes>(QUEUE);
     let (guest_output, mut from_guest) = mpsc::channel::<Bytes>(QUEUE);
-    let guest = tokio::spawn(run_guest(
-        conn.export,
-        conn.policy,
-        conn.limits,
-        conn.argv,
-        conn.idle,
-        started,
-        last_activity.clone(),
-        guest_input,
-        guest_output,
-    ));
+    let idle = conn.guest.idle;
+    let guest = tokio::spawn(run_guest(conn.guest, started, last_activity.clone(), guest_input, guest_output));
 
     // Client → guest. Ends at the client's close, the idle limit or the server's stop; dropping
     // `to_guest` then ends the guest's input.
     let mut stop = conn.stop.clone();
-    let idle = conn.idle;
     let reader_touch = touch.clone();
-    let reader = tokio::spawn(async move {
+    let mut reader = tokio::spawn(async move {
         loop {
             let next = tokio::select! {
                 next = tokio::time::timeout(idle, stream.next()) => next,
@@ -156,13 +151,9 @@ pub(crate) async fn run(conn: Connection, upgraded: Upgraded) -> Ending {
             Ending::Failed(_) => (CloseCode::Error, "the morph failed"),
         };
         let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
-        // Give the client a moment to answer the close, then drop the connection.
-        let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            while !reader.is_finished() {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await;
+        // Give the client a moment to answer the close (the reader ends on it), then drop the
+        // connection.
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut reader).await;
     }
     reader.abort();
     drop(conn.slot);
@@ -190,33 +181,21 @@ fn frame(carry: &mut Vec<u8>, chunk: &[u8]) -> Option<Message> {
 
 /// Instantiates the morph and calls `handle(input, output)`; the store (and so the output
 /// channel) is dropped when it returns, which ends the writer loop.
-#[allow(clippy::too_many_arguments)]
 async fn run_guest(
-    export: WebsocketExport,
-    policy: Policy,
-    limits: Limits,
-    argv: Vec<String>,
-    idle: Duration,
+    guest: Guest,
     started: Instant,
     last_activity: Arc<AtomicU64>,
     input: mpsc::Receiver<Bytes>,
     output: mpsc::Sender<Bytes>,
 ) -> Result<(), String> {
-    let hit = Arc::new(AtomicBool::new(false));
-    let host = build_host(&policy, &argv, limits.max_memory, hit.clone())?;
-    let mut store = limited_store(export.pre.engine(), host, &limits).map_err(|e| e.to_string())?;
-    // A busy guest yields at every tick; one that computes for the idle limit with no frame
-    // either way is interrupted.
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |_| {
+    let Guest { export, policy, limits, argv, idle } = guest;
+    // A guest that computes for the idle limit with no frame either way is interrupted.
+    let quiet_too_long = move || {
         let quiet_ms = (started.elapsed().as_millis() as u64).saturating_sub(last_activity.load(Ordering::Relaxed));
-        if Duration::from_millis(quiet_ms) >= idle {
-            Err(Trap::Interrupt.into())
-        } else {
-            Ok(wasmtime::UpdateDeadline::Yield(1))
-        }
-    });
-    let limit_watch = LimitWatch::new(limits, hit);
+        Duration::from_millis(quiet_ms) >= idle
+    };
+    let (mut store, limit_watch) = serving_store(export.pre.engine(), &policy, &argv, &limits, quiet_too_long)
+        .map_err(|e| e.to_string())?;
     let result = async {
         let instance = export.pre.instantiate_async(&mut store).await?;
         let handle = instance

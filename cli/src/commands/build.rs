@@ -86,7 +86,11 @@ pub fn project() -> Result<Manifest> {
 /// The built component of the project around the current directory, for commands whose morph
 /// argument was left out.
 pub fn project_output() -> Result<String> {
-    let m = project()?;
+    built_output(&project()?)
+}
+
+/// `m`'s component, once built.
+pub fn built_output(m: &Manifest) -> Result<String> {
     if !m.output.is_file() {
         anyhow::bail!("{} has not been built yet; run `morph build` first", m.output.display());
     }

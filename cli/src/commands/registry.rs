@@ -36,7 +36,7 @@ pub fn register(args: RegisterArgs, out: &Output) -> Result<ExitCode> {
             })?;
             let file = match file {
                 Some(f) => f,
-                None => PathBuf::from(super::build::project_output()?),
+                None => PathBuf::from(super::build::built_output(&m)?),
             };
             (file, package.unwrap_or_else(|| m.id.to_string()))
         }

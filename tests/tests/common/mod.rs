@@ -60,6 +60,16 @@ impl Run {
     }
 }
 
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
@@ -80,11 +90,7 @@ pub fn morph_in(home: &Path, args: &[&str]) -> Run {
         .stdin(Stdio::null())
         .output()
         .expect("running morph");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 pub fn path_str(p: &Path) -> &str {
@@ -142,11 +148,7 @@ pub fn morph_with(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: Optio
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(out)
 }
 
 /// The componentize-py hello-world (~18 MB) for hayride-cli, built once into target/guests and
