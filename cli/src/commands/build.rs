@@ -36,7 +36,9 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             return Ok(ExitCode::from(code));
         }
     };
-    let comp = super::read_component(&built.path)?;
+    // The bytes just written are still in memory: decode those rather than read the file back.
+    let size = built.bytes.len();
+    let comp = contract::Component::from_binary(&built.path, built.bytes, contract::component::CodeCheck::Now)?;
     let wit = manifest.dir.join("wit");
     let v = contract::validate(&comp, WorldSpec::Wit { dir: &wit, world: Some(&manifest.world) }, false)?;
     // Building checks the world: a non-conforming component fails. What morph's runtime does
@@ -57,13 +59,13 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let digest = comp.digest();
     if out.json {
         out.json(&serde_json::json!({
-            "path": built.path, "size": built.bytes.len(), "digest": digest, "id": manifest.id.to_string(), "validation": v
+            "path": built.path, "size": size, "digest": digest, "id": manifest.id.to_string(), "validation": v
         }));
     } else if !out.quiet {
         out.line(format!(
             "built {} ({}, {}) {}",
             out.paint(Style::Bold, &built.path.display().to_string()),
-            human_size(built.bytes.len()),
+            human_size(size),
             manifest.world,
             digest
         ));
