@@ -39,6 +39,7 @@ enum Command {
     Validate(commands::validate::Args),
     Run(commands::run::Args),
     Call(commands::call::Args),
+    Ext(commands::ext::Args),
     Cast(commands::cast::Args),
     Serve(commands::serve::Args),
     Compose(commands::compose::ComposeArgs),
@@ -62,13 +63,15 @@ fn main() -> ExitCode {
             && std::io::IsTerminal::is_terminal(&std::io::stderr())
             && std::env::var_os("NO_COLOR").is_none());
     init_logging(cli.verbose, cli.quiet, ansi);
-    let out = Output::new(cli.json, cli.quiet, cli.color);
+    let mut out = Output::new(cli.json, cli.quiet, cli.color);
+    out.verbose = cli.verbose;
     let result = match cli.command {
         Command::New(args) => commands::new::run(args, &out),
         Command::Build(args) => commands::build::run(args, &out),
         Command::Validate(args) => commands::validate::run(args, &out),
         Command::Run(args) => commands::run::run(args, &out),
         Command::Call(args) => commands::call::run(args, &out),
+        Command::Ext(args) => commands::ext::run(args, &out),
         Command::Cast(args) => commands::cast::run(args, &out),
         Command::Serve(args) => commands::serve::run(args, &out),
         Command::Compose(args) => commands::compose::compose(args, &out),

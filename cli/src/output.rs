@@ -14,6 +14,8 @@ pub enum ColorChoice {
 pub struct Output {
     pub json: bool,
     pub quiet: bool,
+    /// How many `-v`.
+    pub verbose: u8,
     color: bool,
 }
 
@@ -34,7 +36,7 @@ impl Output {
             ColorChoice::Never => false,
             ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         };
-        Output { json, quiet, color }
+        Output { json, quiet, verbose: 0, color }
     }
 
     /// Whether diagnostics on stderr may use color.

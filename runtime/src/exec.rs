@@ -69,32 +69,37 @@ pub(crate) struct LimitWatch {
 }
 
 impl Session {
+    /// Instantiates with the whole of `limits.timeout` for the session (a run or a call).
     pub async fn start(
         p: &Prepared,
         policy: &Policy,
         limits: &Limits,
         argv: &[String],
     ) -> Result<Session, RuntimeError> {
+        let (mut store, mut watch) = Session::store(p, policy, limits, argv)?;
+        if let Some(timeout) = limits.timeout {
+            store.epoch_deadline_trap();
+            watch.arm_timer(&mut store, &p.engine, timeout);
+        }
+        Session::instantiate(p, store, watch).await
+    }
+
+    /// A sandboxed store under `limits`, not yet timed.
+    pub fn store(
+        p: &Prepared,
+        policy: &Policy,
+        limits: &Limits,
+        argv: &[String],
+    ) -> Result<(Store<Host>, LimitWatch), RuntimeError> {
         let memory_hit = Arc::new(AtomicBool::new(false));
         let host = build_host(policy, argv, limits.max_memory, memory_hit.clone()).map_err(RuntimeError::Input)?;
-        let mut store = limited_store(&p.engine, host, limits)?;
-        let mut stop_timer = None;
-        if let Some(timeout) = limits.timeout {
-            // The deadline is one epoch away; a timer thread ends that epoch at the timeout.
-            store.set_epoch_deadline(1);
-            store.epoch_deadline_trap();
-            let (tx, rx) = mpsc::channel::<()>();
-            let engine = p.engine.clone();
-            std::thread::spawn(move || {
-                if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(timeout) {
-                    engine.increment_epoch();
-                }
-            });
-            stop_timer = Some(tx);
-        }
+        let store = limited_store(&p.engine, host, limits)?;
+        Ok((store, LimitWatch::new(limits.clone(), memory_hit)))
+    }
+
+    /// Instantiates the component in `store`; an error is named by `watch`.
+    pub async fn instantiate(p: &Prepared, mut store: Store<Host>, watch: LimitWatch) -> Result<Session, RuntimeError> {
         let linker: Linker<Host> = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
-        let mut watch = LimitWatch::new(limits.clone(), memory_hit);
-        watch.stop_timer = stop_timer;
         match linker.instantiate_async(&mut store, &p.component).await {
             Ok(instance) => Ok(Session { store, instance, watch }),
             Err(e) => Err(watch.classify(e, true)),
@@ -144,6 +149,27 @@ impl LimitWatch {
         LimitWatch { limits, memory_hit, stop_timer: None }
     }
 
+    /// Gives the store one more epoch and ends it after `timeout` (unless disarmed first, or
+    /// re-armed for the next step).
+    pub(crate) fn arm_timer(&mut self, store: &mut Store<Host>, engine: &Engine, timeout: std::time::Duration) {
+        self.disarm_timer();
+        store.set_epoch_deadline(1);
+        let (tx, rx) = mpsc::channel::<()>();
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(timeout) {
+                engine.increment_epoch();
+            }
+        });
+        self.stop_timer = Some(tx);
+    }
+
+    pub(crate) fn disarm_timer(&mut self) {
+        if let Some(tx) = self.stop_timer.take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// What went wrong, in the user's terms: the guest's exit code, a limit by its flag, a
     /// missing import, or a trap with its backtrace.
     pub fn classify(&self, e: wasmtime::Error, instantiating: bool) -> RuntimeError {
@@ -184,9 +210,7 @@ impl LimitWatch {
 
 impl Drop for LimitWatch {
     fn drop(&mut self) {
-        if let Some(tx) = self.stop_timer.take() {
-            let _ = tx.send(());
-        }
+        self.disarm_timer();
     }
 }
 

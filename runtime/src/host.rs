@@ -18,7 +18,7 @@ pub struct Host {
     hooks: Box<dyn WasiHttpHooks>,
     pub(crate) limiter: MemoryLimiter,
     /// A Morphir extension's env vars (`morphir:ext/runtime`).
-    pub(crate) ext_env: crate::morphir_host::ExtEnv,
+    pub(crate) ext_env: crate::morphir_host::ExtSettings,
 }
 
 impl WasiView for Host {

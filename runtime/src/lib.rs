@@ -5,10 +5,11 @@ pub mod cache;
 mod channel_streams;
 pub mod engine;
 pub mod exec;
+pub mod extension;
 pub mod host;
 pub mod invoke;
 pub mod limits;
-mod morphir_host;
+pub mod morphir_host;
 pub mod policy;
 pub mod serve;
 pub mod values;
@@ -21,6 +22,8 @@ pub use invoke::{
     args_from_json, args_from_wave, call, exported_functions, find_export, parse_call, result_to_json, result_to_wave,
     ExportFunc,
 };
+pub use extension::{DesignTime, Envelope, ExtensionSession, Header};
+pub use morphir_host::{parse_env_var, ExtSettings, LogLevel};
 pub use limits::{parse_duration, parse_size, Limits};
 pub use policy::{parse_env, DirGrant, Policy};
 
@@ -41,6 +44,9 @@ pub enum RuntimeError {
     /// The guest exited with this code.
     #[error("the morph exited with code {0}")]
     Exit(i32),
+    /// A step of a longer session (an extension's `update`, say) failed as `source` says.
+    #[error("in {step}: {source}")]
+    Step { step: String, source: Box<RuntimeError> },
     /// A failure of morph itself.
     #[error("internal error: {0}")]
     Internal(String),
@@ -57,6 +63,7 @@ impl RuntimeError {
             RuntimeError::Input(_) | RuntimeError::Internal(_) => 2,
             RuntimeError::Trap(_) | RuntimeError::Limit(_) => 1,
             RuntimeError::Exit(c) => *c,
+            RuntimeError::Step { source, .. } => source.exit_code(),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The host side of `morphir:ext/runtime` for Morphir extensions: `log` to stderr, and env vars
-//! that `set-env-var` keeps for the life of the store (one `morph call`, or one session).
+//! The host side of `morphir:ext/runtime` for Morphir extensions: `log` to stderr above a
+//! minimum level, and env vars given by the user (`--env-var`) or set by the extension, kept for
+//! the life of the session.
 
 use std::collections::HashMap;
 
@@ -11,9 +12,86 @@ use crate::host::Host;
 /// The interface, matched by name and 0.1 track.
 const RUNTIME: &str = "morphir:ext/runtime@0.1.";
 
-/// Env values an extension set, by name.
+/// `runtime.log-level`, least to most severe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    #[default]
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    fn from_case(case: &str) -> LogLevel {
+        match case {
+            "trace" => LogLevel::Trace,
+            "debug" => LogLevel::Debug,
+            "warn" => LogLevel::Warn,
+            "error" => LogLevel::Error,
+            _ => LogLevel::Info,
+        }
+    }
+}
+
+/// What an extension's `runtime` import sees: its env vars by name, and the least severe log
+/// level that is printed.
 #[derive(Default)]
-pub struct ExtEnv(HashMap<String, Val>);
+pub struct ExtSettings {
+    pub vars: HashMap<String, Val>,
+    pub log_level: LogLevel,
+}
+
+/// `NAME=TYPE:VALUE` as `--env-var` takes it, TYPE being an `env-value` case (`text`,
+/// `text-list`, `boolean`, `u8`…`u64`, `s8`…`s64`, `f32`, `f64`; the `v-` prefix of the WIT
+/// case names is optional). A text-list is a JSON array or comma-separated.
+pub fn parse_env_var(arg: &str) -> Result<(String, Val), String> {
+    let usage = "use NAME=TYPE:VALUE, e.g. greeting=text:hello, retries=u8:3, verbose=boolean:true";
+    let (name, typed) = arg.split_once('=').ok_or_else(|| format!("--env-var {arg:?} has no `=`; {usage}"))?;
+    let (ty, value) = typed.split_once(':').ok_or_else(|| format!("--env-var {arg:?} has no TYPE:; {usage}"))?;
+    if name.is_empty() {
+        return Err(format!("--env-var {arg:?} has an empty name; {usage}"));
+    }
+    let ty = ty.strip_prefix("v-").unwrap_or(ty);
+    let bad = |e: &dyn std::fmt::Display| format!("--env-var {name}: {value:?} is not a {ty}: {e}");
+    let payload = match ty {
+        "text" => Val::String(value.to_string()),
+        "text-list" => {
+            let items: Vec<String> = if value.trim_start().starts_with('[') {
+                serde_json::from_str(value).map_err(|e| bad(&e))?
+            } else if value.is_empty() {
+                Vec::new()
+            } else {
+                value.split(',').map(str::to_string).collect()
+            };
+            Val::List(items.into_iter().map(Val::String).collect())
+        }
+        "boolean" | "bool" => Val::Bool(value.parse().map_err(|e| bad(&e))?),
+        "u8" => Val::U8(value.parse().map_err(|e| bad(&e))?),
+        "u16" => Val::U16(value.parse().map_err(|e| bad(&e))?),
+        "u32" => Val::U32(value.parse().map_err(|e| bad(&e))?),
+        "u64" => Val::U64(value.parse().map_err(|e| bad(&e))?),
+        "s8" => Val::S8(value.parse().map_err(|e| bad(&e))?),
+        "s16" => Val::S16(value.parse().map_err(|e| bad(&e))?),
+        "s32" => Val::S32(value.parse().map_err(|e| bad(&e))?),
+        "s64" => Val::S64(value.parse().map_err(|e| bad(&e))?),
+        "f32" => Val::Float32(value.parse().map_err(|e| bad(&e))?),
+        "f64" => Val::Float64(value.parse().map_err(|e| bad(&e))?),
+        other => {
+            return Err(format!(
+                "--env-var {name}: unknown type {other:?}; use one of text, text-list, boolean, u8, u16, u32, u64, \
+                 s8, s16, s32, s64, f32, f64"
+            ))
+        }
+    };
+    let case = match ty {
+        "text" | "text-list" | "boolean" => ty.to_string(),
+        "bool" => "boolean".to_string(),
+        n => format!("v-{n}"),
+    };
+    Ok((name.to_string(), Val::Variant(case, Some(Box::new(payload)))))
+}
 
 /// Defines `morphir:ext/runtime` in `linker` when `component` imports it.
 pub(crate) fn add_if_imported(linker: &mut Linker<Host>, engine: &Engine, component: &Component) -> wasmtime::Result<()> {
@@ -26,21 +104,23 @@ pub(crate) fn add_if_imported(linker: &mut Linker<Host>, engine: &Engine, compon
         return Ok(());
     };
     let mut inst = linker.instance(&name)?;
-    inst.func_new("log", |_store, _ty, params, _results| {
+    inst.func_new("log", |store, _ty, params, _results| {
         let level = match params.first() {
             Some(Val::Enum(l)) => l.as_str(),
             _ => "info",
         };
-        let msg = match params.get(1) {
-            Some(Val::String(s)) => s.as_str(),
-            _ => "",
-        };
-        eprintln!("{level}: {msg}");
+        if LogLevel::from_case(level) >= store.data().ext_env.log_level {
+            let msg = match params.get(1) {
+                Some(Val::String(s)) => s.as_str(),
+                _ => "",
+            };
+            eprintln!("{level}: {msg}");
+        }
         Ok(())
     })?;
     inst.func_new("get-env-var", |store, _ty, params, results| {
         let value = match params.first() {
-            Some(Val::String(name)) => store.data().ext_env.0.get(name).cloned(),
+            Some(Val::String(name)) => store.data().ext_env.vars.get(name).cloned(),
             _ => None,
         };
         results[0] = Val::Option(value.map(Box::new));
@@ -48,9 +128,50 @@ pub(crate) fn add_if_imported(linker: &mut Linker<Host>, engine: &Engine, compon
     })?;
     inst.func_new("set-env-var", |mut store, _ty, params, _results| {
         if let (Some(Val::String(name)), Some(value)) = (params.first(), params.get(1)) {
-            store.data_mut().ext_env.0.insert(name.clone(), value.clone());
+            store.data_mut().ext_env.vars.insert(name.clone(), value.clone());
         }
         Ok(())
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(arg: &str) -> (String, Val) {
+        match parse_env_var(arg).unwrap().1 {
+            Val::Variant(c, Some(v)) => (c, *v),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_env_value_case_parses() {
+        assert_eq!(case("a=text:hi there"), ("text".into(), Val::String("hi there".into())));
+        assert_eq!(
+            case("a=text-list:x,y"),
+            ("text-list".into(), Val::List(vec![Val::String("x".into()), Val::String("y".into())]))
+        );
+        assert_eq!(case(r#"a=text-list:["x,1"]"#).1, Val::List(vec![Val::String("x,1".into())]));
+        assert_eq!(case("a=boolean:true"), ("boolean".into(), Val::Bool(true)));
+        assert_eq!(case("a=u8:255"), ("v-u8".into(), Val::U8(255)));
+        assert_eq!(case("a=v-u16:7"), ("v-u16".into(), Val::U16(7)));
+        assert_eq!(case("a=u32:7"), ("v-u32".into(), Val::U32(7)));
+        assert_eq!(case("a=u64:18446744073709551615"), ("v-u64".into(), Val::U64(u64::MAX)));
+        assert_eq!(case("a=s8:-8"), ("v-s8".into(), Val::S8(-8)));
+        assert_eq!(case("a=s16:-16"), ("v-s16".into(), Val::S16(-16)));
+        assert_eq!(case("a=s32:-32"), ("v-s32".into(), Val::S32(-32)));
+        assert_eq!(case("a=s64:-64"), ("v-s64".into(), Val::S64(-64)));
+        assert_eq!(case("a=f32:1.5"), ("v-f32".into(), Val::Float32(1.5)));
+        assert_eq!(case("a=f64:-2.25"), ("v-f64".into(), Val::Float64(-2.25)));
+    }
+
+    #[test]
+    fn bad_env_vars_say_how_to_write_them() {
+        assert!(parse_env_var("a").unwrap_err().contains("NAME=TYPE:VALUE"));
+        assert!(parse_env_var("a=hello").unwrap_err().contains("NAME=TYPE:VALUE"));
+        assert!(parse_env_var("a=u8:300").unwrap_err().contains("is not a u8"));
+        assert!(parse_env_var("a=int:1").unwrap_err().contains("unknown type"));
+    }
 }

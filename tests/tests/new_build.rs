@@ -6,49 +6,10 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::registry::free_port;
+use common::project::{build, morph_at, morph_at_env, new_project};
 use common::served::Served;
-use common::*;
-
-/// `morph` in `cwd`, with a shared cargo target directory so wit-bindgen is compiled once for
-/// every Rust project of this file.
-fn morph_at(home: &Path, cwd: &Path, args: &[&str]) -> Run {
-    morph_at_env(home, cwd, args, &[])
-}
-
-fn morph_at_env(home: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(morph_bin());
-    cmd.args(args)
-        .current_dir(cwd)
-        .env("MORPH_HOME", home)
-        .env("NO_COLOR", "1")
-        .env("CARGO_TARGET_DIR", workspace_root().join("target/new-projects"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    Run::from(cmd.output().expect("running morph"))
-}
-
-/// A new project `name` in a fresh temp dir; returns (temp dir, project dir).
-fn new_project(home: &Path, name: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
-    let parent = tempfile::tempdir().unwrap();
-    let mut all = vec!["new", name];
-    all.extend_from_slice(args);
-    let r = morph_at(home, parent.path(), &all);
-    assert_eq!(r.code, 0, "{r:?}");
-    let dir = parent.path().join(name);
-    (parent, dir)
-}
-
-fn build(home: &Path, dir: &Path) -> Run {
-    let r = morph_at(home, dir, &["build"]);
-    assert_eq!(r.code, 0, "morph build failed: {r:?}");
-    assert!(r.stdout.contains("built ") && r.stdout.contains("sha256:"), "path, size and digest: {r:?}");
-    r
-}
 
 #[test]
 fn rust_cli_new_build_run_register() {
@@ -108,54 +69,6 @@ fn rust_reactor_exports_a_function_to_call() {
     build(home.path(), &dir);
     let r = morph_at(home.path(), &dir, &["call", "target/morph/greeter.wasm", "greet", "\"morph\""]);
     assert_eq!((r.code, r.stdout.trim()), (0, "\"Hello, morph!\""), "{r:?}");
-}
-
-/// A JSON envelope argument for `morph call`: content is a list of bytes.
-fn envelope(seq: u64, kind: &str, content: &str) -> String {
-    serde_json::json!({
-        "header": { "seqnum": seq, "session-id": "test-session", "kind": kind },
-        "content-type": "application/json",
-        "content": content.as_bytes(),
-    })
-    .to_string()
-}
-
-/// The content of an envelope in `morph call`'s JSON output, as text, with its header.
-fn content(v: &serde_json::Value) -> (String, serde_json::Value) {
-    let bytes: Vec<u8> = v["content"].as_array().unwrap().iter().map(|b| b.as_u64().unwrap() as u8).collect();
-    (String::from_utf8(bytes).unwrap(), v["header"].clone())
-}
-
-#[test]
-fn rust_extension_counts_through_init_and_update() {
-    let home = tempfile::tempdir().unwrap();
-    let (_parent, dir) = new_project(home.path(), "counter", &["--world", "extension"]);
-    build(home.path(), &dir);
-    let call = |args: &[&str]| {
-        let mut all = vec!["call", "target/morph/counter.wasm"];
-        all.extend_from_slice(args);
-        let r = morph_at(home.path(), &dir, &all);
-        assert_eq!(r.code, 0, "{r:?}");
-        (serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap(), r.stderr)
-    };
-    let (init, log) = call(&["init", &envelope(0, "flags", "{}")]);
-    let (model, header) = content(&init[0]);
-    assert_eq!(model, r#"{"count":0}"#);
-    assert_eq!((header["seqnum"].as_u64(), header["session-id"].as_str()), (Some(0), Some("test-session")));
-    assert_eq!(header["kind"], "model");
-    assert!(log.contains("info: counter starts at 0"), "runtime.log reaches stderr: {log}");
-    let mut model = model;
-    for (seq, msg, want) in [(1, r#""Increment""#, 1), (2, r#"{"type":"Increment"}"#, 2), (3, r#""Reset""#, 0)] {
-        let (next, _) = call(&["update", &envelope(seq, "msg", msg), &envelope(seq, "model", &model)]);
-        let (text, header) = content(&next[0]);
-        assert_eq!(text, format!(r#"{{"count":{want}}}"#), "after {msg}");
-        assert_eq!(header["seqnum"].as_u64(), Some(seq));
-        model = text;
-    }
-    let (init, _) = call(&["init", &envelope(0, "flags", r#"{"count":5}"#)]);
-    assert_eq!(content(&init[0]).0, r#"{"count":5}"#);
-    let (caps, _) = call(&["get-capabilities"]);
-    assert!(content(&caps).0.contains("Increment"));
 }
 
 #[test]

@@ -5,6 +5,7 @@ pub mod call;
 pub mod cast;
 pub mod completions;
 pub mod compose;
+pub mod ext;
 pub mod inspect;
 pub mod new;
 pub mod oci;

@@ -1,0 +1,208 @@
+//! Hosting a Morphir extension (`morphir:ext/extension`): one instance kept across the calls of
+//! a session, each call a step with its own `--timeout` and `--fuel`. The model lives on the host
+//! side (TEA passes it into every `update`), so a trapped step costs only that step: the instance
+//! is replaced and the session goes on with the last good model and the env vars set so far.
+
+use wasmtime::component::{ComponentType, Func, Lift, Lower, TypedFunc};
+
+use crate::exec::{Prepared, Session};
+use crate::limits::Limits;
+use crate::morphir_host::ExtSettings;
+use crate::policy::Policy;
+use crate::RuntimeError;
+
+/// `morphir:ext/envelope.header`.
+#[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq)]
+#[component(record)]
+pub struct Header {
+    pub seqnum: u64,
+    #[component(name = "session-id")]
+    pub session_id: String,
+    pub kind: Option<String>,
+}
+
+/// `morphir:ext/envelope.envelope`: `content` is bytes of type `content_type`.
+#[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq)]
+#[component(record)]
+pub struct Envelope {
+    pub header: Header,
+    #[component(name = "content-type")]
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// The interfaces an extension exports, matched by name on the 0.1 track.
+const PROGRAM: &str = "morphir:ext/program@0.1.";
+const FRONTEND: &str = "morphir:ext/design-time-frontend@0.1.";
+const BACKEND: &str = "morphir:ext/design-time-backend@0.1.";
+
+/// The design-time calls `morph ext call` makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DesignTime {
+    FrontendCompile,
+    BackendGenerate,
+}
+
+impl DesignTime {
+    pub fn function(self) -> &'static str {
+        match self {
+            DesignTime::FrontendCompile => "frontend-compile",
+            DesignTime::BackendGenerate => "backend-generate",
+        }
+    }
+
+    fn interface(self) -> &'static str {
+        match self {
+            DesignTime::FrontendCompile => FRONTEND,
+            DesignTime::BackendGenerate => BACKEND,
+        }
+    }
+}
+
+type Pair = (Envelope, Envelope);
+
+/// A live extension: its instance and what a replacement instance needs.
+pub struct ExtensionSession<'p> {
+    prepared: &'p Prepared,
+    policy: Policy,
+    limits: Limits,
+    argv: Vec<String>,
+    live: Session,
+}
+
+impl<'p> ExtensionSession<'p> {
+    /// Instantiates the extension under `policy`, with `settings` for its `runtime` import.
+    pub async fn start(
+        prepared: &'p Prepared,
+        policy: &Policy,
+        limits: &Limits,
+        argv: &[String],
+        settings: ExtSettings,
+    ) -> Result<ExtensionSession<'p>, RuntimeError> {
+        let live = instantiate(prepared, policy, limits, argv, settings).await?;
+        Ok(ExtensionSession { prepared, policy: policy.clone(), limits: limits.clone(), argv: argv.to_vec(), live })
+    }
+
+    /// `program.init(flags)`: the first model and commands.
+    pub async fn init(&mut self, flags: Envelope) -> Result<Pair, RuntimeError> {
+        let f: TypedFunc<(Envelope,), (Pair,)> = self.typed(PROGRAM, "init")?;
+        self.step(f, (flags,)).await.map(|(r,)| r)
+    }
+
+    /// `program.update(msg, model)`: the next model and commands.
+    pub async fn update(&mut self, msg: Envelope, model: Envelope) -> Result<Pair, RuntimeError> {
+        let f: TypedFunc<(Envelope, Envelope), (Pair,)> = self.typed(PROGRAM, "update")?;
+        self.step(f, (msg, model)).await.map(|(r,)| r)
+    }
+
+    /// `program.subscriptions(model)`.
+    pub async fn subscriptions(&mut self, model: Envelope) -> Result<Envelope, RuntimeError> {
+        let f: TypedFunc<(Envelope,), (Envelope,)> = self.typed(PROGRAM, "subscriptions")?;
+        self.step(f, (model,)).await.map(|(r,)| r)
+    }
+
+    /// `program.get-capabilities()`.
+    pub async fn capabilities(&mut self) -> Result<Envelope, RuntimeError> {
+        let f: TypedFunc<(), (Envelope,)> = self.typed(PROGRAM, "get-capabilities")?;
+        self.step(f, ()).await.map(|(r,)| r)
+    }
+
+    /// `design-time-frontend.frontend-compile` or `design-time-backend.backend-generate`.
+    pub async fn design_time(&mut self, which: DesignTime, input: Envelope) -> Result<Envelope, RuntimeError> {
+        let f: TypedFunc<(Envelope,), (Envelope,)> = self.typed(which.interface(), which.function())?;
+        self.step(f, (input,)).await.map(|(r,)| r)
+    }
+
+    /// After a failed step the instance may be left mid-call; this swaps in a fresh one that
+    /// keeps the env vars the extension set.
+    pub async fn recover(&mut self) -> Result<(), RuntimeError> {
+        let settings = std::mem::take(&mut self.live.store.data_mut().ext_env);
+        self.live = instantiate(self.prepared, &self.policy, &self.limits, &self.argv, settings).await?;
+        Ok(())
+    }
+
+    /// The export `func` of the interface starting with `interface`, checked against the
+    /// envelope types: a mismatch says which signature the extension got wrong.
+    fn typed<P, R>(&mut self, interface: &str, func: &str) -> Result<TypedFunc<P, R>, RuntimeError>
+    where
+        P: wasmtime::component::ComponentNamedList + Lower,
+        R: wasmtime::component::ComponentNamedList + Lift,
+    {
+        let f = self.func(interface, func)?;
+        f.typed::<P, R>(&self.live.store).map_err(|e| {
+            RuntimeError::Input(format!(
+                "the extension's `{func}` does not have the signature morphir:ext declares: {e}; \
+                 `morph validate --world extension` shows the difference"
+            ))
+        })
+    }
+
+    fn func(&mut self, interface: &str, func: &str) -> Result<Func, RuntimeError> {
+        let store = &mut self.live.store;
+        let engine = store.engine().clone();
+        let name = self
+            .prepared
+            .component
+            .component_type()
+            .exports(&engine)
+            .map(|(n, _)| n.to_string())
+            .find(|n| n.starts_with(interface))
+            .ok_or_else(|| {
+                RuntimeError::Input(format!(
+                    "the morph does not export {}0 (it is not a Morphir extension with `{func}`)",
+                    interface
+                ))
+            })?;
+        let iface = self.live.instance.get_export_index(&mut *store, None, &name);
+        let idx = self
+            .live
+            .instance
+            .get_export_index(&mut *store, iface.as_ref(), func)
+            .ok_or_else(|| RuntimeError::Input(format!("the extension's {name} has no function `{func}`")))?;
+        self.live
+            .instance
+            .get_func(&mut *store, idx)
+            .ok_or_else(|| RuntimeError::Input(format!("{name}#{func} is not a function")))
+    }
+
+    /// One call with a fresh `--timeout` and `--fuel`.
+    async fn step<P, R>(&mut self, f: TypedFunc<P, R>, params: P) -> Result<R, RuntimeError>
+    where
+        P: wasmtime::component::ComponentNamedList + Lower + Send + Sync,
+        R: wasmtime::component::ComponentNamedList + Lift + Send + Sync + 'static,
+    {
+        arm(&mut self.live, &self.prepared.engine, &self.limits)?;
+        let result = f.call_async(&mut self.live.store, params).await;
+        self.live.watch.disarm_timer();
+        result.map_err(|e| self.live.watch.classify(e, false))
+    }
+}
+
+async fn instantiate(
+    prepared: &Prepared,
+    policy: &Policy,
+    limits: &Limits,
+    argv: &[String],
+    settings: ExtSettings,
+) -> Result<Session, RuntimeError> {
+    let (mut store, mut watch) = Session::store(prepared, policy, limits, argv)?;
+    store.data_mut().ext_env = settings;
+    if let Some(timeout) = limits.timeout {
+        store.epoch_deadline_trap();
+        watch.arm_timer(&mut store, &prepared.engine, timeout);
+    }
+    let mut live = Session::instantiate(prepared, store, watch).await?;
+    live.watch.disarm_timer();
+    Ok(live)
+}
+
+/// Resets the step's limits: fuel refilled, the timeout counted from now.
+fn arm(live: &mut Session, engine: &wasmtime::Engine, limits: &Limits) -> Result<(), RuntimeError> {
+    if let Some(fuel) = limits.fuel {
+        live.store.set_fuel(fuel).map_err(RuntimeError::internal)?;
+    }
+    if let Some(timeout) = limits.timeout {
+        live.watch.arm_timer(&mut live.store, engine, timeout);
+    }
+    Ok(())
+}

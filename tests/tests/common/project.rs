@@ -1,0 +1,59 @@
+//! Projects made by `morph new` and built by `morph build` with the real toolchains.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{morph_bin, workspace_root, Run};
+
+/// `morph` in `cwd`, with a shared cargo target directory so wit-bindgen is compiled once for
+/// every Rust project of this file.
+pub fn morph_at(home: &Path, cwd: &Path, args: &[&str]) -> Run {
+    morph_at_env(home, cwd, args, &[])
+}
+
+pub fn morph_at_env(home: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    morph_at_full(home, cwd, args, env, None)
+}
+
+/// `morph_at` with `stdin` written to the process.
+pub fn morph_at_input(home: &Path, cwd: &Path, args: &[&str], stdin: &str) -> Run {
+    morph_at_full(home, cwd, args, &[], Some(stdin))
+}
+
+fn morph_at_full(home: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(morph_bin());
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("MORPH_HOME", home)
+        .env("NO_COLOR", "1")
+        .env("CARGO_TARGET_DIR", workspace_root().join("target/new-projects"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("running morph");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    Run::from(child.wait_with_output().expect("running morph"))
+}
+
+/// A new project `name` in a fresh temp dir; returns (temp dir, project dir).
+pub fn new_project(home: &Path, name: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let parent = tempfile::tempdir().unwrap();
+    let mut all = vec!["new", name];
+    all.extend_from_slice(args);
+    let r = morph_at(home, parent.path(), &all);
+    assert_eq!(r.code, 0, "{r:?}");
+    let dir = parent.path().join(name);
+    (parent, dir)
+}
+
+pub fn build(home: &Path, dir: &Path) -> Run {
+    let r = morph_at(home, dir, &["build"]);
+    assert_eq!(r.code, 0, "morph build failed: {r:?}");
+    assert!(r.stdout.contains("built ") && r.stdout.contains("sha256:"), "path, size and digest: {r:?}");
+    r
+}
