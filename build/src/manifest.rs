@@ -74,6 +74,9 @@ struct File {
     package: PackageSection,
     #[serde(default)]
     build: BuildSection,
+    /// What `wasi:config/store` answers when the project's component runs.
+    #[serde(default)]
+    config: toml::Table,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +104,8 @@ pub struct Manifest {
     pub world: String,
     pub template: Option<Template>,
     pub output: PathBuf,
+    /// `[config]`: keys and values (numbers and booleans as their text), by key.
+    pub config: Vec<(String, String)>,
 }
 
 impl Manifest {
@@ -124,6 +129,21 @@ impl Manifest {
                 path.display()
             )));
         }
+        let mut config = Vec::new();
+        for (k, v) in file.config {
+            let text = match v {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => v.to_string(),
+                other => {
+                    return Err(BuildError::Input(format!(
+                        "{}: [config] {k} is a {}; config values are strings, numbers or booleans",
+                        path.display(),
+                        other.type_str()
+                    )))
+                }
+            };
+            config.push((k, text));
+        }
         let output = file.build.output.unwrap_or_else(|| PathBuf::from(format!("target/morph/{}.wasm", id.name)));
         Ok(Manifest {
             dir: dir.to_path_buf(),
@@ -132,6 +152,7 @@ impl Manifest {
             language: file.package.language,
             world: file.package.world,
             template: file.package.template,
+            config,
         })
     }
 

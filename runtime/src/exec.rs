@@ -40,7 +40,7 @@ pub fn prepare_for_serving(
     prepare_with(wasm, digest, settings, home)
 }
 
-fn prepare_with(
+pub(crate) fn prepare_with(
     wasm: &[u8],
     digest: &str,
     settings: EngineSettings,
@@ -93,12 +93,14 @@ impl Session {
     ) -> Result<(Store<Host>, LimitWatch), RuntimeError> {
         let memory_hit = Arc::new(AtomicBool::new(false));
         let host = build_host(policy, argv, limits.max_memory, memory_hit.clone()).map_err(RuntimeError::Input)?;
-        let store = limited_store(&p.engine, host, limits)?;
+        let mut store = limited_store(&p.engine, host, limits)?;
+        store.data_mut().hayride.limits = limits.clone();
         Ok((store, LimitWatch::new(limits.clone(), memory_hit)))
     }
 
     /// Instantiates the component in `store`; an error is named by `watch`.
     pub async fn instantiate(p: &Prepared, mut store: Store<Host>, watch: LimitWatch) -> Result<Session, RuntimeError> {
+        crate::hayride::check_grants(&p.engine, &p.component, &store.data().hayride.policy)?;
         let linker: Linker<Host> = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
         match linker.instantiate_async(&mut store, &p.component).await {
             Ok(instance) => Ok(Session { store, instance, watch }),
@@ -217,6 +219,11 @@ impl Drop for LimitWatch {
 /// Runs a command component's `wasi:cli/run` and gives its exit code.
 pub async fn run_command(p: &Prepared, policy: &Policy, limits: &Limits, argv: &[String]) -> Result<i32, RuntimeError> {
     let mut session = Session::start(p, policy, limits, argv).await?;
+    run_in(&mut session).await
+}
+
+/// `wasi:cli/run` of an instantiated session.
+pub(crate) async fn run_in(session: &mut Session) -> Result<i32, RuntimeError> {
     let command = match wasmtime_wasi::p2::bindings::Command::new(&mut session.store, &session.instance) {
         Ok(c) => c,
         Err(e) => {

@@ -13,12 +13,14 @@ use crate::policy::Policy;
 /// Everything a guest's host calls reach.
 pub struct Host {
     wasi: WasiCtx,
-    table: ResourceTable,
+    pub(crate) table: ResourceTable,
     http: WasiHttpCtx,
     hooks: Box<dyn WasiHttpHooks>,
     pub(crate) limiter: MemoryLimiter,
     /// A Morphir extension's env vars (`morphir:ext/runtime`).
     pub(crate) ext_env: crate::morphir_host::ExtSettings,
+    /// What the Hayride host interfaces need: the grants, the threads and processes started.
+    pub(crate) hayride: crate::hayride::HayrideState,
 }
 
 impl WasiView for Host {
@@ -93,6 +95,10 @@ pub fn build_host(
 ) -> Result<Host, String> {
     let mut b = WasiCtxBuilder::new();
     b.inherit_stdio().args(argv);
+    if let Some(pipe) = &policy.capture_stdout {
+        // A spawned morph's stdout is its thread's output.
+        b.stdout(pipe.clone());
+    }
     for (k, v) in &policy.env {
         b.env(k, v);
     }
@@ -111,6 +117,7 @@ pub fn build_host(
         hooks: if policy.allow_net { Box::new(AllowRequests) } else { Box::new(DenyRequests) },
         limiter: MemoryLimiter { max: max_memory, hit },
         ext_env: Default::default(),
+        hayride: crate::hayride::HayrideState::new(policy),
     })
 }
 
@@ -121,6 +128,7 @@ pub fn build_linker(engine: &Engine, component: &Component) -> wasmtime::Result<
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     crate::morphir_host::add_if_imported(&mut linker, engine, component)?;
+    crate::hayride::add_to_linker(&mut linker, engine, component)?;
     for (name, item) in component.component_type().imports(engine) {
         if let ComponentItem::ComponentInstance(inst) = item.ty {
             let only_types = inst.exports(engine).all(|(_, e)| matches!(e.ty, ComponentItem::Type(_)));

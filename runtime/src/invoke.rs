@@ -181,6 +181,11 @@ pub async fn call(
         )));
     }
     let mut session = Session::start(p, policy, limits, argv).await?;
+    call_in(&mut session, f, args).await
+}
+
+/// Calls `f` in an instantiated session.
+pub(crate) async fn call_in(session: &mut Session, f: &ExportFunc, args: &[Val]) -> Result<Option<Val>, RuntimeError> {
     let func = {
         let store = &mut session.store;
         let inst_idx = match &f.instance {

@@ -6,6 +6,7 @@ mod channel_streams;
 pub mod engine;
 pub mod exec;
 pub mod extension;
+mod hayride;
 pub mod host;
 pub mod invoke;
 pub mod limits;
@@ -25,7 +26,7 @@ pub use invoke::{
 pub use extension::{DesignTime, Envelope, ExtensionSession, Header};
 pub use morphir_host::{parse_env_var, ExtSettings, LogLevel};
 pub use limits::{parse_duration, parse_size, Limits};
-pub use policy::{parse_env, DirGrant, Policy};
+pub use policy::{parse_env, DirGrant, Grant, Policy};
 
 /// A component value (opaque outside this crate).
 pub type Value = wasmtime::component::Val;

@@ -1,6 +1,7 @@
 //! What a morph may touch. Closed by default: no directories, no environment variables, no
 //! network. Each grant is explicit, with wasmtime's flag names where one exists.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Default)]
@@ -9,6 +10,59 @@ pub struct Policy {
     pub env: Vec<(String, String)>,
     /// Sockets, name lookup and outgoing wasi:http.
     pub allow_net: bool,
+    /// The Hayride host interfaces granted with `--allow`.
+    pub grants: BTreeSet<Grant>,
+    /// What `wasi:config/store` answers: `[config]` of morph.toml, then `--config K=V`.
+    pub config: Vec<(String, String)>,
+    /// Where a spawned morph's stdout goes instead of morph's own.
+    pub(crate) capture_stdout: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
+    /// This policy is a spawned morph's (`hayride:silo/threads`).
+    pub(crate) spawned: bool,
+}
+
+/// A Hayride host interface that reaches past the WASI sandbox, granted with `--allow NAME`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Grant {
+    /// `hayride:silo/threads`: run other morphs of the local registry.
+    Silo,
+    /// `hayride:silo/threads` inside a spawned morph too (otherwise a spawned morph cannot spawn).
+    SiloNested,
+    /// `hayride:silo/process`: real host processes.
+    Process,
+    /// `hayride:wac/wac`: compose morphs of the local registry.
+    Wac,
+    /// `hayride:db/db`: SQLite files under granted directories, PostgreSQL with --allow-net.
+    Db,
+    /// `wasi:config/store`.
+    Config,
+}
+
+impl Grant {
+    pub const ALL: [Grant; 6] = [Grant::Silo, Grant::SiloNested, Grant::Process, Grant::Wac, Grant::Db, Grant::Config];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Grant::Silo => "silo",
+            Grant::SiloNested => "silo-nested",
+            Grant::Process => "process",
+            Grant::Wac => "wac",
+            Grant::Db => "db",
+            Grant::Config => "config",
+        }
+    }
+
+    /// `silo`, `process`, … or a comma-separated list of them.
+    pub fn parse_list(spec: &str) -> Result<Vec<Grant>, String> {
+        spec.split(',')
+            .map(|name| {
+                let name = name.trim();
+                Grant::ALL.into_iter().find(|g| g.name() == name).ok_or_else(|| {
+                    let all: Vec<&str> = Grant::ALL.iter().map(|g| g.name()).collect();
+                    format!("`--allow {name}`: unknown grant; use one of {}", all.join(", "))
+                })
+            })
+            .collect()
+    }
 }
 
 /// A host directory preopened for the guest.
@@ -76,6 +130,13 @@ mod tests {
         assert!(DirGrant::parse(&format!("{t}::/data"), true).unwrap().read_only);
         assert!(DirGrant::parse("/no/such/dir::/x", false).is_err());
         assert!(DirGrant::parse(&format!("{t}::"), false).is_err());
+    }
+
+    #[test]
+    fn grant_lists() {
+        assert_eq!(Grant::parse_list("silo").unwrap(), vec![Grant::Silo]);
+        assert_eq!(Grant::parse_list("db, config").unwrap(), vec![Grant::Db, Grant::Config]);
+        assert!(Grant::parse_list("everything").unwrap_err().contains("use one of silo, silo-nested"));
     }
 
     #[test]

@@ -166,6 +166,7 @@ pub async fn serve(
 ) -> Result<(), RuntimeError> {
     let timeout = limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let limits = Limits { timeout: Some(timeout), ..limits };
+    crate::hayride::check_grants(&p.engine, &p.component, &policy)?;
     let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
     let instance_pre = linker.instantiate_pre(&p.component).map_err(|e| {
         RuntimeError::Input(format!(

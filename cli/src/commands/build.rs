@@ -85,10 +85,10 @@ pub fn project() -> Result<Manifest> {
     Ok(Manifest::read(&dir)?)
 }
 
-/// The built component of the project around the current directory, for commands whose morph
-/// argument was left out.
-pub fn project_output() -> Result<String> {
-    built_output(&project()?)
+/// The built component of the project around the current directory and its `[config]`.
+pub fn project_output_and_config() -> Result<(String, Vec<(String, String)>)> {
+    let m = project()?;
+    Ok((built_output(&m)?, m.config))
 }
 
 /// `m`'s component, once built.

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use runtime::{DesignTime, Envelope, ExtSettings, ExtensionSession, Header, LogLevel, RuntimeError};
 use serde_json::{json, Value as Json};
 
-use super::sandbox::{block_on, load_morph, MorphSource, SandboxArgs};
+use super::sandbox::{block_on, morph_and_policy, MorphSource, SandboxArgs};
 use crate::output::Output;
 
 const JSON_TYPE: &str = "application/json";
@@ -135,21 +135,18 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
 /// The extension's bytes and its host settings, from the arguments.
 struct Loaded {
     src: MorphSource,
+    policy: runtime::Policy,
     settings: ExtSettings,
 }
 
 fn load(ext: Option<&str>, host: &HostArgs, out: &Output) -> Result<Loaded> {
-    let path = match ext {
-        Some(e) => e.to_string(),
-        None => super::build::project_output()?,
-    };
-    let src = load_morph(&path)?;
+    let (src, policy) = morph_and_policy(ext, &host.sandbox)?;
     let mut settings = ExtSettings { log_level: log_level(out), ..Default::default() };
     for v in &host.env_vars {
         let (name, value) = runtime::parse_env_var(v).map_err(anyhow::Error::msg)?;
         settings.vars.insert(name, value);
     }
-    Ok(Loaded { src, settings })
+    Ok(Loaded { src, policy, settings })
 }
 
 /// The extension's log lines shown: info and up by default, -v debug, -vv trace, -q errors.
@@ -168,7 +165,7 @@ fn with_session<F>(loaded: Loaded, host: &HostArgs, out: &Output, body: F) -> Re
 where
     F: for<'p> AsyncFnOnce(&mut ExtensionSession<'p>) -> Result<ExitCode, RuntimeError>,
 {
-    let policy = host.sandbox.policy()?;
+    let policy = loaded.policy;
     let limits = host.sandbox.limits();
     let home = host.sandbox.cache_home();
     let argv = vec![loaded.src.name.clone()];

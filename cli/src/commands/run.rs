@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use runtime::RuntimeError;
 
-use super::sandbox::{block_on, load_morph, SandboxArgs};
+use super::sandbox::{block_on, morph_and_policy, SandboxArgs};
 use crate::output::Output;
 
 /// Run a morph in the embedded runtime, sandboxed: no files, env or network unless granted.
@@ -27,12 +27,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let morph = match args.morph {
-        Some(m) => m,
-        None => super::build::project_output()?,
-    };
-    let src = load_morph(&morph)?;
-    let policy = args.sandbox.policy()?;
+    let (src, policy) = morph_and_policy(args.morph.as_deref(), &args.sandbox)?;
     let limits = args.sandbox.limits();
     let home = args.sandbox.cache_home();
     let mut argv = vec![src.name.clone()];

@@ -24,6 +24,14 @@ pub struct SandboxArgs {
     /// Allow sockets, name lookup and outgoing wasi:http requests.
     #[arg(long)]
     allow_net: bool,
+    /// Grant Hayride host interfaces: silo (hayride:silo/threads), silo-nested (spawned morphs
+    /// may spawn too), process (hayride:silo/process: host processes), wac (hayride:wac/wac),
+    /// db (hayride:db/db), config (wasi:config/store). Repeat or comma-separate.
+    #[arg(long = "allow", value_name = "GRANT[,GRANT…]")]
+    allow: Vec<String>,
+    /// A wasi:config/store value (after the project's morph.toml [config]); grants config.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
     /// Stop the morph after this much fuel (about one unit per wasm instruction).
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
@@ -54,6 +62,18 @@ impl SandboxArgs {
             policy.env.push(parse_env(e).map_err(anyhow::Error::msg)?);
         }
         policy.allow_net = self.allow_net;
+        for spec in &self.allow {
+            policy.grants.extend(runtime::Grant::parse_list(spec).map_err(anyhow::Error::msg)?);
+        }
+        for kv in &self.config {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("`--config {kv}`: use KEY=VALUE"))?;
+            policy.config.push((k.to_string(), v.to_string()));
+        }
+        if !self.config.is_empty() {
+            policy.grants.insert(runtime::Grant::Config);
+        }
         Ok(policy)
     }
 
@@ -68,6 +88,25 @@ impl SandboxArgs {
         }
         Home::from_env().map(|h| h.root().to_path_buf())
     }
+}
+
+/// The morph a command runs (`arg`, or the project's built component when it is left out) and
+/// its policy: the sandbox flags, plus the project's `[config]` (which grants config) when the
+/// morph is the project's own.
+pub fn morph_and_policy(arg: Option<&str>, sandbox: &SandboxArgs) -> Result<(MorphSource, Policy)> {
+    let mut policy = sandbox.policy()?;
+    let path = match arg {
+        Some(m) => m.to_string(),
+        None => {
+            let (path, config) = super::build::project_output_and_config()?;
+            if !config.is_empty() {
+                policy.grants.insert(runtime::Grant::Config);
+            }
+            policy.config.splice(0..0, config);
+            path
+        }
+    };
+    Ok((load_morph(&path)?, policy))
 }
 
 /// A morph ready to run: its binary, digest and the name the guest sees as argv[0].

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use runtime::limits::parse_duration;
 use runtime::serve::ServeOptions;
 
-use super::sandbox::{load_morph, SandboxArgs};
+use super::sandbox::{morph_and_policy, SandboxArgs};
 use crate::output::Output;
 
 /// Serve an http morph (exporting wasi:http/incoming-handler) or a websocket morph (exporting
@@ -61,12 +61,7 @@ const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     // An --addr that does not parse is an error before anything is compiled.
     let given = args.addr.as_deref().map(parse_addr).transpose()?;
-    let morph = match &args.morph {
-        Some(m) => m.clone(),
-        None => super::build::project_output()?,
-    };
-    let src = load_morph(&morph)?;
-    let policy = args.sandbox.policy()?;
+    let (src, policy) = morph_and_policy(args.morph.as_deref(), &args.sandbox)?;
     let limits = args.sandbox.limits();
     let home = args.sandbox.cache_home();
     let mut opts = ServeOptions {

@@ -1,0 +1,105 @@
+//! Interfaces morph answers without a grant: `hayride:core/version` (morph's own version, no
+//! network) and the fallbacks Hayride's host has for `hayride:mcp/tools`, `hayride:mcp/auth` and
+//! `hayride:ai/context`: every call fails with the interface's own error (code and text), so a
+//! morph runs, and a composed provider can replace them.
+//!
+//! They are linked from the imported instance's type, not from bindings: each resource becomes a
+//! host resource of its own dynamic type, constructors hand out a fresh one, `error.code` and
+//! `error.data` describe the failure, and every function returning `result<_, error>` fails.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use wasmtime::component::types::{ComponentInstance, ComponentItem, Type};
+use wasmtime::component::{Linker, ResourceDynamic, ResourceType, Val};
+use wasmtime::Engine;
+
+use crate::host::Host;
+
+/// (interface without version, error code every call gives, what it says)
+const FALLBACKS: &[(&str, &str, &str)] = &[
+    (
+        "hayride:core/version",
+        "get-version-failed",
+        "morph answers hayride:core/version with its own version",
+    ),
+    (
+        "hayride:mcp/tools",
+        "tool-not-found",
+        "no MCP tools are enabled in morph's host; compose a morph that exports hayride:mcp/tools",
+    ),
+    (
+        "hayride:mcp/auth",
+        "unknown",
+        "MCP auth is not enabled in morph's host; compose a morph that exports hayride:mcp/auth",
+    ),
+    (
+        "hayride:ai/context",
+        "message-not-found",
+        "no AI context is enabled in morph's host; compose a morph that exports hayride:ai/context",
+    ),
+];
+
+/// Dynamic resource types are told apart by a number; each linked resource gets its own.
+static NEXT_TYPE: AtomicU32 = AtomicU32::new(1);
+
+/// Links `name` if it is one of the fallbacks.
+pub(super) fn add_if_known(
+    linker: &mut Linker<Host>,
+    engine: &Engine,
+    name: &str,
+    instance: &ComponentInstance,
+) -> wasmtime::Result<()> {
+    let Some(&(iface, code, text)) = FALLBACKS.iter().find(|(i, _, _)| super::unversioned(name) == *i) else {
+        return Ok(());
+    };
+    let mut inst = linker.instance(name)?;
+    let mut resources: Vec<(String, u32)> = Vec::new();
+    for (export, item) in instance.exports(engine) {
+        if let ComponentItem::Resource(_) = item.ty {
+            let ty = NEXT_TYPE.fetch_add(1, Ordering::Relaxed);
+            inst.resource(export, ResourceType::host_dynamic(ty), |_, _| Ok(()))?;
+            resources.push((export.to_string(), ty));
+        }
+    }
+    let type_of = |resource: &str| resources.iter().find(|(n, _)| n == resource).map(|(_, t)| *t);
+    let error_type = type_of("error");
+    for (export, item) in instance.exports(engine) {
+        let ComponentItem::ComponentFunc(func) = item.ty else { continue };
+        let returns_result = matches!(func.results().next(), Some(Type::Result(_)));
+        if let Some(resource) = export.strip_prefix("[constructor]") {
+            let ty = type_of(resource).expect("a constructor's resource is exported beside it");
+            inst.func_new(export, move |mut store, _, _, results| {
+                results[0] = Val::Resource(ResourceDynamic::new_own(0, ty).try_into_resource_any(&mut store)?);
+                Ok(())
+            })?;
+        } else if export == "[method]error.code" {
+            inst.func_new(export, move |_, _, _, results| {
+                results[0] = Val::Enum(code.to_string());
+                Ok(())
+            })?;
+        } else if export == "[method]error.data" {
+            inst.func_new(export, move |_, _, _, results| {
+                results[0] = Val::String(text.to_string());
+                Ok(())
+            })?;
+        } else if iface == "hayride:core/version" && export == "latest" {
+            inst.func_new(export, |_, _, _, results| {
+                let version = Val::String(env!("CARGO_PKG_VERSION").to_string());
+                results[0] = Val::Result(Ok(Some(Box::new(version))));
+                Ok(())
+            })?;
+        } else if let (true, Some(ty)) = (returns_result, error_type) {
+            inst.func_new(export, move |mut store, _, _, results| {
+                let error = ResourceDynamic::new_own(0, ty).try_into_resource_any(&mut store)?;
+                results[0] = Val::Result(Err(Some(Box::new(Val::Resource(error)))));
+                Ok(())
+            })?;
+        } else {
+            let export = export.to_string();
+            inst.func_new(&export.clone(), move |_, _, _, _| {
+                Err(wasmtime::Error::msg(format!("{iface}#{export} is not available in morph's host")))
+            })?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! `hayride:wac/wac`: WAC composition and plugging for a morph, backed by the `compose` crate,
+//! with packages from the local registry (and OCI namespaces already pulled into morph's cache).
+
+use wasmtime::component::Resource;
+
+use super::bindings::hayride::wac::types::ErrorCode;
+use super::bindings::hayride::wac::wac::{Host as Wac, HostError};
+use crate::host::Host;
+
+/// A failed compose or plug: its code and the message compose gave.
+pub struct WacError {
+    code: ErrorCode,
+    data: String,
+}
+
+impl Host {
+    fn wac_error(&mut self, code: ErrorCode, data: String) -> wasmtime::Result<Resource<WacError>> {
+        Ok(self.table.push(WacError { code, data })?)
+    }
+}
+
+impl Wac for Host {
+    async fn compose(&mut self, contents: String) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
+        let Some(home) = registry_client::Home::from_env() else {
+            return Ok(Err(self.wac_error(ErrorCode::ResolveFailed, "no morph home to find packages in".into())?));
+        };
+        let result = tokio::task::spawn_blocking(move || compose_source(home, &contents)).await?;
+        match result {
+            Ok(bytes) => Ok(Ok(bytes)),
+            Err((code, data)) => Ok(Err(self.wac_error(code, data)?)),
+        }
+    }
+
+    async fn plug(
+        &mut self,
+        socket_pkg: String,
+        plug_pkgs: Vec<String>,
+    ) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
+        let Some(home) = registry_client::Home::from_env() else {
+            return Ok(Err(self.wac_error(ErrorCode::ResolveFailed, "no morph home to find packages in".into())?));
+        };
+        let result = tokio::task::spawn_blocking(move || plug_ids(&home, &socket_pkg, &plug_pkgs)).await?;
+        match result {
+            Ok(bytes) => Ok(Ok(bytes)),
+            Err((code, data)) => Ok(Err(self.wac_error(code, data)?)),
+        }
+    }
+}
+
+impl HostError for Host {
+    async fn code(&mut self, e: Resource<WacError>) -> wasmtime::Result<ErrorCode> {
+        Ok(self.table.get(&e)?.code)
+    }
+
+    async fn data(&mut self, e: Resource<WacError>) -> wasmtime::Result<String> {
+        Ok(self.table.get(&e)?.data.clone())
+    }
+
+    async fn drop(&mut self, e: Resource<WacError>) -> wasmtime::Result<()> {
+        self.table.delete(e)?;
+        Ok(())
+    }
+}
+
+type Failure = (ErrorCode, String);
+
+/// Composes with packages from the local registry, or OCI namespaces already in morph's cache
+/// (a morph does not make morph pull on its behalf).
+fn compose_source(home: registry_client::Home, source: &str) -> Result<Vec<u8>, Failure> {
+    let config = registry_client::config::Config::load(&home).unwrap_or_default();
+    let cache = home.clone();
+    let fetch = move |reference: &str| -> Result<std::path::PathBuf, String> {
+        match registry_client::oci::cached(&cache, reference) {
+            Some(p) => Ok(p.path),
+            None => Err(format!("{reference} is not in morph's cache; pull it first with `morph pull {reference}`")),
+        }
+    };
+    let sources = compose::Sources {
+        deps: Vec::new(),
+        deps_dirs: Vec::new(),
+        home,
+        namespaces: config.namespaces,
+        fetch: &fetch,
+    };
+    compose::compose(std::path::Path::new("<wac from the morph>"), source, &sources, false)
+        .map(|c| c.bytes)
+        .map_err(|e| (code_of(&e), e.to_string()))
+}
+
+fn plug_ids(home: &registry_client::Home, socket: &str, plugs: &[String]) -> Result<Vec<u8>, Failure> {
+    let load = |id: &str| -> Result<compose::PlugInput, Failure> {
+        let parsed = registry_client::MorphId::parse(id).map_err(|e| (ErrorCode::FileNotFound, e.to_string()))?;
+        let found = registry_client::resolve_local(home, &parsed)
+            .map_err(|e| (ErrorCode::FileNotFound, format!("{id}: {e}")))?;
+        let bytes = std::fs::read(&found.path)
+            .map_err(|e| (ErrorCode::FileNotFound, format!("{}: {e}", found.path.display())))?;
+        Ok(compose::PlugInput { name: id.to_string(), bytes })
+    };
+    let socket = load(socket)?;
+    let plugs = plugs.iter().map(|p| load(p)).collect::<Result<Vec<_>, _>>()?;
+    compose::plug(socket, plugs).map(|(bytes, _)| bytes).map_err(|e| (ErrorCode::ComposeFailed, e.to_string()))
+}
+
+/// A failure's code from compose's message: an unknown package is a resolve failure, a parse or
+/// wiring error a compose failure.
+fn code_of(e: &compose::ComposeError) -> ErrorCode {
+    let text = e.to_string();
+    if text.contains("unknown package") || text.contains("not found") || text.contains("cannot find") {
+        ErrorCode::ResolveFailed
+    } else if text.contains("encode") {
+        ErrorCode::EncodeFailed
+    } else {
+        ErrorCode::ComposeFailed
+    }
+}
