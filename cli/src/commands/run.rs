@@ -26,7 +26,16 @@ pub struct Args {
     args: Vec<String>,
 }
 
-pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+pub fn run(mut args: Args, out: &Output) -> Result<ExitCode> {
+    // `morph run -- A B` in a project: clap gives A to the morph slot, but everything after
+    // `--` is the guest's.
+    if let Some(m) = args.morph.take() {
+        if only_after_dashdash(&m) {
+            args.args.insert(0, m);
+        } else {
+            args.morph = Some(m);
+        }
+    }
     let (src, policy) = morph_and_policy(args.morph.as_deref(), &args.sandbox)?;
     let limits = args.sandbox.limits();
     let home = args.sandbox.cache_home();
@@ -48,6 +57,15 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         }
     });
     finish(result, out)
+}
+
+/// Whether `value` appears on morph's command line only after a `--`.
+fn only_after_dashdash(value: &str) -> bool {
+    let argv: Vec<String> = std::env::args().collect();
+    match argv.iter().position(|a| a == "--") {
+        Some(dd) => !argv[..dd].iter().any(|a| a == value) && argv[dd + 1..].iter().any(|a| a == value),
+        None => false,
+    }
 }
 
 /// Exit code for a run: the guest's own, or 1/2 with the error on stderr.

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use wasmtime::component::types::{ComponentInstance, ComponentItem, Type};
 use wasmtime::component::{Linker, ResourceDynamic, ResourceType, Val};
-use wasmtime::Engine;
+use wasmtime::{Engine, StoreContextMut};
 
 use crate::host::Host;
 
@@ -66,40 +66,51 @@ pub(super) fn add_if_known(
     for (export, item) in instance.exports(engine) {
         let ComponentItem::ComponentFunc(func) = item.ty else { continue };
         let returns_result = matches!(func.results().next(), Some(Type::Result(_)));
+        let new_own = |store: &mut StoreContextMut<'_, Host>, ty: u32| -> wasmtime::Result<Val> {
+            Ok(Val::Resource(ResourceDynamic::new_own(0, ty).try_into_resource_any(store)?))
+        };
         if let Some(resource) = export.strip_prefix("[constructor]") {
             let ty = type_of(resource).expect("a constructor's resource is exported beside it");
-            inst.func_new(export, move |mut store, _, _, results| {
-                results[0] = Val::Resource(ResourceDynamic::new_own(0, ty).try_into_resource_any(&mut store)?);
-                Ok(())
-            })?;
+            answer(&mut inst, export, move |store| new_own(store, ty))?;
         } else if export == "[method]error.code" {
-            inst.func_new(export, move |_, _, _, results| {
-                results[0] = Val::Enum(code.to_string());
-                Ok(())
-            })?;
+            answer(&mut inst, export, move |_| Ok(Val::Enum(code.to_string())))?;
         } else if export == "[method]error.data" {
-            inst.func_new(export, move |_, _, _, results| {
-                results[0] = Val::String(text.to_string());
-                Ok(())
-            })?;
+            answer(&mut inst, export, move |_| Ok(Val::String(text.to_string())))?;
         } else if iface == "hayride:core/version" && export == "latest" {
-            inst.func_new(export, |_, _, _, results| {
+            answer(&mut inst, export, |_| {
                 let version = Val::String(env!("CARGO_PKG_VERSION").to_string());
-                results[0] = Val::Result(Ok(Some(Box::new(version))));
-                Ok(())
+                Ok(Val::Result(Ok(Some(Box::new(version)))))
             })?;
         } else if let (true, Some(ty)) = (returns_result, error_type) {
-            inst.func_new(export, move |mut store, _, _, results| {
-                let error = ResourceDynamic::new_own(0, ty).try_into_resource_any(&mut store)?;
-                results[0] = Val::Result(Err(Some(Box::new(Val::Resource(error)))));
-                Ok(())
-            })?;
+            answer(&mut inst, export, move |store| Ok(Val::Result(Err(Some(Box::new(new_own(store, ty)?))))))?;
         } else {
-            let export = export.to_string();
-            inst.func_new(&export.clone(), move |_, _, _, _| {
-                Err(wasmtime::Error::msg(format!("{iface}#{export} is not available in morph's host")))
-            })?;
+            let what = format!("{iface}#{export} is not available in morph's host");
+            inst.func_new(export, move |_, _, _, _| Err(wasmtime::Error::msg(what.clone())))?;
         }
     }
     Ok(())
+}
+
+/// Defines `export` to end the borrows it is handed (a dynamic host function must, for `self`
+/// of a method) and to return what `result` makes.
+fn answer(
+    inst: &mut wasmtime::component::LinkerInstance<'_, Host>,
+    export: &str,
+    result: impl Fn(&mut StoreContextMut<'_, Host>) -> wasmtime::Result<Val> + Send + Sync + 'static,
+) -> wasmtime::Result<()> {
+    let result = std::sync::Arc::new(result);
+    inst.func_new_async(export, move |mut store, _, params, results| {
+        let result = result.clone();
+        Box::new(async move {
+            for p in params {
+                if let Val::Resource(r) = p {
+                    if !r.owned() {
+                        r.resource_drop_async(&mut store).await?;
+                    }
+                }
+            }
+            results[0] = result(&mut store)?;
+            Ok(())
+        })
+    })
 }

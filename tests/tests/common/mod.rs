@@ -182,3 +182,23 @@ pub fn python_hello() -> PathBuf {
     std::fs::rename(&tmp, &wasm).unwrap();
     wasm
 }
+
+/// One probe (`src/bin/<bin>.rs`) of tests/guests/rust-hayride, which exercise the Hayride host
+/// interfaces. Its `wit/` is `probe.wit` plus the packages of morph's contract it needs, written
+/// by this harness first (so no contract WIT is kept in the guest); every probe is built at once.
+pub fn hayride_probe(bin: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let release = BUILT.get_or_init(|| {
+        let guest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests/rust-hayride");
+        let wit = guest.join("wit");
+        let contract = contract::Contract::bundled();
+        for world in ["hayride-cli", "hayride-core", "hayride-silo", "hayride-wac", "hayride-db", "hayride-mcp", "hayride-ai"] {
+            contract::materialize::write_wit_deps(contract.world(world).unwrap(), &wit.join("deps")).unwrap();
+        }
+        let config = contract.world("wasi:config/imports@0.2.0-draft").unwrap();
+        contract::materialize::write_wit_deps(config, &wit.join("deps")).unwrap();
+        std::fs::copy(guest.join("probe.wit"), wit.join("probe.wit")).unwrap();
+        rust_guest("rust-hayride").parent().unwrap().to_path_buf()
+    });
+    release.join(format!("{bin}.wasm"))
+}
