@@ -20,8 +20,19 @@ const WASI_NEWEST: Version = Version::new(0, 2, 12);
 const WASI_EXPORT_ONLY: &[&str] = &["wasi:cli/run", "wasi:http/incoming-handler"];
 
 /// Non-WASI interfaces the host implements, checked against the bundled contract's types.
-/// The Hayride host interfaces join this list as the runtime implements them.
-pub const HOST_INTERFACES: &[&str] = &["morphir:ext/runtime@0.1.0"];
+/// Some need a grant at run time (`--allow silo`, …); the runtime names it when it is missing.
+pub const HOST_INTERFACES: &[&str] = &[
+    "morphir:ext/runtime@0.1.0",
+    "hayride:core/version@0.0.65",
+    "hayride:silo/threads@0.0.65",
+    "hayride:silo/process@0.0.65",
+    "hayride:wac/wac@0.0.65",
+    "hayride:db/db@0.0.65",
+    "wasi:config/store@0.2.0-draft",
+    "hayride:mcp/tools@0.0.65",
+    "hayride:mcp/auth@0.0.65",
+    "hayride:ai/context@0.0.65",
+];
 
 /// Findings of level 2 for the imports of `comp`.
 pub fn check(comp: Target<'_>) -> Vec<Finding> {

@@ -213,6 +213,8 @@ fn sqlite_maps_every_db_value_and_keeps_transactions() {
     assert!(out.contains("rollback: Ok(())\nafter rollback: Ok([DbValue::Int64(1)])"), "{out}");
     assert!(out.contains("commit: Ok(())\nafter commit: Ok([DbValue::Int64(2)])"), "{out}");
     assert!(out.contains("bad sql: ErrorCode::PrepareFailed"), "{out}");
+    let r = morph_in(home.path(), &["validate", &probe("db")]);
+    assert!(r.stdout.contains("every import is provided by morph's runtime"), "validate knows the host: {r:?}");
 }
 
 #[test]
