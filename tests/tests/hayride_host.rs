@@ -235,8 +235,36 @@ fn sqlite_files_live_only_in_granted_directories() {
     assert!(r.stdout.contains("insert: Err(") && r.stdout.contains("readonly"), "a read-only grant: {r:?}");
     let r = run(home.path(), "db", &["--allow", "db", "--dir", &grant], &["/data/../escape.db"]);
     assert!(r.stdout.contains("open: ErrorCode::OpenFailed:") && r.stdout.contains(".."), "{r:?}");
-    let r = run(home.path(), "db", &["--allow", "db"], &["postgres://localhost/db"]);
-    assert!(r.stdout.starts_with("open: ErrorCode::OpenFailed: PostgreSQL is not supported"), "{r:?}");
+}
+
+#[test]
+fn postgresql_maps_every_db_value_and_needs_the_network() {
+    let home = tempfile::tempdir().unwrap();
+    let server = common::postgres::Postgres::start();
+    let dsn = server.dsn();
+    let r = run(home.path(), "db", &["--allow", "db"], &[&dsn]);
+    assert!(r.stdout.starts_with("open: ErrorCode::OpenFailed: connecting to PostgreSQL needs --allow-net"), "{r:?}");
+    let r = run(home.path(), "db", &["--allow", "db", "--allow-net"], &[&dsn]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let out = &r.stdout;
+    assert!(out.contains("parameters: 13\ninsert: Ok(1)"), "{out}");
+    assert!(out.contains("too few: Err(ErrorCode::NumberParametersFailed)"), "{out}");
+    assert!(out.contains("u64 too big: Err(ErrorCode::ExecuteFailed)"), "{out}");
+    assert!(
+        out.contains(
+            "row: [DbValue::Int32(-32), DbValue::Int64(-64), DbValue::Int64(32), DbValue::Int64(64), \
+             DbValue::Float(1.5), DbValue::Double(2.25), DbValue::Str(\"text\"), DbValue::Boolean(true), \
+             DbValue::Date(\"2026-11-28\"), DbValue::Time(\"12:34:56\"), DbValue::Timestamp(\"2026-11-28T12:34:56\"), \
+             DbValue::Binary([0, 1, 255]), DbValue::Null]"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("next: ErrorCode::EndOfRows"), "{out}");
+    assert!(out.contains("rollback: Ok(())\nafter rollback: Ok([DbValue::Int64(1)])"), "{out}");
+    assert!(out.contains("commit: Ok(())\nafter commit: Ok([DbValue::Int64(2)])"), "{out}");
+    assert!(out.contains("bad sql: ErrorCode::PrepareFailed"), "{out}");
+    let r = run(home.path(), "db", &["--allow", "db", "--allow-net"], &["postgres://morph@127.0.0.1:1/none"]);
+    assert!(r.stdout.starts_with("open: ErrorCode::OpenFailed:"), "an unreachable server: {r:?}");
 }
 
 #[test]

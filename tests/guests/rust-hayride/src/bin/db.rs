@@ -1,6 +1,7 @@
 //! `db NAME`: opens NAME, makes a table with a column per kind of value, writes every db-value
 //! case through a prepared statement, reads them back, and tries a transaction that is rolled
-//! back, one that commits, and the error cases. Prints each step.
+//! back, one that commits, and the error cases. Prints each step. A `postgres://` NAME gets
+//! PostgreSQL's column types and `$n` placeholders.
 wit_bindgen::generate!({ path: "wit", world: "db-probe", generate_all });
 
 use hayride::db::db::{self, Connection};
@@ -15,9 +16,17 @@ fn main() {
             return;
         }
     };
-    exec(&conn, "CREATE TABLE IF NOT EXISTS v (i32 INTEGER, i64 INTEGER, u32 INTEGER, u64 INTEGER, \
-                 f FLOAT, d DOUBLE, s TEXT, b BOOLEAN, day DATE, at TIME, ts TIMESTAMP, bin BLOB, n TEXT)");
-    let insert = conn.prepare("INSERT INTO v VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").unwrap();
+    let pg = name.starts_with("postgres");
+    let ph = |n: usize| if pg { format!("${n}") } else { "?".to_string() };
+    if pg {
+        exec(&conn, "CREATE TABLE IF NOT EXISTS v (i32 INTEGER, i64 BIGINT, u32 BIGINT, u64 BIGINT, \
+                     f REAL, d DOUBLE PRECISION, s TEXT, b BOOLEAN, day DATE, at TIME, ts TIMESTAMP, bin BYTEA, n TEXT)");
+    } else {
+        exec(&conn, "CREATE TABLE IF NOT EXISTS v (i32 INTEGER, i64 INTEGER, u32 INTEGER, u64 INTEGER, \
+                     f FLOAT, d DOUBLE, s TEXT, b BOOLEAN, day DATE, at TIME, ts TIMESTAMP, bin BLOB, n TEXT)");
+    }
+    let marks: Vec<String> = (1..=13).map(ph).collect();
+    let insert = conn.prepare(&format!("INSERT INTO v VALUES ({})", marks.join(", "))).unwrap();
     println!("parameters: {}", insert.number_parameters());
     let row = vec![
         DbValue::Int32(-32),
@@ -54,11 +63,11 @@ fn main() {
         }
     }
     let tx = conn.begin_transaction(IsolationLevel::Serializable, false).unwrap();
-    println!("tx insert: {:?}", tx.execute("INSERT INTO v (s) VALUES (?)", &[DbValue::Str("rolled back".into())]).map_err(|e| e.data()));
+    println!("tx insert: {:?}", tx.execute(&format!("INSERT INTO v (s) VALUES ({})", ph(1)), &[DbValue::Str("rolled back".into())]).map_err(|e| e.data()));
     println!("rollback: {:?}", tx.rollback().map_err(|e| e.data()));
     println!("after rollback: {}", count(&conn));
     let tx = conn.begin_transaction(IsolationLevel::ReadCommitted, false).unwrap();
-    let _ = tx.execute("INSERT INTO v (s) VALUES (?)", &[DbValue::Str("kept".into())]);
+    let _ = tx.execute(&format!("INSERT INTO v (s) VALUES ({})", ph(1)), &[DbValue::Str("kept".into())]);
     println!("commit: {:?}", tx.commit().map_err(|e| e.data()));
     println!("after commit: {}", count(&conn));
     match conn.prepare("SELEKT nonsense") {
@@ -74,5 +83,6 @@ fn exec(conn: &Connection, sql: &str) {
 
 fn count(conn: &Connection) -> String {
     let rows = conn.prepare("SELECT count(*) FROM v").unwrap().query(&[]).unwrap();
+    // SQLite's count is an INTEGER, PostgreSQL's a BIGINT: both come back as int64.
     format!("{:?}", rows.next().map_err(|e| e.code()))
 }

@@ -1,0 +1,325 @@
+//! `hayride:db/db`: SQLite (bundled; `:memory:` or a file inside a `--dir` grant, `sqlite://`
+//! optional) and PostgreSQL (`postgres://` DSNs, with `--allow-net`). The resources here are the
+//! WIT's; each backend lives in its own module. Rows are read when the query runs, so a `rows`
+//! handle holds no lock and no server cursor.
+
+mod postgres;
+mod sqlite;
+
+use std::collections::VecDeque;
+
+use wasmtime::component::Resource;
+
+use super::bindings::hayride::db::db::{
+    ErrorCode, Host as Db, HostConnection, HostError, HostRows, HostStatement, HostTransaction,
+};
+use super::bindings::hayride::db::types::{DbValue, IsolationLevel};
+use crate::host::Host;
+
+/// A failure: the WIT's code and the database's message.
+type Failure = (ErrorCode, String);
+
+pub struct DbError {
+    code: ErrorCode,
+    data: String,
+}
+
+/// An open database, shared by the statements and transactions made from it.
+#[derive(Clone)]
+enum Conn {
+    Sqlite(sqlite::Shared),
+    Postgres(postgres::Pg),
+}
+
+pub struct Connection {
+    conn: Conn,
+}
+
+pub struct Statement {
+    conn: Conn,
+    sql: String,
+    /// PostgreSQL's prepared statement (SQLite keeps its own cache by SQL text).
+    pg: Option<tokio_postgres::Statement>,
+    params: usize,
+}
+
+pub struct Transaction {
+    conn: Conn,
+    /// Ended by commit or rollback; later calls fail.
+    open: bool,
+}
+
+/// Rows already read, handed out one `next` at a time.
+pub struct RowSet {
+    columns: Vec<String>,
+    rows: VecDeque<Vec<DbValue>>,
+}
+
+pub type Rows = RowSet;
+
+type DbResult<T> = wasmtime::Result<Result<T, Resource<DbError>>>;
+
+impl Host {
+    fn db_fail<T>(&mut self, (code, data): Failure) -> DbResult<T> {
+        Ok(Err(self.table.push(DbError { code, data })?))
+    }
+}
+
+fn check_arity(wanted: usize, given: usize) -> Result<(), Failure> {
+    if wanted == given {
+        return Ok(());
+    }
+    Err((ErrorCode::NumberParametersFailed, format!("the statement takes {wanted} parameter(s), {given} given")))
+}
+
+impl Conn {
+    async fn prepare(&self, sql: String) -> Result<Statement, Failure> {
+        match self {
+            Conn::Sqlite(db) => {
+                let params = sqlite::prepare(db, &sql)?;
+                Ok(Statement { conn: self.clone(), sql, pg: None, params })
+            }
+            Conn::Postgres(pg) => {
+                let st = postgres::prepare(pg, &sql).await?;
+                Ok(Statement { conn: self.clone(), sql, params: st.params().len(), pg: Some(st) })
+            }
+        }
+    }
+
+    async fn batch(&self, sql: &str) -> Result<(), String> {
+        match self {
+            Conn::Sqlite(db) => sqlite::batch(db, sql),
+            Conn::Postgres(pg) => postgres::batch(pg, sql).await,
+        }
+    }
+
+    async fn begin(&self, isolation: IsolationLevel, read_only: bool) -> Result<(), String> {
+        match self {
+            Conn::Sqlite(db) => sqlite::batch(db, sqlite::begin_sql(read_only)),
+            Conn::Postgres(pg) => postgres::batch(pg, &postgres::begin_sql(isolation, read_only)).await,
+        }
+    }
+
+    async fn end(&self, commit: bool) -> Result<(), String> {
+        match self {
+            Conn::Sqlite(_) => self.batch(sqlite::end_sql(commit)).await,
+            Conn::Postgres(_) => self.batch(if commit { "COMMIT" } else { "ROLLBACK" }).await,
+        }
+    }
+}
+
+impl Statement {
+    async fn query(&self, args: Vec<DbValue>) -> Result<RowSet, Failure> {
+        match (&self.conn, &self.pg) {
+            (Conn::Postgres(pg), Some(st)) => postgres::query(pg, st, args).await,
+            (Conn::Sqlite(db), _) => sqlite::query(db, &self.sql, args),
+            (Conn::Postgres(_), None) => unreachable!("a PostgreSQL statement is prepared on the server"),
+        }
+    }
+
+    async fn execute(&self, args: Vec<DbValue>) -> Result<u64, Failure> {
+        match (&self.conn, &self.pg) {
+            (Conn::Postgres(pg), Some(st)) => postgres::execute(pg, st, args).await,
+            (Conn::Sqlite(db), _) => sqlite::execute(db, &self.sql, args),
+            (Conn::Postgres(_), None) => unreachable!("a PostgreSQL statement is prepared on the server"),
+        }
+    }
+}
+
+impl Db for Host {
+    async fn open(&mut self, name: String) -> DbResult<Resource<Connection>> {
+        let opened = if postgres::is_dsn(&name) {
+            postgres::open(&name, &self.hayride.policy).await.map(Conn::Postgres)
+        } else {
+            sqlite::open(&name, &self.hayride.policy).map(Conn::Sqlite)
+        };
+        match opened {
+            Ok(conn) => Ok(Ok(self.table.push(Connection { conn })?)),
+            Err(f) => self.db_fail(f),
+        }
+    }
+}
+
+impl HostConnection for Host {
+    async fn prepare(&mut self, c: Resource<Connection>, query: String) -> DbResult<Resource<Statement>> {
+        let conn = self.table.get(&c)?.conn.clone();
+        match conn.prepare(query).await {
+            Ok(st) => Ok(Ok(self.table.push(st)?)),
+            Err(f) => self.db_fail(f),
+        }
+    }
+
+    async fn begin_transaction(
+        &mut self,
+        c: Resource<Connection>,
+        isolation: IsolationLevel,
+        read_only: bool,
+    ) -> DbResult<Resource<Transaction>> {
+        let conn = self.table.get(&c)?.conn.clone();
+        match conn.begin(isolation, read_only).await {
+            Ok(()) => Ok(Ok(self.table.push(Transaction { conn, open: true })?)),
+            Err(e) => self.db_fail((ErrorCode::BeginTransactionFailed, e)),
+        }
+    }
+
+    async fn close(&mut self, _c: Resource<Connection>) -> DbResult<()> {
+        // The database closes when its last statement, transaction and handle are dropped.
+        Ok(Ok(()))
+    }
+
+    async fn drop(&mut self, c: Resource<Connection>) -> wasmtime::Result<()> {
+        self.table.delete(c)?;
+        Ok(())
+    }
+}
+
+impl HostStatement for Host {
+    async fn query(&mut self, s: Resource<Statement>, args: Vec<DbValue>) -> DbResult<Resource<Rows>> {
+        let result = self.table.get(&s)?.query(args).await;
+        match result {
+            Ok(rows) => Ok(Ok(self.table.push(rows)?)),
+            Err(f) => self.db_fail(f),
+        }
+    }
+
+    async fn execute(&mut self, s: Resource<Statement>, args: Vec<DbValue>) -> DbResult<u64> {
+        let result = self.table.get(&s)?.execute(args).await;
+        match result {
+            Ok(n) => Ok(Ok(n)),
+            Err(f) => self.db_fail(f),
+        }
+    }
+
+    async fn number_parameters(&mut self, s: Resource<Statement>) -> wasmtime::Result<u32> {
+        Ok(u32::try_from(self.table.get(&s)?.params).unwrap_or(u32::MAX))
+    }
+
+    async fn close(&mut self, _s: Resource<Statement>) -> DbResult<()> {
+        Ok(Ok(()))
+    }
+
+    async fn drop(&mut self, s: Resource<Statement>) -> wasmtime::Result<()> {
+        self.table.delete(s)?;
+        Ok(())
+    }
+}
+
+impl HostTransaction for Host {
+    async fn commit(&mut self, t: Resource<Transaction>) -> DbResult<()> {
+        end_transaction(self, t, true).await
+    }
+
+    async fn rollback(&mut self, t: Resource<Transaction>) -> DbResult<()> {
+        end_transaction(self, t, false).await
+    }
+
+    async fn query(&mut self, t: Resource<Transaction>, query: String, args: Vec<DbValue>) -> DbResult<Resource<Rows>> {
+        let result = match open_transaction(self, &t, ErrorCode::QueryFailed)? {
+            Ok(conn) => match conn.prepare(query).await {
+                Ok(st) => st.query(args).await,
+                Err(f) => Err(f),
+            },
+            Err(f) => Err(f),
+        };
+        match result {
+            Ok(rows) => Ok(Ok(self.table.push(rows)?)),
+            Err(f) => self.db_fail(f),
+        }
+    }
+
+    async fn execute(&mut self, t: Resource<Transaction>, query: String, args: Vec<DbValue>) -> DbResult<u64> {
+        let result = match open_transaction(self, &t, ErrorCode::ExecuteFailed)? {
+            Ok(conn) => match conn.prepare(query).await {
+                Ok(st) => st.execute(args).await,
+                Err(f) => Err(f),
+            },
+            Err(f) => Err(f),
+        };
+        match result {
+            Ok(n) => Ok(Ok(n)),
+            Err(f) => self.db_fail(f),
+        }
+    }
+
+    async fn prepare(&mut self, t: Resource<Transaction>, query: String) -> DbResult<Resource<Statement>> {
+        let result = match open_transaction(self, &t, ErrorCode::PrepareFailed)? {
+            Ok(conn) => conn.prepare(query).await,
+            Err(f) => Err(f),
+        };
+        match result {
+            Ok(st) => Ok(Ok(self.table.push(st)?)),
+            Err(f) => self.db_fail(f),
+        }
+    }
+
+    async fn drop(&mut self, t: Resource<Transaction>) -> wasmtime::Result<()> {
+        // A transaction dropped while open is rolled back, as database clients do.
+        let tx = self.table.delete(t)?;
+        if tx.open {
+            let _ = tx.conn.end(false).await;
+        }
+        Ok(())
+    }
+}
+
+/// The transaction's database while it is open; `code` otherwise.
+fn open_transaction(
+    host: &mut Host,
+    t: &Resource<Transaction>,
+    code: ErrorCode,
+) -> wasmtime::Result<Result<Conn, Failure>> {
+    let tx = host.table.get(t)?;
+    Ok(if tx.open { Ok(tx.conn.clone()) } else { Err((code, "the transaction has ended".into())) })
+}
+
+async fn end_transaction(host: &mut Host, t: Resource<Transaction>, commit: bool) -> DbResult<()> {
+    let code = if commit { ErrorCode::CommitFailed } else { ErrorCode::RollbackFailed };
+    let tx = host.table.get_mut(&t)?;
+    if !tx.open {
+        return host.db_fail((code, "the transaction has already ended".into()));
+    }
+    tx.open = false;
+    let conn = tx.conn.clone();
+    match conn.end(commit).await {
+        Ok(()) => Ok(Ok(())),
+        Err(e) => host.db_fail((code, e)),
+    }
+}
+
+impl HostRows for Host {
+    async fn columns(&mut self, r: Resource<Rows>) -> wasmtime::Result<Vec<String>> {
+        Ok(self.table.get(&r)?.columns.clone())
+    }
+
+    async fn next(&mut self, r: Resource<Rows>) -> DbResult<Vec<DbValue>> {
+        match self.table.get_mut(&r)?.rows.pop_front() {
+            Some(row) => Ok(Ok(row)),
+            None => self.db_fail((ErrorCode::EndOfRows, "no more rows".into())),
+        }
+    }
+
+    async fn close(&mut self, r: Resource<Rows>) -> DbResult<()> {
+        self.table.get_mut(&r)?.rows.clear();
+        Ok(Ok(()))
+    }
+
+    async fn drop(&mut self, r: Resource<Rows>) -> wasmtime::Result<()> {
+        self.table.delete(r)?;
+        Ok(())
+    }
+}
+
+impl HostError for Host {
+    async fn code(&mut self, e: Resource<DbError>) -> wasmtime::Result<ErrorCode> {
+        Ok(self.table.get(&e)?.code)
+    }
+
+    async fn data(&mut self, e: Resource<DbError>) -> wasmtime::Result<String> {
+        Ok(self.table.get(&e)?.data.clone())
+    }
+
+    async fn drop(&mut self, e: Resource<DbError>) -> wasmtime::Result<()> {
+        self.table.delete(e)?;
+        Ok(())
+    }
+}

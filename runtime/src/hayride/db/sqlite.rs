@@ -1,0 +1,158 @@
+//! The SQLite side of `hayride:db/db` (bundled SQLite): files only inside `--dir` grants.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::types::{Value as Sql, ValueRef};
+use rusqlite::OpenFlags;
+
+use super::{Failure, RowSet};
+use crate::hayride::bindings::hayride::db::db::ErrorCode;
+use crate::hayride::bindings::hayride::db::types::DbValue;
+use crate::policy::Policy;
+
+pub(super) type Shared = Arc<Mutex<rusqlite::Connection>>;
+
+/// Opens `:memory:` or a file `name` inside a directory `policy` grants.
+pub(super) fn open(name: &str, policy: &Policy) -> Result<Shared, Failure> {
+    let opened = if name == ":memory:" || name == "sqlite://:memory:" {
+        rusqlite::Connection::open_in_memory()
+    } else {
+        let (path, writable) = host_path(name, policy).map_err(|e| (ErrorCode::OpenFailed, e))?;
+        let flags = if writable {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        };
+        rusqlite::Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    };
+    opened.map(|db| Arc::new(Mutex::new(db))).map_err(|e| (ErrorCode::OpenFailed, e.to_string()))
+}
+
+/// Where `name` is on the host, and whether it may be written, by the `--dir` grants.
+fn host_path(name: &str, policy: &Policy) -> Result<(PathBuf, bool), String> {
+    let guest = name.strip_prefix("sqlite://").unwrap_or(name);
+    for d in &policy.dirs {
+        let root = d.guest.trim_end_matches('/');
+        let rest = if root.is_empty() || root == "." {
+            Some(guest.trim_start_matches("./"))
+        } else {
+            guest.strip_prefix(root).and_then(|r| r.strip_prefix('/'))
+        };
+        if let Some(rest) = rest {
+            if rest.split('/').any(|part| part == "..") {
+                return Err(format!("{name}: `..` may not leave the granted directory"));
+            }
+            return Ok((d.host.join(rest), !d.read_only));
+        }
+    }
+    Err(format!("{name} is not inside a directory granted with --dir; grant one, or use :memory:"))
+}
+
+/// Prepares `sql` (so a syntax error shows at `prepare`); cached for the runs to come. Gives the
+/// number of parameters.
+pub(super) fn prepare(db: &Shared, sql: &str) -> Result<usize, Failure> {
+    let db = db.lock().unwrap();
+    let st = db.prepare_cached(sql).map_err(|e| (ErrorCode::PrepareFailed, e.to_string()))?;
+    Ok(st.parameter_count())
+}
+
+pub(super) fn batch(db: &Shared, sql: &str) -> Result<(), String> {
+    db.lock().unwrap().execute_batch(sql).map_err(|e| e.to_string())
+}
+
+/// SQLite transactions are serializable, which is at least as strict as any level asked for.
+/// Writers take the lock at BEGIN (IMMEDIATE), so a conflict shows up there and not midway.
+pub(super) fn begin_sql(read_only: bool) -> &'static str {
+    if read_only {
+        "PRAGMA query_only = ON; BEGIN DEFERRED"
+    } else {
+        "BEGIN IMMEDIATE"
+    }
+}
+
+pub(super) fn end_sql(commit: bool) -> &'static str {
+    if commit {
+        "COMMIT; PRAGMA query_only = OFF"
+    } else {
+        "ROLLBACK; PRAGMA query_only = OFF"
+    }
+}
+
+pub(super) fn query(db: &Shared, sql: &str, args: Vec<DbValue>) -> Result<RowSet, Failure> {
+    let params = to_sql_all(args).map_err(|e| (ErrorCode::QueryFailed, e))?;
+    let db = db.lock().unwrap();
+    let mut st = db.prepare_cached(sql).map_err(|e| (ErrorCode::PrepareFailed, e.to_string()))?;
+    super::check_arity(st.parameter_count(), params.len())?;
+    let columns: Vec<String> = st.column_names().map(|c| c.to_string()).collect();
+    let decls: Vec<Option<String>> = st.columns().map(|c| c.decl_type().map(str::to_ascii_uppercase)).collect();
+    let mut rows = st.query(rusqlite::params_from_iter(params)).map_err(|e| (ErrorCode::QueryFailed, e.to_string()))?;
+    let mut out = VecDeque::new();
+    while let Some(row) = rows.next().map_err(|e| (ErrorCode::NextFailed, e.to_string()))? {
+        let mut values = Vec::with_capacity(columns.len());
+        for (i, decl) in decls.iter().enumerate() {
+            let v = row.get_ref(i).map_err(|e| (ErrorCode::NextFailed, e.to_string()))?;
+            values.push(from_sql(v, decl.as_deref()));
+        }
+        out.push_back(values);
+    }
+    Ok(RowSet { columns, rows: out })
+}
+
+pub(super) fn execute(db: &Shared, sql: &str, args: Vec<DbValue>) -> Result<u64, Failure> {
+    let params = to_sql_all(args).map_err(|e| (ErrorCode::ExecuteFailed, e))?;
+    let db = db.lock().unwrap();
+    let mut st = db.prepare_cached(sql).map_err(|e| (ErrorCode::PrepareFailed, e.to_string()))?;
+    super::check_arity(st.parameter_count(), params.len())?;
+    let n = st.execute(rusqlite::params_from_iter(params)).map_err(|e| (ErrorCode::ExecuteFailed, e.to_string()))?;
+    Ok(n as u64)
+}
+
+fn to_sql_all(args: Vec<DbValue>) -> Result<Vec<Sql>, String> {
+    args.into_iter().map(to_sql).collect()
+}
+
+/// A `db-value` as SQLite stores it: integers, reals, text (dates and times as ISO text),
+/// booleans as 0/1, blobs and NULL.
+fn to_sql(v: DbValue) -> Result<Sql, String> {
+    Ok(match v {
+        DbValue::Int32(n) => Sql::Integer(n.into()),
+        DbValue::Int64(n) => Sql::Integer(n),
+        DbValue::Uint32(n) => Sql::Integer(n.into()),
+        DbValue::Uint64(n) => {
+            Sql::Integer(i64::try_from(n).map_err(|_| format!("{n} does not fit SQLite's 64-bit signed integers"))?)
+        }
+        DbValue::Float(f) | DbValue::Double(f) => Sql::Real(f),
+        DbValue::Str(s) | DbValue::Date(s) | DbValue::Time(s) | DbValue::Timestamp(s) => Sql::Text(s),
+        DbValue::Boolean(b) => Sql::Integer(b.into()),
+        DbValue::Binary(b) => Sql::Blob(b),
+        DbValue::Null => Sql::Null,
+    })
+}
+
+/// A SQLite value as a `db-value`, refined by the column's declared type where SQLite's own
+/// storage classes lose it (BOOLEAN, DATE, TIME, TIMESTAMP/DATETIME, FLOAT).
+fn from_sql(v: ValueRef<'_>, decl: Option<&str>) -> DbValue {
+    let decl = decl.unwrap_or("");
+    match v {
+        ValueRef::Null => DbValue::Null,
+        ValueRef::Integer(n) if decl.contains("BOOL") => DbValue::Boolean(n != 0),
+        ValueRef::Integer(n) => DbValue::Int64(n),
+        ValueRef::Real(f) if decl == "FLOAT" => DbValue::Float(f),
+        ValueRef::Real(f) => DbValue::Double(f),
+        ValueRef::Text(t) => {
+            let s = String::from_utf8_lossy(t).into_owned();
+            if decl.contains("TIMESTAMP") || decl.contains("DATETIME") {
+                DbValue::Timestamp(s)
+            } else if decl == "DATE" {
+                DbValue::Date(s)
+            } else if decl == "TIME" {
+                DbValue::Time(s)
+            } else {
+                DbValue::Str(s)
+            }
+        }
+        ValueRef::Blob(b) => DbValue::Binary(b.to_vec()),
+    }
+}
