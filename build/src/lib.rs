@@ -1,6 +1,7 @@
 //! `morph new` and `morph build`: project templates, the languages' toolchains, and the
 //! project manifest (`morph.toml`) that ties them together.
 
+pub mod componentize;
 pub mod manifest;
 pub mod scaffold;
 pub mod toolchain;

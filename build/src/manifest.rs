@@ -92,6 +92,9 @@ struct PackageSection {
 #[serde(deny_unknown_fields)]
 struct BuildSection {
     output: Option<PathBuf>,
+    /// Rust only: `wasm32-wasip2` (default, a component) or `wasm32-wasip1` (a core module,
+    /// made a component with the preview1 adapter).
+    target: Option<String>,
 }
 
 /// A read `morph.toml`, with paths made absolute.
@@ -104,6 +107,8 @@ pub struct Manifest {
     pub world: String,
     pub template: Option<Template>,
     pub output: PathBuf,
+    /// The Rust target to build for.
+    pub target: String,
     /// `[config]`: keys and values (numbers and booleans as their text), by key.
     pub config: Vec<(String, String)>,
 }
@@ -144,6 +149,13 @@ impl Manifest {
             };
             config.push((k, text));
         }
+        let target = file.build.target.unwrap_or_else(|| "wasm32-wasip2".to_string());
+        if !["wasm32-wasip2", "wasm32-wasip1"].contains(&target.as_str()) {
+            return Err(BuildError::Input(format!(
+                "{}: [build] target `{target}` is not one morph builds; use wasm32-wasip2 or wasm32-wasip1",
+                path.display()
+            )));
+        }
         let output = file.build.output.unwrap_or_else(|| PathBuf::from(format!("target/morph/{}.wasm", id.name)));
         Ok(Manifest {
             dir: dir.to_path_buf(),
@@ -152,6 +164,7 @@ impl Manifest {
             language: file.package.language,
             world: file.package.world,
             template: file.package.template,
+            target,
             config,
         })
     }

@@ -48,8 +48,11 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
             produced.clone()
         }
     };
-    let bytes = std::fs::read(&wasm)
+    let mut bytes = std::fs::read(&wasm)
         .map_err(|e| BuildError::Input(format!("the toolchain wrote no component at {}: {e}", wasm.display())))?;
+    if crate::componentize::is_core_module(&bytes) {
+        bytes = crate::componentize::componentize(&bytes)?;
+    }
     registry_client::atomic::write_output(&m.output, &bytes)
         .map_err(|e| BuildError::Input(format!("cannot write {}: {e}", m.output.display())))?;
     Ok(Built { path: m.output.clone(), bytes })
@@ -98,11 +101,12 @@ fn run(cmd: &mut Command, tool: &Tool, dir: &Path, echo: bool) -> Result<std::pr
     Ok(out)
 }
 
-/// cargo for wasm32-wasip2 (a component straight from the linker); the artifact's path comes
-/// from cargo's own JSON messages, whatever the crate type or name.
+/// cargo for the project's target (wasm32-wasip2: a component straight from the linker;
+/// wasm32-wasip1: a core module); the artifact's path comes from cargo's own JSON messages,
+/// whatever the crate type or name.
 fn build_rust(m: &Manifest, release: bool) -> Result<PathBuf, BuildError> {
     let mut cmd = CARGO.command();
-    cmd.args(["build", "--target", "wasm32-wasip2", "--message-format=json-render-diagnostics"]);
+    cmd.args(["build", "--target", &m.target, "--message-format=json-render-diagnostics"]);
     if release {
         cmd.arg("--release");
     }
@@ -110,10 +114,10 @@ fn build_rust(m: &Manifest, release: bool) -> Result<PathBuf, BuildError> {
     let out = match run(&mut cmd, &CARGO, &m.dir, false) {
         Ok(out) => out,
         // Only a failed build asks whether the target is there, so a good build runs one process.
-        Err(BuildError::Compile(_)) if !has_wasip2_target() => {
+        Err(BuildError::Compile(_)) if !has_target(&m.target) => {
             return Err(BuildError::MissingToolchain {
-                tool: "the Rust target wasm32-wasip2".into(),
-                install: "rustup target add wasm32-wasip2".into(),
+                tool: format!("the Rust target {}", m.target),
+                install: format!("rustup target add {}", m.target),
             })
         }
         Err(e) => return Err(e),
@@ -133,9 +137,7 @@ fn build_rust(m: &Manifest, release: bool) -> Result<PathBuf, BuildError> {
     wasm.ok_or_else(|| BuildError::Input("cargo built no .wasm: is this a bin or cdylib crate?".into()))
 }
 
-fn has_wasip2_target() -> bool {
+fn has_target(target: &str) -> bool {
     let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().ok();
-    sysroot.is_some_and(|o| {
-        PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib/rustlib/wasm32-wasip2").is_dir()
-    })
+    sysroot.is_some_and(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib/rustlib").join(target).is_dir())
 }

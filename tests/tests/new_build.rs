@@ -53,6 +53,25 @@ fn serve_new_server(lang: &str, name: &str, source: &str) {
 }
 
 #[test]
+fn a_core_module_from_wasm32_wasip1_becomes_a_component_with_the_adapter() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "old-school", &[]);
+    let toml = dir.join("morph.toml");
+    let text = std::fs::read_to_string(&toml).unwrap().replace("[build]", "[build]\ntarget = \"wasm32-wasip1\"");
+    assert!(text.contains("target = \"wasm32-wasip1\""), "the template has a [build] table: {text}");
+    std::fs::write(&toml, text).unwrap();
+    build(home.path(), &dir);
+    let r = morph_at(home.path(), &dir, &["inspect", "target/morph/old-school.wasm"]);
+    assert!(r.stdout.contains("command"), "a command component, not a core module: {r:?}");
+    let r = morph_at(home.path(), &dir, &["run", "--", "there"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Hello, there! This is old-school.\n"), "argv after -- in a project: {r:?}");
+    std::fs::write(&toml, std::fs::read_to_string(&toml).unwrap().replace("wasm32-wasip1", "wasm64-unknown")).unwrap();
+    let r = morph_at(home.path(), &dir, &["build"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("use wasm32-wasip2 or wasm32-wasip1"), "{r:?}");
+}
+
+#[test]
 fn rust_server_answers_on_the_address_its_config_gives() {
     serve_new_server("rust", "hello-server", "src/lib.rs");
 }
