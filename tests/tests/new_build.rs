@@ -121,6 +121,13 @@ fn js_cli_builds_with_jco_and_runs() {
 }
 
 #[test]
+fn js_server_answers_on_the_address_its_config_gives() {
+    if toolchain_present("jco", "JS") {
+        serve_new_server("js", "js-server", "app.js");
+    }
+}
+
+#[test]
 fn go_cli_builds_with_tinygo_and_runs() {
     if !toolchain_present("tinygo", "Go") {
         return;
