@@ -137,9 +137,14 @@ pub fn rust_guest_with_wit(name: &str, world: &str) -> PathBuf {
 
 /// Runs `morph` in `home` with extra environment variables and optional stdin.
 pub fn morph_with(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
-    use std::io::Write;
     let mut cmd = Command::new(morph_bin());
     cmd.args(args).env("MORPH_HOME", home).env("NO_COLOR", "1");
+    run_with(cmd, env, stdin)
+}
+
+/// Runs `cmd` with extra environment variables and optional stdin; gives what it printed.
+pub fn run_with(mut cmd: Command, env: &[(&str, &str)], stdin: Option<&str>) -> Run {
+    use std::io::Write;
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -149,8 +154,7 @@ pub fn morph_with(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: Optio
     if let Some(input) = stdin {
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
-    let out = child.wait_with_output().unwrap();
-    Run::from(out)
+    Run::from(child.wait_with_output().expect("running morph"))
 }
 
 /// The componentize-py hello-world (~18 MB) for hayride-cli, built once into target/guests and

@@ -1,8 +1,7 @@
 //! Projects made by `morph new` and built by `morph build` with the real toolchains.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use super::{morph_bin, workspace_root, Run};
 
@@ -28,16 +27,7 @@ fn morph_at_full(home: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)], s
         .env("MORPH_HOME", home)
         .env("NO_COLOR", "1")
         .env("CARGO_TARGET_DIR", workspace_root().join("target/new-projects"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("running morph");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    Run::from(child.wait_with_output().expect("running morph"))
+    super::run_with(cmd, env, stdin)
 }
 
 /// A new project `name` in a fresh temp dir; returns (temp dir, project dir).
