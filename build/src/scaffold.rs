@@ -39,7 +39,10 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
     }
     let id = match p.package {
         Some(pkg) => MorphId::parse(pkg).map_err(|_| {
-            BuildError::Input(format!("`{pkg}` is not a valid package: write ns:name or ns:name@version (e.g. acme:{})", p.name))
+            BuildError::Input(format!(
+                "`{pkg}` is not a valid package: write ns:name or ns:name@version (e.g. acme:{})",
+                p.name
+            ))
         })?,
         None => MorphId::parse(&format!("local:{}", p.name)).expect("a valid name makes a valid id"),
     };
@@ -49,7 +52,9 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
     if sources.is_empty() {
         let offered: Vec<&str> = [Template::Cli, Template::Server, Template::Reactor, Template::Extension]
             .into_iter()
-            .filter(|t| TEMPLATES.iter().any(|(path, _)| path.starts_with(&format!("{}/{}/", p.language.as_str(), t.as_str()))))
+            .filter(|t| {
+                TEMPLATES.iter().any(|(path, _)| path.starts_with(&format!("{}/{}/", p.language.as_str(), t.as_str())))
+            })
             .map(Template::as_str)
             .collect();
         return Err(BuildError::Input(format!(

@@ -68,7 +68,8 @@ const CARGO: Tool = Tool { program: "cargo", install: "see https://rustup.rs" };
 const COMPONENTIZE_PY: Tool = Tool { program: "componentize-py", install: "pip install componentize-py" };
 const TINYGO: Tool =
     Tool { program: "tinygo", install: "see https://tinygo.org/getting-started/install/ (TinyGo 0.34 or later)" };
-const JCO: Tool = Tool { program: "jco", install: "npm install -g @bytecodealliance/jco @bytecodealliance/componentize-js" };
+const JCO: Tool =
+    Tool { program: "jco", install: "npm install -g @bytecodealliance/jco @bytecodealliance/componentize-js" };
 
 impl Tool {
     fn command(&self) -> Command {
@@ -80,18 +81,15 @@ impl Tool {
 /// failure its stdout is shown too, unless it is machine output (`echo` false). A program that
 /// is not on PATH is the error that says how to install it.
 fn run(cmd: &mut Command, tool: &Tool, dir: &Path, echo: bool) -> Result<std::process::Output, BuildError> {
-    let out = cmd
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                BuildError::MissingToolchain { tool: tool.program.to_string(), install: tool.install.to_string() }
-            }
-            _ => BuildError::Input(format!("cannot run {}: {e}", tool.program)),
-        })?;
+    let out =
+        cmd.current_dir(dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).output().map_err(
+            |e| match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    BuildError::MissingToolchain { tool: tool.program.to_string(), install: tool.install.to_string() }
+                }
+                _ => BuildError::Input(format!("cannot run {}: {e}", tool.program)),
+            },
+        )?;
     if !out.status.success() {
         if echo {
             eprint!("{}", String::from_utf8_lossy(&out.stdout));
@@ -139,5 +137,7 @@ fn build_rust(m: &Manifest, release: bool) -> Result<PathBuf, BuildError> {
 
 fn has_target(target: &str) -> bool {
     let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().ok();
-    sysroot.is_some_and(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib/rustlib").join(target).is_dir())
+    sysroot.is_some_and(|o| {
+        PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("lib/rustlib").join(target).is_dir()
+    })
 }

@@ -19,13 +19,13 @@ mod write_deadline;
 
 pub use cache::CacheOutcome;
 pub use exec::{prepare, prepare_for_serving, run_command, Prepared};
+pub use extension::{DesignTime, Envelope, ExtensionSession, Header};
 pub use invoke::{
     args_from_json, args_from_wave, call, exported_functions, find_export, parse_call, result_to_json, result_to_wave,
     ExportFunc,
 };
-pub use extension::{DesignTime, Envelope, ExtensionSession, Header};
-pub use morphir_host::{parse_env_var, ExtSettings, LogLevel};
 pub use limits::{parse_duration, parse_size, Limits};
+pub use morphir_host::{parse_env_var, ExtSettings, LogLevel};
 pub use policy::{parse_env, DirGrant, Grant, Policy};
 
 /// A component value (opaque outside this crate).

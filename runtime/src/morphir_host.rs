@@ -94,7 +94,11 @@ pub fn parse_env_var(arg: &str) -> Result<(String, Val), String> {
 }
 
 /// Defines `morphir:ext/runtime` in `linker` when `component` imports it.
-pub(crate) fn add_if_imported(linker: &mut Linker<Host>, engine: &Engine, component: &Component) -> wasmtime::Result<()> {
+pub(crate) fn add_if_imported(
+    linker: &mut Linker<Host>,
+    engine: &Engine,
+    component: &Component,
+) -> wasmtime::Result<()> {
     let Some(name) = component
         .component_type()
         .imports(engine)

@@ -284,7 +284,10 @@ impl Server {
         let key = req.headers().get("sec-websocket-key").cloned();
         let version_ok = req.headers().get("sec-websocket-version").is_some_and(|v| v.as_bytes() == b"13");
         let Some(key) = key.filter(|_| version_ok) else {
-            return plain(StatusCode::BAD_REQUEST, "a websocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13\n");
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "a websocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13\n",
+            );
         };
         let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
         let on_upgrade = hyper::upgrade::on(&mut req);
@@ -325,7 +328,10 @@ impl Server {
     /// be after the response head, while the body streams.
     async fn handle(&self, req: Request<Incoming>, method: &str, path: &str, slot: OwnedSemaphorePermit) -> Answer {
         let Some(pre) = self.http.clone() else {
-            return plain(StatusCode::UPGRADE_REQUIRED, "this morph serves websockets only; connect with a websocket client\n");
+            return plain(
+                StatusCode::UPGRADE_REQUIRED,
+                "this morph serves websockets only; connect with a websocket client\n",
+            );
         };
         let max = self.opts.max_body as u64;
         let declared =
@@ -439,7 +445,9 @@ fn is_websocket_upgrade(req: &Request<Incoming>) -> bool {
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
     };
-    req.method() == hyper::Method::GET && has(hyper::header::UPGRADE, "websocket") && has(hyper::header::CONNECTION, "upgrade")
+    req.method() == hyper::Method::GET
+        && has(hyper::header::UPGRADE, "websocket")
+        && has(hyper::header::CONNECTION, "upgrade")
 }
 
 fn plain(status: StatusCode, text: &str) -> Answer {

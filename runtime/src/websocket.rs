@@ -194,8 +194,8 @@ async fn run_guest(
         let quiet_ms = (started.elapsed().as_millis() as u64).saturating_sub(last_activity.load(Ordering::Relaxed));
         Duration::from_millis(quiet_ms) >= idle
     };
-    let (mut store, limit_watch) = serving_store(export.pre.engine(), &policy, &argv, &limits, quiet_too_long)
-        .map_err(|e| e.to_string())?;
+    let (mut store, limit_watch) =
+        serving_store(export.pre.engine(), &policy, &argv, &limits, quiet_too_long).map_err(|e| e.to_string())?;
     let result = async {
         let instance = export.pre.instantiate_async(&mut store).await?;
         let handle = instance

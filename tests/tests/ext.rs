@@ -108,7 +108,8 @@ fn a_session_id_is_made_up_once_per_run_when_not_given() {
 
 #[test]
 fn env_vars_reach_the_extension_and_what_it_sets_persists() {
-    let r = ext(&["-v", "run", "--json", "--env-var", "step=u8:2", "--msg", r#""Increment""#, "--msg", r#""Increment""#]);
+    let r =
+        ext(&["-v", "run", "--json", "--env-var", "step=u8:2", "--msg", r#""Increment""#, "--msg", r#""Increment""#]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(counts(&r.json()), vec![0, 2, 4]);
     assert!(r.stderr.contains("info: counter starts at 0, step 2"), "{r:?}");

@@ -51,13 +51,15 @@ fn config_comes_from_flags_and_needs_a_grant() {
     let home = tempfile::tempdir().unwrap();
     let r = run(home.path(), "config", &[], &["greeting"]);
     refused(&r, "wasi:config/store@0.2.0-draft", "config");
-    let r = run(home.path(), "config", &["--config", "greeting=hello", "--config", "greeting=hi", "--config", "n=1"], &[
-        "greeting", "other",
-    ]);
+    let r = run(
+        home.path(),
+        "config",
+        &["--config", "greeting=hello", "--config", "greeting=hi", "--config", "n=1"],
+        &["greeting", "other"],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
-        r.stdout,
-        "greeting = hi\nother is not set\nall: [(\"greeting\", \"hi\"), (\"n\", \"1\")]\n",
+        r.stdout, "greeting = hi\nother is not set\nall: [(\"greeting\", \"hi\"), (\"n\", \"1\")]\n",
         "the last --config of a key wins"
     );
     let r = run(home.path(), "config", &["--allow", "config"], &["greeting"]);
@@ -101,7 +103,10 @@ fn threads_run_registry_morphs_with_only_the_env_they_are_given() {
     let r = run(home.path(), "threads", &["--allow", "silo"], &["run", "test:probe", "run", "argv", "x"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("wait: Ok(\"probe argv x\\n\")"), "the thread's stdout: {r:?}");
-    assert!(r.stdout.contains("status: ThreadStatus::Exited pkg=test:probe function=run args=[\"argv\", \"x\"]"), "{r:?}");
+    assert!(
+        r.stdout.contains("status: ThreadStatus::Exited pkg=test:probe function=run args=[\"argv\", \"x\"]"),
+        "{r:?}"
+    );
     assert!(r.stdout.contains("group: 1"), "{r:?}");
     let r = run(
         home.path(),
@@ -223,7 +228,10 @@ fn sqlite_files_live_only_in_granted_directories() {
     let data = tempfile::tempdir().unwrap();
     let grant = format!("{}::/data", data.path().display());
     let r = run(home.path(), "db", &["--allow", "db"], &["/data/app.db"]);
-    assert!(r.stdout.starts_with("open: ErrorCode::OpenFailed: /data/app.db is not inside a directory granted with --dir"), "{r:?}");
+    assert!(
+        r.stdout.starts_with("open: ErrorCode::OpenFailed: /data/app.db is not inside a directory granted with --dir"),
+        "{r:?}"
+    );
     let r = run(home.path(), "db", &["--allow", "db", "--dir", &grant], &["/data/app.db"]);
     assert!(r.stdout.contains("after commit: Ok([DbValue::Int64(2)])"), "{r:?}");
     assert!(data.path().join("app.db").is_file(), "the file is in the granted directory");

@@ -8,8 +8,8 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use common::registry::free_port;
 use common::project::{build, morph_at, morph_at_env, new_project};
+use common::registry::free_port;
 use common::served::Served;
 use std::process::Command;
 
@@ -66,7 +66,11 @@ fn a_core_module_from_wasm32_wasip1_becomes_a_component_with_the_adapter() {
     let r = morph_at(home.path(), &dir, &["inspect", "target/morph/old-school.wasm"]);
     assert!(r.stdout.contains("command"), "a command component, not a core module: {r:?}");
     let r = morph_at(home.path(), &dir, &["run", "--", "there"]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "Hello, there! This is old-school.\n"), "argv after -- in a project: {r:?}");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, "Hello, there! This is old-school.\n"),
+        "argv after -- in a project: {r:?}"
+    );
     std::fs::write(&toml, std::fs::read_to_string(&toml).unwrap().replace("wasm32-wasip1", "wasm64-unknown")).unwrap();
     let r = morph_at(home.path(), &dir, &["build"]);
     assert_eq!(r.code, 2, "{r:?}");

@@ -169,16 +169,8 @@ fn a_body_over_max_body_gets_413_and_one_under_it_is_served() {
 fn a_client_that_stops_reading_its_response_loses_its_slot_at_write_timeout() {
     // One slot; a client takes a 48 MB echo (more than loopback's socket buffers hold) and never
     // reads it, so the server's writes stall.
-    let served = start(&[
-        "--max-concurrency",
-        "1",
-        "--queue-timeout",
-        "10s",
-        "--write-timeout",
-        "300ms",
-        "--max-body",
-        "64MiB",
-    ]);
+    let served =
+        start(&["--max-concurrency", "1", "--queue-timeout", "10s", "--write-timeout", "300ms", "--max-body", "64MiB"]);
     let host = served.addr.clone();
     let mut stuck = TcpStream::connect(&host).unwrap();
     let size = 48 << 20;

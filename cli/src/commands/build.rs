@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
 use ::build::{BuildError, Manifest};
+use anyhow::Result;
 use contract::WorldSpec;
 
 use crate::output::{Output, Style};

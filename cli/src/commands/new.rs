@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
 use ::build::{Language, NewProject, Template};
+use anyhow::Result;
 
 use crate::output::{Output, Style};
 

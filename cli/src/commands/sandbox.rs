@@ -66,9 +66,7 @@ impl SandboxArgs {
             policy.grants.extend(runtime::Grant::parse_list(spec).map_err(anyhow::Error::msg)?);
         }
         for kv in &self.config {
-            let (k, v) = kv
-                .split_once('=')
-                .ok_or_else(|| anyhow::anyhow!("`--config {kv}`: use KEY=VALUE"))?;
+            let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("`--config {kv}`: use KEY=VALUE"))?;
             policy.config.push((k.to_string(), v.to_string()));
         }
         if !self.config.is_empty() {

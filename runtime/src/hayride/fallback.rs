@@ -17,11 +17,7 @@ use crate::host::Host;
 
 /// (interface without version, error code every call gives, what it says)
 const FALLBACKS: &[(&str, &str, &str)] = &[
-    (
-        "hayride:core/version",
-        "get-version-failed",
-        "morph answers hayride:core/version with its own version",
-    ),
+    ("hayride:core/version", "get-version-failed", "morph answers hayride:core/version with its own version"),
     (
         "hayride:mcp/tools",
         "tool-not-found",

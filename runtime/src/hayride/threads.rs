@@ -60,7 +60,9 @@ struct Thread {
 enum State {
     Running,
     /// Returned; `ok` is false when it trapped, hit a limit or could not start.
-    Exited { ok: bool },
+    Exited {
+        ok: bool,
+    },
     Killed,
 }
 

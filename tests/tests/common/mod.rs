@@ -197,7 +197,9 @@ pub fn hayride_probe(bin: &str) -> PathBuf {
         let guest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests/rust-hayride");
         let wit = guest.join("wit");
         let contract = contract::Contract::bundled();
-        for world in ["hayride-cli", "hayride-core", "hayride-silo", "hayride-wac", "hayride-db", "hayride-mcp", "hayride-ai"] {
+        for world in
+            ["hayride-cli", "hayride-core", "hayride-silo", "hayride-wac", "hayride-db", "hayride-mcp", "hayride-ai"]
+        {
             contract::materialize::write_wit_deps(contract.world(world).unwrap(), &wit.join("deps")).unwrap();
         }
         let config = contract.world("wasi:config/imports@0.2.0-draft").unwrap();

@@ -17,10 +17,14 @@ fn bin_dir() -> PathBuf {
         return p.parent().unwrap().to_path_buf();
     }
     let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").is_file()).collect())
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").is_file()).collect()
+        })
         .unwrap_or_default();
     versions.sort();
-    versions.pop().expect("PostgreSQL is not installed; install it with `apt-get install postgresql` (scripts/test does)")
+    versions
+        .pop()
+        .expect("PostgreSQL is not installed; install it with `apt-get install postgresql` (scripts/test does)")
 }
 
 fn is_root() -> bool {
@@ -52,7 +56,10 @@ impl Postgres {
         run(&bin.join("initdb"), &["-D", data.to_str().unwrap(), "-U", "morph", "--auth=trust", "-E", "UTF8"]);
         let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.path().display());
         let log = dir.path().join("server.log");
-        run(&bin.join("pg_ctl"), &["-D", data.to_str().unwrap(), "-o", &opts, "-l", log.to_str().unwrap(), "-w", "start"]);
+        run(
+            &bin.join("pg_ctl"),
+            &["-D", data.to_str().unwrap(), "-o", &opts, "-l", log.to_str().unwrap(), "-w", "start"],
+        );
         Postgres { dir, bin, port }
     }
 

@@ -37,13 +37,8 @@ impl Served {
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
-        let mut child = cmd
-            .args(args)
-            .env("MORPH_HOME", home.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child =
+            cmd.args(args).env("MORPH_HOME", home.path()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
         let (tx, log) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {
@@ -81,4 +76,3 @@ impl Drop for Served {
         let _ = self.child.wait();
     }
 }
-

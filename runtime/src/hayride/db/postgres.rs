@@ -26,7 +26,8 @@ pub(super) async fn open(dsn: &str, policy: &Policy) -> Result<Pg, Failure> {
     if !policy.allow_net {
         return Err((ErrorCode::OpenFailed, "connecting to PostgreSQL needs --allow-net as well as --allow db".into()));
     }
-    let (client, connection) = tokio_postgres::connect(dsn, NoTls).await.map_err(|e| (ErrorCode::OpenFailed, text(&e)))?;
+    let (client, connection) =
+        tokio_postgres::connect(dsn, NoTls).await.map_err(|e| (ErrorCode::OpenFailed, text(&e)))?;
     // The connection does the socket I/O; it ends when the client is dropped.
     tokio::spawn(async move {
         let _ = connection.await;
@@ -108,8 +109,9 @@ fn read_value(row: &Row, i: usize) -> Result<DbValue, String> {
         Type::TIMESTAMP => {
             get::<NaiveDateTime>(row, i)?.map(|t| DbValue::Timestamp(t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()))
         }
-        Type::TIMESTAMPTZ => get::<DateTime<Utc>>(row, i)?
-            .map(|t| DbValue::Timestamp(t.to_rfc3339_opts(SecondsFormat::AutoSi, true))),
+        Type::TIMESTAMPTZ => {
+            get::<DateTime<Utc>>(row, i)?.map(|t| DbValue::Timestamp(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+        }
         _ => match get::<String>(row, i) {
             Ok(s) => s.map(DbValue::Str),
             Err(_) => {
