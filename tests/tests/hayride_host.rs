@@ -282,3 +282,16 @@ fn an_unknown_grant_is_a_usage_error() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("unknown grant") && r.stderr.contains("silo, silo-nested, process"), "{r:?}");
 }
+
+#[test]
+fn serve_checks_the_grants_too() {
+    let home = tempfile::tempdir().unwrap();
+    let db_reactor = fixture("reactor-db.wat");
+    let r = morph_in(home.path(), &["serve", path_str(&db_reactor), "--addr", "127.0.0.1:0"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("hayride:db/db@0.0.65") && r.stderr.contains("--allow db"), "{r:?}");
+    // Granted, the grant is no longer the problem: this reactor has nothing to serve.
+    let r = morph_in(home.path(), &["serve", path_str(&db_reactor), "--addr", "127.0.0.1:0", "--allow", "db"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("nothing to serve") && !r.stderr.contains("--allow db"), "{r:?}");
+}
