@@ -6,7 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::project::{build, morph_at, morph_at_input, new_project};
+use common::project::{build, morph_at, morph_at_input, new_project, toolchain_present};
 use common::*;
 use serde_json::Value;
 
@@ -271,4 +271,46 @@ fn limits_apply_to_each_step_and_are_named() {
     let r = wat_ext(&args, None);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("#40 update {\"n\":40}"), "{r:?}");
+}
+
+/// The counter of another language's template behaves as the Rust one: counts, init flags,
+/// stamps, env vars both ways and log levels.
+fn template_counter_behaves(lang: &str, name: &str) {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), name, &["--lang", lang, "--world", "extension"]);
+    build(home.path(), &dir);
+    let msgs = ["--msg", r#""Increment""#, "--msg", r#"{"type":"Increment"}"#, "--msg", r#""Reset""#];
+    let mut args = vec!["ext", "run", "--json", "--session-id", "s-1"];
+    args.extend(msgs);
+    let r = morph_at(home.path(), &dir, &args);
+    assert_eq!(r.code, 0, "{r:?}");
+    let doc = r.json();
+    assert_eq!(counts(&doc), vec![0, 1, 2, 0], "{lang}");
+    for (i, step) in doc["steps"].as_array().unwrap().iter().enumerate() {
+        assert_eq!((step["model"]["seqnum"].as_u64(), step["model"]["session-id"].as_str()), (Some(i as u64), Some("s-1")));
+    }
+    let r = morph_at(home.path(), &dir, &["ext", "run", "--json", "--init", r#"{"count":5}"#]);
+    assert_eq!(counts(&r.json()), vec![5], "{lang}: {r:?}");
+    let r = morph_at(
+        home.path(),
+        &dir,
+        &["-v", "ext", "run", "--json", "--env-var", "step=s32:-3", "--msg", r#""Increment""#, "--msg", r#""Increment""#],
+    );
+    assert_eq!(counts(&r.json()), vec![0, -3, -6], "{lang}: {r:?}");
+    assert!(r.stderr.contains("info: counter starts at 0, step -3"), "{lang}: {r:?}");
+    assert!(r.stderr.contains("debug: Increment: -3 -> -6 (previous message: Increment)"), "{lang}: {r:?}");
+}
+
+#[test]
+fn the_python_template_counter_behaves_the_same() {
+    if toolchain_present("componentize-py", "Python") {
+        template_counter_behaves("python", "py-counter");
+    }
+}
+
+#[test]
+fn the_js_template_counter_behaves_the_same() {
+    if toolchain_present("jco", "JS") {
+        template_counter_behaves("js", "js-counter");
+    }
 }

@@ -8,10 +8,9 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use common::project::{build, morph_at, morph_at_env, new_project};
+use common::project::{build, morph_at, morph_at_env, new_project, toolchain_present};
 use common::registry::free_port;
 use common::served::Served;
-use std::process::Command;
 
 #[test]
 fn rust_cli_new_build_run_register() {
@@ -96,22 +95,6 @@ fn rust_reactor_exports_a_function_to_call() {
     assert_eq!((r.code, r.stdout.trim()), (0, "\"Hello, morph!\""), "{r:?}");
 }
 
-/// Whether `program` (the toolchain of `lang`) is installed. scripts/test installs the ones it
-/// can and lists them in MORPH_REQUIRE_TOOLCHAINS, so there a missing one fails the test; a bare
-/// `cargo test` reports it and proves the other languages.
-fn toolchain_present(program: &str, lang: &str) -> bool {
-    let found = Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
-    if !found {
-        let required = std::env::var("MORPH_REQUIRE_TOOLCHAINS").unwrap_or_default();
-        assert!(
-            !required.split(',').any(|p| p == program),
-            "{program} is not installed, and this run requires it (scripts/test installs it)"
-        );
-        eprintln!("toolchain absent: {program}; the {lang} templates are not proven in this run");
-    }
-    found
-}
-
 #[test]
 fn js_cli_builds_with_jco_and_runs() {
     if !toolchain_present("jco", "JS") {
@@ -122,6 +105,18 @@ fn js_cli_builds_with_jco_and_runs() {
     build(home.path(), &dir);
     let r = morph_at(home.path(), &dir, &["run"]);
     assert_eq!((r.code, r.stdout.as_str()), (0, "Hello, world! This is js-hello.\n"), "{r:?}");
+}
+
+#[test]
+fn js_reactor_exports_a_function_to_call() {
+    if !toolchain_present("jco", "JS") {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "js-greeter", &["--lang", "js", "--world", "reactor"]);
+    build(home.path(), &dir);
+    let r = morph_at(home.path(), &dir, &["call", "target/morph/js-greeter.wasm", "greet", "\"js\""]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "\"Hello, js!\""), "{r:?}");
 }
 
 #[test]

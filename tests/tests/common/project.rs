@@ -47,3 +47,19 @@ pub fn build(home: &Path, dir: &Path) -> Run {
     assert!(r.stdout.contains("built ") && r.stdout.contains("sha256:"), "path, size and digest: {r:?}");
     r
 }
+
+/// Whether `program` (the toolchain of `lang`) is installed. scripts/test installs the ones it
+/// can and lists them in MORPH_REQUIRE_TOOLCHAINS, so there a missing one fails the test; a bare
+/// `cargo test` reports it and proves the other languages.
+pub fn toolchain_present(program: &str, lang: &str) -> bool {
+    let found = Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        let required = std::env::var("MORPH_REQUIRE_TOOLCHAINS").unwrap_or_default();
+        assert!(
+            !required.split(',').any(|p| p == program),
+            "{program} is not installed, and this run requires it (scripts/test installs it)"
+        );
+        eprintln!("toolchain absent: {program}; the {lang} templates are not proven in this run");
+    }
+    found
+}
