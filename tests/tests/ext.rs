@@ -287,14 +287,28 @@ fn template_counter_behaves(lang: &str, name: &str) {
     let doc = r.json();
     assert_eq!(counts(&doc), vec![0, 1, 2, 0], "{lang}");
     for (i, step) in doc["steps"].as_array().unwrap().iter().enumerate() {
-        assert_eq!((step["model"]["seqnum"].as_u64(), step["model"]["session-id"].as_str()), (Some(i as u64), Some("s-1")));
+        assert_eq!(
+            (step["model"]["seqnum"].as_u64(), step["model"]["session-id"].as_str()),
+            (Some(i as u64), Some("s-1"))
+        );
     }
     let r = morph_at(home.path(), &dir, &["ext", "run", "--json", "--init", r#"{"count":5}"#]);
     assert_eq!(counts(&r.json()), vec![5], "{lang}: {r:?}");
     let r = morph_at(
         home.path(),
         &dir,
-        &["-v", "ext", "run", "--json", "--env-var", "step=s32:-3", "--msg", r#""Increment""#, "--msg", r#""Increment""#],
+        &[
+            "-v",
+            "ext",
+            "run",
+            "--json",
+            "--env-var",
+            "step=s32:-3",
+            "--msg",
+            r#""Increment""#,
+            "--msg",
+            r#""Increment""#,
+        ],
     );
     assert_eq!(counts(&r.json()), vec![0, -3, -6], "{lang}: {r:?}");
     assert!(r.stderr.contains("info: counter starts at 0, step -3"), "{lang}: {r:?}");

@@ -230,10 +230,6 @@ async fn run_thread(thread: &Thread, bytes: &[u8], policy: &Policy, limits: &Lim
         Ok(p) => p,
         Err(e) => return failed(e),
     };
-    *thread.engine.lock().unwrap() = Some(prepared.engine.clone());
-    if thread.killed.load(Ordering::SeqCst) {
-        return false;
-    }
     let mut argv = vec![name];
     let is_run = matches!(thread.function.as_str(), "" | "run" | "wasi:cli/run#run");
     if is_run {
@@ -261,6 +257,12 @@ async fn run_thread(thread: &Thread, bytes: &[u8], policy: &Policy, limits: &Lim
             Ok(wasmtime::UpdateDeadline::Continue(1))
         }
     });
+    // Only now may `kill` see the engine: its epoch bump must land after the deadline is set.
+    // A kill that came earlier left its flag, which is read after the engine is published.
+    *thread.engine.lock().unwrap() = Some(prepared.engine.clone());
+    if thread.killed.load(Ordering::SeqCst) {
+        return false;
+    }
     let mut session = match Session::instantiate(&prepared, store, watch).await {
         Ok(s) => s,
         Err(e) => return failed(e),
