@@ -20,13 +20,27 @@ pub use resolve::{Origin, ResolvedPackage, Sources};
 /// Why a composition failed. Each is an input error: the WAC file, a package or a plug is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
-    /// A diagnostic rendered against the WAC source: file, line, column and a label.
-    #[error("{0}")]
-    Rendered(String),
+    /// A diagnostic rendered against the WAC source: file, line, column and a label; `stage`
+    /// says which step of composing failed, for callers that classify failures.
+    #[error("{text}")]
+    Rendered { stage: Stage, text: String },
     #[error("cannot read {}: {message}", path.display())]
     Read { path: PathBuf, message: String },
     #[error("{0}")]
     Plug(String),
+}
+
+/// The step of [`compose`] a diagnostic comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Parsing the WAC document or wiring it (unknown exports, mismatched arguments…).
+    Compose,
+    /// Finding a package the document names.
+    Resolve,
+    /// Reading a package that was found.
+    Load,
+    /// Encoding and validating the composed component.
+    Encode,
 }
 
 /// A composed component and where each of its packages came from.
@@ -37,21 +51,25 @@ pub struct Composition {
 
 /// Composes the WAC document at `path` (whose text is `source`).
 pub fn compose(path: &Path, source: &str, sources: &Sources<'_>, color: bool) -> Result<Composition, ComposeError> {
-    let render = |report: miette::Report| ComposeError::Rendered(diagnostic::render(report, path, source, color));
-    let document = Document::parse(source).map_err(|e| render(e.into()))?;
-    let keys = wac_resolver::packages(&document).map_err(|e| render(e.into()))?;
+    let render = |stage: Stage, report: miette::Report| ComposeError::Rendered {
+        stage,
+        text: diagnostic::render(report, path, source, color),
+    };
+    let document = Document::parse(source).map_err(|e| render(Stage::Compose, e.into()))?;
+    let keys = wac_resolver::packages(&document).map_err(|e| render(Stage::Compose, e.into()))?;
     let mut packages = indexmap::IndexMap::new();
     let mut resolved = Vec::new();
     for (key, span) in keys {
-        let found = resolve::find(key.name, key.version, sources).map_err(|miss| render(miss.at(span).into()))?;
+        let found = resolve::find(key.name, key.version, sources)
+            .map_err(|miss| render(Stage::Resolve, miss.at(span).into()))?;
         let bytes = resolve::load(&found)
-            .map_err(|e| render(resolve::LoadFailed { name: key.to_string(), span, reason: e }.into()))?;
+            .map_err(|e| render(Stage::Load, resolve::LoadFailed { name: key.to_string(), span, reason: e }.into()))?;
         packages.insert(key, bytes);
         resolved.push(ResolvedPackage { key: key.to_string(), origin: found });
     }
-    let resolution = document.resolve(packages).map_err(|e| render(e.into()))?;
+    let resolution = document.resolve(packages).map_err(|e| render(Stage::Compose, e.into()))?;
     let bytes = resolution
         .encode(EncodeOptions { define_components: true, validate: true, ..Default::default() })
-        .map_err(|e| render(e.into()))?;
+        .map_err(|e| render(Stage::Encode, e.into()))?;
     Ok(Composition { bytes, packages: resolved })
 }

@@ -14,21 +14,28 @@ pub struct WacError {
 }
 
 impl Host {
-    fn wac_error(&mut self, code: ErrorCode, data: String) -> wasmtime::Result<Resource<WacError>> {
-        Ok(self.table.push(WacError { code, data })?)
+    /// The guest's answer: the component, or an `error` resource for the failure.
+    fn wac_reply(&mut self, result: Result<Vec<u8>, Failure>) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
+        match result {
+            Ok(bytes) => Ok(Ok(bytes)),
+            Err((code, data)) => Ok(Err(self.table.push(WacError { code, data })?)),
+        }
     }
+}
+
+/// Packages come from morph's home; without one there is nothing to compose from.
+fn home() -> Result<registry_client::Home, Failure> {
+    registry_client::Home::from_env().ok_or((ErrorCode::ResolveFailed, "no morph home to find packages in".into()))
 }
 
 impl Wac for Host {
     async fn compose(&mut self, contents: String) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
-        let Some(home) = registry_client::Home::from_env() else {
-            return Ok(Err(self.wac_error(ErrorCode::ResolveFailed, "no morph home to find packages in".into())?));
+        // Composing reads and validates whole components: off the async threads.
+        let result = match home() {
+            Ok(home) => tokio::task::spawn_blocking(move || compose_source(home, &contents)).await?,
+            Err(f) => Err(f),
         };
-        let result = tokio::task::spawn_blocking(move || compose_source(home, &contents)).await?;
-        match result {
-            Ok(bytes) => Ok(Ok(bytes)),
-            Err((code, data)) => Ok(Err(self.wac_error(code, data)?)),
-        }
+        self.wac_reply(result)
     }
 
     async fn plug(
@@ -36,14 +43,11 @@ impl Wac for Host {
         socket_pkg: String,
         plug_pkgs: Vec<String>,
     ) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
-        let Some(home) = registry_client::Home::from_env() else {
-            return Ok(Err(self.wac_error(ErrorCode::ResolveFailed, "no morph home to find packages in".into())?));
+        let result = match home() {
+            Ok(home) => tokio::task::spawn_blocking(move || plug_ids(&home, &socket_pkg, &plug_pkgs)).await?,
+            Err(f) => Err(f),
         };
-        let result = tokio::task::spawn_blocking(move || plug_ids(&home, &socket_pkg, &plug_pkgs)).await?;
-        match result {
-            Ok(bytes) => Ok(Ok(bytes)),
-            Err((code, data)) => Ok(Err(self.wac_error(code, data)?)),
-        }
+        self.wac_reply(result)
     }
 }
 
@@ -98,18 +102,17 @@ fn plug_ids(home: &registry_client::Home, socket: &str, plugs: &[String]) -> Res
     };
     let socket = load(socket)?;
     let plugs = plugs.iter().map(|p| load(p)).collect::<Result<Vec<_>, _>>()?;
-    compose::plug(socket, plugs).map(|(bytes, _)| bytes).map_err(|e| (ErrorCode::ComposeFailed, e.to_string()))
+    compose::plug(socket, plugs).map(|(bytes, _)| bytes).map_err(|e| (code_of(&e), e.to_string()))
 }
 
-/// A failure's code from compose's message: an unknown package is a resolve failure, a parse or
-/// wiring error a compose failure.
+/// The WIT's code for the step of composing that failed.
 fn code_of(e: &compose::ComposeError) -> ErrorCode {
-    let text = e.to_string();
-    if text.contains("unknown package") || text.contains("not found") || text.contains("cannot find") {
-        ErrorCode::ResolveFailed
-    } else if text.contains("encode") {
-        ErrorCode::EncodeFailed
-    } else {
-        ErrorCode::ComposeFailed
+    match e {
+        compose::ComposeError::Rendered { stage: compose::Stage::Resolve, .. } => ErrorCode::ResolveFailed,
+        compose::ComposeError::Rendered { stage: compose::Stage::Load, .. } | compose::ComposeError::Read { .. } => {
+            ErrorCode::FileNotFound
+        }
+        compose::ComposeError::Rendered { stage: compose::Stage::Encode, .. } => ErrorCode::EncodeFailed,
+        _ => ErrorCode::ComposeFailed,
     }
 }
