@@ -63,8 +63,7 @@ fn main() -> ExitCode {
             && std::io::IsTerminal::is_terminal(&std::io::stderr())
             && std::env::var_os("NO_COLOR").is_none());
     init_logging(cli.verbose, cli.quiet, ansi);
-    let mut out = Output::new(cli.json, cli.quiet, cli.color);
-    out.verbose = cli.verbose;
+    let out = Output::new(cli.json, cli.quiet, cli.verbose, cli.color);
     let result = match cli.command {
         Command::New(args) => commands::new::run(args, &out),
         Command::Build(args) => commands::build::run(args, &out),

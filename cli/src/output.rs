@@ -30,13 +30,13 @@ pub enum Style {
 }
 
 impl Output {
-    pub fn new(json: bool, quiet: bool, choice: ColorChoice) -> Output {
+    pub fn new(json: bool, quiet: bool, verbose: u8, choice: ColorChoice) -> Output {
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         };
-        Output { json, quiet, verbose: 0, color }
+        Output { json, quiet, verbose, color }
     }
 
     /// Whether diagnostics on stderr may use color.

@@ -76,7 +76,20 @@ impl Session {
         limits: &Limits,
         argv: &[String],
     ) -> Result<Session, RuntimeError> {
+        Session::start_with(p, policy, limits, argv, |_| {}).await
+    }
+
+    /// [`Session::start`], with `setup` giving the host state what this kind of guest needs
+    /// before it is instantiated.
+    pub async fn start_with(
+        p: &Prepared,
+        policy: &Policy,
+        limits: &Limits,
+        argv: &[String],
+        setup: impl FnOnce(&mut Host),
+    ) -> Result<Session, RuntimeError> {
         let (mut store, mut watch) = Session::store(p, policy, limits, argv)?;
+        setup(store.data_mut());
         if let Some(timeout) = limits.timeout {
             store.epoch_deadline_trap();
             watch.arm_timer(&mut store, &p.engine, timeout);
@@ -91,11 +104,7 @@ impl Session {
         limits: &Limits,
         argv: &[String],
     ) -> Result<(Store<Host>, LimitWatch), RuntimeError> {
-        let memory_hit = Arc::new(AtomicBool::new(false));
-        let host = build_host(policy, argv, limits.max_memory, memory_hit.clone()).map_err(RuntimeError::Input)?;
-        let mut store = limited_store(&p.engine, host, limits)?;
-        store.data_mut().hayride.limits = limits.clone();
-        Ok((store, LimitWatch::new(limits.clone(), memory_hit)))
+        sandboxed_store(&p.engine, policy, argv, limits)
     }
 
     /// Instantiates the component in `store`; an error is named by `watch`.
@@ -107,6 +116,20 @@ impl Session {
             Err(e) => Err(watch.classify(e, true)),
         }
     }
+}
+
+/// A store under `policy` and `limits` and the watch that later names the limit an error hit;
+/// the caller sets the deadline.
+fn sandboxed_store(
+    engine: &Engine,
+    policy: &Policy,
+    argv: &[String],
+    limits: &Limits,
+) -> Result<(Store<Host>, LimitWatch), RuntimeError> {
+    let memory_hit = Arc::new(AtomicBool::new(false));
+    let host = build_host(policy, argv, limits, memory_hit.clone()).map_err(RuntimeError::Input)?;
+    let store = limited_store(engine, host, limits)?;
+    Ok((store, LimitWatch::new(limits.clone(), memory_hit)))
 }
 
 /// A store for one instance: its memory limiter and, with `--fuel`, its fuel (an engine that
@@ -131,9 +154,7 @@ pub(crate) fn serving_store(
     limits: &Limits,
     expired: impl Fn() -> bool + Send + Sync + 'static,
 ) -> Result<(Store<Host>, LimitWatch), RuntimeError> {
-    let hit = Arc::new(AtomicBool::new(false));
-    let host = build_host(policy, argv, limits.max_memory, hit.clone()).map_err(RuntimeError::Input)?;
-    let mut store = limited_store(engine, host, limits)?;
+    let (mut store, watch) = sandboxed_store(engine, policy, argv, limits)?;
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
         if expired() {
@@ -142,7 +163,7 @@ pub(crate) fn serving_store(
             Ok(wasmtime::UpdateDeadline::Yield(1))
         }
     });
-    Ok((store, LimitWatch::new(limits.clone(), hit)))
+    Ok((store, watch))
 }
 
 impl LimitWatch {

@@ -3,6 +3,8 @@
 //! side (TEA passes it into every `update`), so a trapped step costs only that step: the instance
 //! is replaced and the session goes on with the last good model and the env vars set so far.
 
+use std::collections::HashMap;
+
 use wasmtime::component::{ComponentType, Func, Lift, Lower, TypedFunc};
 
 use crate::exec::{Prepared, Session};
@@ -68,6 +70,9 @@ pub struct ExtensionSession<'p> {
     limits: Limits,
     argv: Vec<String>,
     live: Session,
+    /// The live instance's exports found so far, by function name (each names one interface),
+    /// so a step does not look its function up again.
+    funcs: HashMap<&'static str, Func>,
 }
 
 impl<'p> ExtensionSession<'p> {
@@ -80,24 +85,31 @@ impl<'p> ExtensionSession<'p> {
         settings: ExtSettings,
     ) -> Result<ExtensionSession<'p>, RuntimeError> {
         let live = instantiate(prepared, policy, limits, argv, settings).await?;
-        Ok(ExtensionSession { prepared, policy: policy.clone(), limits: limits.clone(), argv: argv.to_vec(), live })
+        Ok(ExtensionSession {
+            prepared,
+            policy: policy.clone(),
+            limits: limits.clone(),
+            argv: argv.to_vec(),
+            live,
+            funcs: HashMap::new(),
+        })
     }
 
     /// `program.init(flags)`: the first model and commands.
-    pub async fn init(&mut self, flags: Envelope) -> Result<Pair, RuntimeError> {
-        let f: TypedFunc<(Envelope,), (Pair,)> = self.typed(PROGRAM, "init")?;
+    pub async fn init(&mut self, flags: &Envelope) -> Result<Pair, RuntimeError> {
+        let f: TypedFunc<(&Envelope,), (Pair,)> = self.typed(PROGRAM, "init")?;
         self.step(f, (flags,)).await.map(|(r,)| r)
     }
 
     /// `program.update(msg, model)`: the next model and commands.
-    pub async fn update(&mut self, msg: Envelope, model: Envelope) -> Result<Pair, RuntimeError> {
-        let f: TypedFunc<(Envelope, Envelope), (Pair,)> = self.typed(PROGRAM, "update")?;
+    pub async fn update(&mut self, msg: &Envelope, model: &Envelope) -> Result<Pair, RuntimeError> {
+        let f: TypedFunc<(&Envelope, &Envelope), (Pair,)> = self.typed(PROGRAM, "update")?;
         self.step(f, (msg, model)).await.map(|(r,)| r)
     }
 
     /// `program.subscriptions(model)`.
-    pub async fn subscriptions(&mut self, model: Envelope) -> Result<Envelope, RuntimeError> {
-        let f: TypedFunc<(Envelope,), (Envelope,)> = self.typed(PROGRAM, "subscriptions")?;
+    pub async fn subscriptions(&mut self, model: &Envelope) -> Result<Envelope, RuntimeError> {
+        let f: TypedFunc<(&Envelope,), (Envelope,)> = self.typed(PROGRAM, "subscriptions")?;
         self.step(f, (model,)).await.map(|(r,)| r)
     }
 
@@ -108,8 +120,8 @@ impl<'p> ExtensionSession<'p> {
     }
 
     /// `design-time-frontend.frontend-compile` or `design-time-backend.backend-generate`.
-    pub async fn design_time(&mut self, which: DesignTime, input: Envelope) -> Result<Envelope, RuntimeError> {
-        let f: TypedFunc<(Envelope,), (Envelope,)> = self.typed(which.interface(), which.function())?;
+    pub async fn design_time(&mut self, which: DesignTime, input: &Envelope) -> Result<Envelope, RuntimeError> {
+        let f: TypedFunc<(&Envelope,), (Envelope,)> = self.typed(which.interface(), which.function())?;
         self.step(f, (input,)).await.map(|(r,)| r)
     }
 
@@ -118,17 +130,25 @@ impl<'p> ExtensionSession<'p> {
     pub async fn recover(&mut self) -> Result<(), RuntimeError> {
         let settings = std::mem::take(&mut self.live.store.data_mut().ext_env);
         self.live = instantiate(self.prepared, &self.policy, &self.limits, &self.argv, settings).await?;
+        self.funcs.clear();
         Ok(())
     }
 
     /// The export `func` of the interface starting with `interface`, checked against the
     /// envelope types: a mismatch says which signature the extension got wrong.
-    fn typed<P, R>(&mut self, interface: &str, func: &str) -> Result<TypedFunc<P, R>, RuntimeError>
+    fn typed<P, R>(&mut self, interface: &str, func: &'static str) -> Result<TypedFunc<P, R>, RuntimeError>
     where
         P: wasmtime::component::ComponentNamedList + Lower,
         R: wasmtime::component::ComponentNamedList + Lift,
     {
-        let f = self.func(interface, func)?;
+        let f = match self.funcs.get(func) {
+            Some(f) => *f,
+            None => {
+                let f = self.func(interface, func)?;
+                self.funcs.insert(func, f);
+                f
+            }
+        };
         f.typed::<P, R>(&self.live.store).map_err(|e| {
             RuntimeError::Input(format!(
                 "the extension's `{func}` does not have the signature morphir:ext declares: {e}; \
@@ -178,6 +198,8 @@ impl<'p> ExtensionSession<'p> {
     }
 }
 
+/// A live instance whose `runtime` import sees `settings`; the timeout covers instantiation,
+/// then each step arms its own.
 async fn instantiate(
     prepared: &Prepared,
     policy: &Policy,
@@ -185,13 +207,7 @@ async fn instantiate(
     argv: &[String],
     settings: ExtSettings,
 ) -> Result<Session, RuntimeError> {
-    let (mut store, mut watch) = Session::store(prepared, policy, limits, argv)?;
-    store.data_mut().ext_env = settings;
-    if let Some(timeout) = limits.timeout {
-        store.epoch_deadline_trap();
-        watch.arm_timer(&mut store, &prepared.engine, timeout);
-    }
-    let mut live = Session::instantiate(prepared, store, watch).await?;
+    let mut live = Session::start_with(prepared, policy, limits, argv, |host| host.ext_env = settings).await?;
     live.watch.disarm_timer();
     Ok(live)
 }

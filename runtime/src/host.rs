@@ -8,6 +8,7 @@ use wasmtime::{Engine, ResourceLimiter};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
+use crate::limits::Limits;
 use crate::policy::Policy;
 
 /// Everything a guest's host calls reach.
@@ -87,12 +88,7 @@ impl ResourceLimiter for MemoryLimiter {
 }
 
 /// What the guest sees of the outside: argv, stdio and the grants of `policy`.
-pub fn build_host(
-    policy: &Policy,
-    argv: &[String],
-    max_memory: Option<usize>,
-    hit: Arc<AtomicBool>,
-) -> Result<Host, String> {
+pub fn build_host(policy: &Policy, argv: &[String], limits: &Limits, hit: Arc<AtomicBool>) -> Result<Host, String> {
     let mut b = WasiCtxBuilder::new();
     b.inherit_stdio().args(argv);
     if let Some(pipe) = &policy.capture_stdout {
@@ -115,9 +111,9 @@ pub fn build_host(
         table: ResourceTable::new(),
         http: WasiHttpCtx::new(),
         hooks: if policy.allow_net { Box::new(AllowRequests) } else { Box::new(DenyRequests) },
-        limiter: MemoryLimiter { max: max_memory, hit },
+        limiter: MemoryLimiter { max: limits.max_memory, hit },
         ext_env: Default::default(),
-        hayride: crate::hayride::HayrideState::new(policy),
+        hayride: crate::hayride::HayrideState::new(policy, limits),
     })
 }
 

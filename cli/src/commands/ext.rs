@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use runtime::{DesignTime, Envelope, ExtSettings, ExtensionSession, Header, LogLevel, RuntimeError};
 use serde_json::{json, Value as Json};
 
+use super::run::finish;
 use super::sandbox::{block_on, morph_and_policy, MorphSource, SandboxArgs};
 use crate::output::Output;
 
@@ -160,10 +161,11 @@ fn log_level(out: &Output) -> LogLevel {
 }
 
 /// Runs `body` with a live session of the loaded extension; a runtime error becomes morph's
-/// exit code (2 for bad input, 1 for a trap or a limit) with the message on stderr.
+/// exit code (2 for bad input, 1 for a trap or a limit) with the message on stderr, as for
+/// `morph run`.
 fn with_session<F>(loaded: Loaded, host: &HostArgs, out: &Output, body: F) -> Result<ExitCode>
 where
-    F: for<'p> AsyncFnOnce(&mut ExtensionSession<'p>) -> Result<ExitCode, RuntimeError>,
+    F: for<'p> AsyncFnOnce(&mut ExtensionSession<'p>) -> Result<Option<i32>, RuntimeError>,
 {
     let policy = loaded.policy;
     let limits = host.sandbox.limits();
@@ -174,14 +176,7 @@ where
         let mut session = ExtensionSession::start(&prepared, &policy, &limits, &argv, loaded.settings).await?;
         body(&mut session).await
     });
-    match result {
-        Ok(code) => Ok(code),
-        Err(e) => {
-            let code = e.exit_code();
-            out.error(&anyhow::Error::new(e));
-            Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
-        }
-    }
+    finish(result, out)
 }
 
 fn info(args: InfoArgs, out: &Output) -> Result<ExitCode> {
@@ -193,7 +188,7 @@ fn info(args: InfoArgs, out: &Output) -> Result<ExitCode> {
         } else {
             out.line(show_content_pretty(&caps));
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(None)
     })
 }
 
@@ -215,54 +210,51 @@ impl Tea {
         }
     }
 
-    fn stamp(&self, kind: &str, content_type: &str, content: Vec<u8>) -> Envelope {
-        Envelope {
-            header: Header { seqnum: self.seqnum, session_id: self.session_id.clone(), kind: Some(kind.to_string()) },
-            content_type: content_type.to_string(),
-            content,
-        }
+    fn header(&self, kind: &str) -> Header {
+        Header { seqnum: self.seqnum, session_id: self.session_id.clone(), kind: Some(kind.to_string()) }
     }
 
-    /// The model as it goes back in: the extension's content, stamped with this step.
-    fn model_in(&self) -> Envelope {
-        let model = self.model.as_ref().expect("init ran first");
-        self.stamp("model", &model.content_type, model.content.clone())
+    fn stamp(&self, kind: &str, content: Vec<u8>) -> Envelope {
+        Envelope { header: self.header(kind), content_type: self.content_type.clone(), content }
     }
 
     async fn init(&mut self, s: &mut ExtensionSession<'_>, flags: Vec<u8>) -> Result<Json, RuntimeError> {
         self.seqnum = 0;
-        let sent = self.stamp("flags", &self.content_type, flags);
-        let shown = show_content(&sent);
-        let (model, commands) = s.init(sent).await.map_err(|e| step_error("init", 0, e))?;
-        self.after("init", shown, model, commands, s).await
+        let sent = self.stamp("flags", flags);
+        let (model, commands) = s.init(&sent).await.map_err(|e| step_error("init", 0, e))?;
+        self.after("init", show_content(&sent), model, commands, s).await
     }
 
     async fn update(&mut self, s: &mut ExtensionSession<'_>, msg: Vec<u8>) -> Result<Json, RuntimeError> {
         self.seqnum += 1;
-        let sent = self.stamp("msg", &self.content_type, msg);
-        let shown = show_content(&sent);
-        let model = self.model_in();
-        let (model, commands) = s.update(sent, model).await.map_err(|e| step_error("update", self.seqnum, e))?;
-        self.after("update", shown, model, commands, s).await
+        let sent = self.stamp("msg", msg);
+        let header = self.header("model");
+        // The model goes back in with the extension's content, stamped with this step.
+        let model = self.model.as_mut().expect("init ran first");
+        model.header = header;
+        let (model, commands) = s.update(&sent, model).await.map_err(|e| step_error("update", self.seqnum, e))?;
+        self.after("update", show_content(&sent), model, commands, s).await
     }
 
-    /// Keeps the new model, asks for its subscriptions, and gives the step's record.
+    /// Keeps the new model, asks for its subscriptions, and gives the step's record (with the
+    /// model as the extension returned it).
     async fn after(
         &mut self,
         step: &str,
         message: Json,
-        model: Envelope,
+        mut model: Envelope,
         commands: Envelope,
         s: &mut ExtensionSession<'_>,
     ) -> Result<Json, RuntimeError> {
-        self.model = Some(model);
-        let subs = s.subscriptions(self.model_in()).await.map_err(|e| step_error("subscriptions", self.seqnum, e))?;
-        let model = self.model.as_ref().expect("just set");
+        let shown = show_envelope(&model);
+        model.header = self.header("model");
+        let model = self.model.insert(model);
+        let subs = s.subscriptions(model).await.map_err(|e| step_error("subscriptions", self.seqnum, e))?;
         Ok(json!({
             "step": step,
             "seqnum": self.seqnum,
             "message": message,
-            "model": show_envelope(model),
+            "model": shown,
             "commands": show_envelope(&commands),
             "subscriptions": show_envelope(&subs),
         }))
@@ -305,7 +297,7 @@ fn run_steps(args: RunArgs, out: &Output) -> Result<ExitCode> {
     let session_id = tea.session_id.clone();
     let mut steps = Vec::new();
     with_session(loaded, &args.host, out, async |s| {
-        let mut outcome = Ok(ExitCode::SUCCESS);
+        let mut outcome = Ok(None);
         let first = tea.init(s, flags).await;
         let mut record = |r: Result<Json, RuntimeError>| match r {
             Ok(step) => {
@@ -334,7 +326,7 @@ fn run_steps(args: RunArgs, out: &Output) -> Result<ExitCode> {
                 doc["error"] = json!(e.to_string());
                 out.json(&doc);
                 eprintln!("error: {e}");
-                return Ok(ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1)));
+                return Ok(Some(e.exit_code()));
             }
             out.json(&doc);
         }
@@ -369,7 +361,7 @@ fn session(args: SessionArgs, out: &Output) -> Result<ExitCode> {
             };
             out.line(record.to_string());
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(None)
     })
 }
 
@@ -393,7 +385,7 @@ fn call(args: CallArgs, out: &Output) -> Result<ExitCode> {
         content,
     };
     with_session(loaded, &args.host, out, async |s| {
-        let result = s.design_time(which, input).await.map_err(|e| step_error(which.function(), 0, e))?;
+        let result = s.design_time(which, &input).await.map_err(|e| step_error(which.function(), 0, e))?;
         if let Some(path) = &args.output {
             registry_client::atomic::write_output(path, &result.content)
                 .map_err(|e| RuntimeError::Input(format!("cannot write {}: {e}", path.display())))?;
@@ -403,7 +395,7 @@ fn call(args: CallArgs, out: &Output) -> Result<ExitCode> {
         } else if args.output.is_none() {
             out.line(show_content_pretty(&result));
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(None)
     })
 }
 
@@ -434,22 +426,23 @@ fn guess_content_type(path: &str, content: &[u8]) -> String {
     }
 }
 
-/// An envelope's content for people and scripts: JSON when it is JSON, otherwise base64.
-fn show_content(e: &Envelope) -> Json {
-    if is_json(&e.content_type) {
-        if let Ok(v) = serde_json::from_slice::<Json>(&e.content) {
-            return v;
-        }
-    }
-    json!({ "base64": base64_encode(&e.content) })
+/// The content, decoded, when the envelope says it is JSON and it is.
+fn json_content(e: &Envelope) -> Option<Json> {
+    is_json(&e.content_type).then(|| serde_json::from_slice(&e.content).ok()).flatten()
 }
 
+/// An envelope's content for people and scripts: JSON when it is JSON, otherwise base64.
+fn show_content(e: &Envelope) -> Json {
+    json_content(e).unwrap_or_else(|| json!({ "base64": base64_encode(&e.content) }))
+}
+
+/// The content alone, for `info` and `call`: JSON pretty-printed, other content as base64.
 fn show_content_pretty(e: &Envelope) -> String {
-    match show_content(e) {
-        Json::Object(o) if o.len() == 1 && o.contains_key("base64") && !is_json(&e.content_type) => {
-            o["base64"].as_str().unwrap_or_default().to_string()
-        }
-        v => serde_json::to_string_pretty(&v).unwrap_or_default(),
+    let pretty = |v: Json| serde_json::to_string_pretty(&v).unwrap_or_default();
+    match json_content(e) {
+        Some(v) => pretty(v),
+        None if is_json(&e.content_type) => pretty(json!({ "base64": base64_encode(&e.content) })),
+        None => base64_encode(&e.content),
     }
 }
 
@@ -461,9 +454,9 @@ fn show_envelope(e: &Envelope) -> Json {
         "kind": e.header.kind,
         "content-type": e.content_type,
     });
-    match serde_json::from_slice::<Json>(&e.content) {
-        Ok(c) if is_json(&e.content_type) => v["content"] = c,
-        _ => v["content-base64"] = json!(base64_encode(&e.content)),
+    match json_content(e) {
+        Some(c) => v["content"] = c,
+        None => v["content-base64"] = json!(base64_encode(&e.content)),
     }
     v
 }

@@ -48,6 +48,12 @@ pub struct SandboxArgs {
 
 impl SandboxArgs {
     pub fn policy(&self) -> Result<Policy> {
+        self.policy_with_config(Vec::new())
+    }
+
+    /// The policy, its `wasi:config/store` values being `config` (a project's `[config]`) and
+    /// then `--config`; any value grants config.
+    fn policy_with_config(&self, mut config: Vec<(String, String)>) -> Result<Policy> {
         let mut policy = Policy::default();
         for d in &self.dirs {
             policy.dirs.push(DirGrant::parse(d, false).map_err(anyhow::Error::msg)?);
@@ -67,11 +73,12 @@ impl SandboxArgs {
         }
         for kv in &self.config {
             let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("`--config {kv}`: use KEY=VALUE"))?;
-            policy.config.push((k.to_string(), v.to_string()));
+            config.push((k.to_string(), v.to_string()));
         }
-        if !self.config.is_empty() {
+        if !config.is_empty() {
             policy.grants.insert(runtime::Grant::Config);
         }
+        policy.config = config;
         Ok(policy)
     }
 
@@ -92,18 +99,11 @@ impl SandboxArgs {
 /// its policy: the sandbox flags, plus the project's `[config]` (which grants config) when the
 /// morph is the project's own.
 pub fn morph_and_policy(arg: Option<&str>, sandbox: &SandboxArgs) -> Result<(MorphSource, Policy)> {
-    let mut policy = sandbox.policy()?;
-    let path = match arg {
-        Some(m) => m.to_string(),
-        None => {
-            let (path, config) = super::build::project_output_and_config()?;
-            if !config.is_empty() {
-                policy.grants.insert(runtime::Grant::Config);
-            }
-            policy.config.splice(0..0, config);
-            path
-        }
+    let (path, project_config) = match arg {
+        Some(m) => (m.to_string(), Vec::new()),
+        None => super::build::project_output_and_config()?,
     };
+    let policy = sandbox.policy_with_config(project_config)?;
     Ok((load_morph(&path)?, policy))
 }
 

@@ -62,9 +62,6 @@ pub(super) fn add_if_known(
     for (export, item) in instance.exports(engine) {
         let ComponentItem::ComponentFunc(func) = item.ty else { continue };
         let returns_result = matches!(func.results().next(), Some(Type::Result(_)));
-        let new_own = |store: &mut StoreContextMut<'_, Host>, ty: u32| -> wasmtime::Result<Val> {
-            Ok(Val::Resource(ResourceDynamic::new_own(0, ty).try_into_resource_any(store)?))
-        };
         if let Some(resource) = export.strip_prefix("[constructor]") {
             let ty = type_of(resource).expect("a constructor's resource is exported beside it");
             answer(&mut inst, export, move |store| new_own(store, ty))?;
@@ -85,6 +82,11 @@ pub(super) fn add_if_known(
         }
     }
     Ok(())
+}
+
+/// A fresh handle of the dynamic resource type `ty` (they carry no state: rep 0).
+fn new_own(store: &mut StoreContextMut<'_, Host>, ty: u32) -> wasmtime::Result<Val> {
+    Ok(Val::Resource(ResourceDynamic::new_own(0, ty).try_into_resource_any(store)?))
 }
 
 /// Defines `export` to end the borrows it is handed (a dynamic host function must, for `self`

@@ -12,7 +12,6 @@ mod threads;
 mod wac;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use wasmtime::component::{types::ComponentItem, Component, HasSelf, Linker};
 use wasmtime::Engine;
@@ -22,30 +21,42 @@ use crate::limits::Limits;
 use crate::policy::{Grant, Policy};
 use crate::RuntimeError;
 
-/// The interfaces behind a grant, by name without version (any 0.0.x of Hayride's contract is
-/// refused the same way; only the bundled version links).
-const GRANTED: &[(&str, Grant)] = &[
-    ("hayride:silo/threads", Grant::Silo),
-    ("hayride:silo/process", Grant::Process),
-    ("hayride:wac/wac", Grant::Wac),
-    ("hayride:db/db", Grant::Db),
-    ("wasi:config/store", Grant::Config),
+/// How an interface is added to a linker.
+type AddToLinker = fn(&mut Linker<Host>) -> wasmtime::Result<()>;
+
+/// The interfaces behind a grant, as the bundled contract names them, and how each is linked.
+/// The grant is checked on the name without version, so any 0.0.x of Hayride's contract is
+/// refused the same way; only the bundled version links.
+const GRANTED: &[(&str, Grant, AddToLinker)] = &[
+    ("hayride:silo/threads@0.0.65", Grant::Silo, |l| {
+        bindings::hayride::silo::threads::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
+    }),
+    ("hayride:silo/process@0.0.65", Grant::Process, |l| {
+        bindings::hayride::silo::process::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
+    }),
+    ("hayride:wac/wac@0.0.65", Grant::Wac, |l| {
+        bindings::hayride::wac::wac::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
+    }),
+    ("hayride:db/db@0.0.65", Grant::Db, |l| bindings::hayride::db::db::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)),
+    ("wasi:config/store@0.2.0-draft", Grant::Config, |l| {
+        bindings::wasi::config::store::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
+    }),
 ];
 
 /// Per-store state of the Hayride interfaces.
 pub(crate) struct HayrideState {
     pub policy: Policy,
-    /// The limits a spawned morph inherits (set once the store exists).
+    /// The limits a spawned morph inherits.
     pub limits: Limits,
-    pub threads: Arc<threads::ThreadTable>,
+    pub threads: threads::ThreadTable,
     pub processes: HashMap<u32, tokio::process::Child>,
 }
 
 impl HayrideState {
-    pub fn new(policy: &Policy) -> HayrideState {
+    pub fn new(policy: &Policy, limits: &Limits) -> HayrideState {
         HayrideState {
             policy: policy.clone(),
-            limits: Limits::default(),
+            limits: limits.clone(),
             threads: Default::default(),
             processes: HashMap::new(),
         }
@@ -60,22 +71,20 @@ fn unversioned(name: &str) -> &str {
 /// interface and the flag.
 pub(crate) fn check_grants(engine: &Engine, component: &Component, policy: &Policy) -> Result<(), RuntimeError> {
     for (name, _) in component.component_type().imports(engine) {
-        let Some((_, grant)) = GRANTED.iter().find(|(iface, _)| unversioned(name) == *iface) else { continue };
-        let granted = policy.grants.contains(grant)
-            && !(*grant == Grant::Silo && policy.spawned && !policy.grants.contains(&Grant::SiloNested));
-        if granted {
+        let wanted = GRANTED.iter().find(|(iface, _, _)| unversioned(name) == unversioned(iface));
+        let Some((_, grant, _)) = wanted else { continue };
+        if policy.grants.contains(grant) {
             continue;
         }
-        if policy.spawned && *grant == Grant::Silo {
-            return Err(RuntimeError::Input(format!(
+        // A spawned morph lost `silo` unless the parent had `silo-nested` (see threads.rs).
+        return Err(RuntimeError::Input(if policy.spawned && *grant == Grant::Silo {
+            format!(
                 "the spawned morph imports {name}, but a spawned morph may not spawn others; grant it with \
                  --allow silo-nested"
-            )));
-        }
-        return Err(RuntimeError::Input(format!(
-            "the morph imports {name}, which is not granted; grant it with --allow {}",
-            grant.name()
-        )));
+            )
+        } else {
+            format!("the morph imports {name}, which is not granted; grant it with --allow {}", grant.name())
+        }));
     }
     Ok(())
 }
@@ -83,18 +92,11 @@ pub(crate) fn check_grants(engine: &Engine, component: &Component, policy: &Poli
 /// Links every Hayride interface `component` imports (granted or not: the grant is checked per
 /// store, before instantiation, so one linker serves every request of `morph serve`).
 pub(crate) fn add_to_linker(linker: &mut Linker<Host>, engine: &Engine, component: &Component) -> wasmtime::Result<()> {
-    use bindings::hayride::{db, silo, wac as wac_bindings};
     for (name, item) in component.component_type().imports(engine) {
         let ComponentItem::ComponentInstance(instance) = item.ty else { continue };
-        match name {
-            "hayride:silo/threads@0.0.65" => silo::threads::add_to_linker::<Host, HasSelf<Host>>(linker, |h| h)?,
-            "hayride:silo/process@0.0.65" => silo::process::add_to_linker::<Host, HasSelf<Host>>(linker, |h| h)?,
-            "hayride:wac/wac@0.0.65" => wac_bindings::wac::add_to_linker::<Host, HasSelf<Host>>(linker, |h| h)?,
-            "hayride:db/db@0.0.65" => db::db::add_to_linker::<Host, HasSelf<Host>>(linker, |h| h)?,
-            "wasi:config/store@0.2.0-draft" => {
-                bindings::wasi::config::store::add_to_linker::<Host, HasSelf<Host>>(linker, |h| h)?
-            }
-            _ => fallback::add_if_known(linker, engine, name, &instance)?,
+        match GRANTED.iter().find(|(iface, _, _)| *iface == name) {
+            Some((_, _, add)) => add(linker)?,
+            None => fallback::add_if_known(linker, engine, name, &instance)?,
         }
     }
     Ok(())

@@ -11,13 +11,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use wasmtime::component::Resource;
-use wasmtime::{Engine, Trap};
+use wasmtime::Engine;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::bindings::hayride::silo::threads::{Host as Threads, HostThread};
 use super::bindings::hayride::silo::types::{ErrNo, ThreadMetadata, ThreadStatus};
 use crate::engine::EngineSettings;
-use crate::exec::{prepare_with, run_in, Session};
+use crate::exec::{prepare_with, run_in, serving_store, Session};
 use crate::host::Host;
 use crate::invoke::{args_from_wave, call_in, find_export, result_to_wave};
 use crate::limits::Limits;
@@ -119,8 +119,7 @@ impl Threads for Host {
         let mut policy = child_policy(&parent.policy, envs);
         let output = MemoryOutputPipe::new(usize::MAX);
         policy.capture_stdout = Some(output.clone());
-        let table = parent.threads.clone();
-        let n = table.next.fetch_add(1, Ordering::SeqCst) + 1;
+        let n = parent.threads.next.fetch_add(1, Ordering::SeqCst) + 1;
         let (done, _) = tokio::sync::watch::channel(false);
         let thread = Arc::new(Thread {
             id: format!("{}-{n}", std::process::id()),
@@ -134,7 +133,7 @@ impl Threads for Host {
             engine: Mutex::new(None),
             done,
         });
-        table.threads.lock().unwrap().insert(thread.id.clone(), thread.clone());
+        parent.threads.threads.lock().unwrap().insert(thread.id.clone(), thread.clone());
         let limits = parent.limits.clone();
         let name = found.id.name.clone();
         let runner = thread.clone();
@@ -219,10 +218,7 @@ async fn run_thread(thread: &Thread, bytes: &[u8], policy: &Policy, limits: &Lim
         tracing::warn!("spawned morph {} ({}) failed: {e}", thread.pkg, thread.id);
         false
     };
-    let digest = {
-        use sha2::Digest;
-        format!("sha256:{:x}", sha2::Sha256::digest(bytes))
-    };
+    let digest = registry_client::local::sha256_digest(bytes);
     let home = registry_client::Home::from_env().map(|h| h.root().to_path_buf());
     // Epoch interruption always, so `kill` can stop a busy thread.
     let settings = EngineSettings { fuel: limits.fuel.is_some(), epoch: true, pooling: false };
@@ -235,28 +231,18 @@ async fn run_thread(thread: &Thread, bytes: &[u8], policy: &Policy, limits: &Lim
     if is_run {
         argv.extend(thread.args.iter().cloned());
     }
-    let (mut store, watch) = match Session::store(&prepared, policy, limits, &argv) {
+    // The served-instance store: at each epoch the guest is interrupted once it is killed or
+    // past its --timeout, and yields otherwise. Epochs come from `kill` and the timeout timer.
+    let killed = thread.killed.clone();
+    let deadline = limits.timeout.map(|t| std::time::Instant::now() + t);
+    let expired = move || killed.load(Ordering::SeqCst) || deadline.is_some_and(|d| std::time::Instant::now() >= d);
+    let (mut store, mut watch) = match serving_store(&prepared.engine, policy, &argv, limits, expired) {
         Ok(s) => s,
         Err(e) => return failed(e),
     };
-    let deadline = limits.timeout.map(|t| std::time::Instant::now() + t);
     if let Some(t) = limits.timeout {
-        let engine = prepared.engine.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(t);
-            engine.increment_epoch();
-        });
+        watch.arm_timer(&mut store, &prepared.engine, t);
     }
-    store.set_epoch_deadline(1);
-    let killed = thread.killed.clone();
-    store.epoch_deadline_callback(move |_| {
-        let late = deadline.is_some_and(|d| std::time::Instant::now() >= d);
-        if killed.load(Ordering::SeqCst) || late {
-            Err(Trap::Interrupt.into())
-        } else {
-            Ok(wasmtime::UpdateDeadline::Continue(1))
-        }
-    });
     // Only now may `kill` see the engine: its epoch bump must land after the deadline is set.
     // A kill that came earlier left its flag, which is read after the engine is published.
     *thread.engine.lock().unwrap() = Some(prepared.engine.clone());

@@ -50,18 +50,32 @@ pub struct Transaction {
 }
 
 /// Rows already read, handed out one `next` at a time.
-pub struct RowSet {
+pub struct Rows {
     columns: Vec<String>,
     rows: VecDeque<Vec<DbValue>>,
 }
-
-pub type Rows = RowSet;
 
 type DbResult<T> = wasmtime::Result<Result<T, Resource<DbError>>>;
 
 impl Host {
     fn db_fail<T>(&mut self, (code, data): Failure) -> DbResult<T> {
         Ok(Err(self.table.push(DbError { code, data })?))
+    }
+
+    /// The guest's answer: the value, or an `error` resource for the failure.
+    fn db_reply<T>(&mut self, result: Result<T, Failure>) -> DbResult<T> {
+        match result {
+            Ok(v) => Ok(Ok(v)),
+            Err(f) => self.db_fail(f),
+        }
+    }
+
+    /// The guest's answer when the value is a resource: pushed into the table.
+    fn db_new<T: Send + 'static>(&mut self, result: Result<T, Failure>) -> DbResult<Resource<T>> {
+        match result {
+            Ok(v) => Ok(Ok(self.table.push(v)?)),
+            Err(f) => self.db_fail(f),
+        }
     }
 }
 
@@ -109,7 +123,7 @@ impl Conn {
 }
 
 impl Statement {
-    async fn query(&self, args: Vec<DbValue>) -> Result<RowSet, Failure> {
+    async fn query(&self, args: Vec<DbValue>) -> Result<Rows, Failure> {
         match (&self.conn, &self.pg) {
             (Conn::Postgres(pg), Some(st)) => postgres::query(pg, st, args).await,
             (Conn::Sqlite(db), _) => sqlite::query(db, &self.sql, args),
@@ -133,20 +147,15 @@ impl Db for Host {
         } else {
             sqlite::open(&name, &self.hayride.policy).map(Conn::Sqlite)
         };
-        match opened {
-            Ok(conn) => Ok(Ok(self.table.push(Connection { conn })?)),
-            Err(f) => self.db_fail(f),
-        }
+        self.db_new(opened.map(|conn| Connection { conn }))
     }
 }
 
 impl HostConnection for Host {
     async fn prepare(&mut self, c: Resource<Connection>, query: String) -> DbResult<Resource<Statement>> {
         let conn = self.table.get(&c)?.conn.clone();
-        match conn.prepare(query).await {
-            Ok(st) => Ok(Ok(self.table.push(st)?)),
-            Err(f) => self.db_fail(f),
-        }
+        let st = conn.prepare(query).await;
+        self.db_new(st)
     }
 
     async fn begin_transaction(
@@ -156,10 +165,10 @@ impl HostConnection for Host {
         read_only: bool,
     ) -> DbResult<Resource<Transaction>> {
         let conn = self.table.get(&c)?.conn.clone();
-        match conn.begin(isolation, read_only).await {
-            Ok(()) => Ok(Ok(self.table.push(Transaction { conn, open: true })?)),
-            Err(e) => self.db_fail((ErrorCode::BeginTransactionFailed, e)),
-        }
+        let begun = conn.begin(isolation, read_only).await;
+        self.db_new(
+            begun.map(|()| Transaction { conn, open: true }).map_err(|e| (ErrorCode::BeginTransactionFailed, e)),
+        )
     }
 
     async fn close(&mut self, _c: Resource<Connection>) -> DbResult<()> {
@@ -175,19 +184,13 @@ impl HostConnection for Host {
 
 impl HostStatement for Host {
     async fn query(&mut self, s: Resource<Statement>, args: Vec<DbValue>) -> DbResult<Resource<Rows>> {
-        let result = self.table.get(&s)?.query(args).await;
-        match result {
-            Ok(rows) => Ok(Ok(self.table.push(rows)?)),
-            Err(f) => self.db_fail(f),
-        }
+        let rows = self.table.get(&s)?.query(args).await;
+        self.db_new(rows)
     }
 
     async fn execute(&mut self, s: Resource<Statement>, args: Vec<DbValue>) -> DbResult<u64> {
-        let result = self.table.get(&s)?.execute(args).await;
-        match result {
-            Ok(n) => Ok(Ok(n)),
-            Err(f) => self.db_fail(f),
-        }
+        let changed = self.table.get(&s)?.execute(args).await;
+        self.db_reply(changed)
     }
 
     async fn number_parameters(&mut self, s: Resource<Statement>) -> wasmtime::Result<u32> {
@@ -214,42 +217,21 @@ impl HostTransaction for Host {
     }
 
     async fn query(&mut self, t: Resource<Transaction>, query: String, args: Vec<DbValue>) -> DbResult<Resource<Rows>> {
-        let result = match open_transaction(self, &t, ErrorCode::QueryFailed)? {
-            Ok(conn) => match conn.prepare(query).await {
-                Ok(st) => st.query(args).await,
-                Err(f) => Err(f),
-            },
-            Err(f) => Err(f),
-        };
-        match result {
-            Ok(rows) => Ok(Ok(self.table.push(rows)?)),
-            Err(f) => self.db_fail(f),
-        }
+        let conn = open_transaction(self, &t, ErrorCode::QueryFailed)?;
+        let rows = async { conn?.prepare(query).await?.query(args).await }.await;
+        self.db_new(rows)
     }
 
     async fn execute(&mut self, t: Resource<Transaction>, query: String, args: Vec<DbValue>) -> DbResult<u64> {
-        let result = match open_transaction(self, &t, ErrorCode::ExecuteFailed)? {
-            Ok(conn) => match conn.prepare(query).await {
-                Ok(st) => st.execute(args).await,
-                Err(f) => Err(f),
-            },
-            Err(f) => Err(f),
-        };
-        match result {
-            Ok(n) => Ok(Ok(n)),
-            Err(f) => self.db_fail(f),
-        }
+        let conn = open_transaction(self, &t, ErrorCode::ExecuteFailed)?;
+        let changed = async { conn?.prepare(query).await?.execute(args).await }.await;
+        self.db_reply(changed)
     }
 
     async fn prepare(&mut self, t: Resource<Transaction>, query: String) -> DbResult<Resource<Statement>> {
-        let result = match open_transaction(self, &t, ErrorCode::PrepareFailed)? {
-            Ok(conn) => conn.prepare(query).await,
-            Err(f) => Err(f),
-        };
-        match result {
-            Ok(st) => Ok(Ok(self.table.push(st)?)),
-            Err(f) => self.db_fail(f),
-        }
+        let conn = open_transaction(self, &t, ErrorCode::PrepareFailed)?;
+        let st = async { conn?.prepare(query).await }.await;
+        self.db_new(st)
     }
 
     async fn drop(&mut self, t: Resource<Transaction>) -> wasmtime::Result<()> {
@@ -280,10 +262,8 @@ async fn end_transaction(host: &mut Host, t: Resource<Transaction>, commit: bool
     }
     tx.open = false;
     let conn = tx.conn.clone();
-    match conn.end(commit).await {
-        Ok(()) => Ok(Ok(())),
-        Err(e) => host.db_fail((code, e)),
-    }
+    let ended = conn.end(commit).await;
+    host.db_reply(ended.map_err(|e| (code, e)))
 }
 
 impl HostRows for Host {
@@ -292,10 +272,8 @@ impl HostRows for Host {
     }
 
     async fn next(&mut self, r: Resource<Rows>) -> DbResult<Vec<DbValue>> {
-        match self.table.get_mut(&r)?.rows.pop_front() {
-            Some(row) => Ok(Ok(row)),
-            None => self.db_fail((ErrorCode::EndOfRows, "no more rows".into())),
-        }
+        let row = self.table.get_mut(&r)?.rows.pop_front();
+        self.db_reply(row.ok_or((ErrorCode::EndOfRows, "no more rows".into())))
     }
 
     async fn close(&mut self, r: Resource<Rows>) -> DbResult<()> {

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
-use super::{Failure, RowSet};
+use super::{Failure, Rows};
 use crate::hayride::bindings::hayride::db::db::ErrorCode;
 use crate::hayride::bindings::hayride::db::types::{DbValue, IsolationLevel};
 use crate::policy::Policy;
@@ -66,7 +66,7 @@ pub(super) fn begin_sql(isolation: IsolationLevel, read_only: bool) -> String {
     format!("BEGIN ISOLATION LEVEL {level}{}", if read_only { " READ ONLY" } else { "" })
 }
 
-pub(super) async fn query(pg: &Pg, st: &Statement, args: Vec<DbValue>) -> Result<RowSet, Failure> {
+pub(super) async fn query(pg: &Pg, st: &Statement, args: Vec<DbValue>) -> Result<Rows, Failure> {
     super::check_arity(st.params().len(), args.len())?;
     let params: Vec<PgParam> = args.into_iter().map(PgParam).collect();
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
@@ -76,7 +76,7 @@ pub(super) async fn query(pg: &Pg, st: &Statement, args: Vec<DbValue>) -> Result
     for row in &rows {
         out.push_back(read_row(row).map_err(|e| (ErrorCode::NextFailed, e))?);
     }
-    Ok(RowSet { columns, rows: out })
+    Ok(Rows { columns, rows: out })
 }
 
 pub(super) async fn execute(pg: &Pg, st: &Statement, args: Vec<DbValue>) -> Result<u64, Failure> {

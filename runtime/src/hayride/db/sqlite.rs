@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::OpenFlags;
 
-use super::{Failure, RowSet};
+use super::{Failure, Rows};
 use crate::hayride::bindings::hayride::db::db::ErrorCode;
 use crate::hayride::bindings::hayride::db::types::DbValue;
 use crate::policy::Policy;
@@ -80,7 +80,7 @@ pub(super) fn end_sql(commit: bool) -> &'static str {
     }
 }
 
-pub(super) fn query(db: &Shared, sql: &str, args: Vec<DbValue>) -> Result<RowSet, Failure> {
+pub(super) fn query(db: &Shared, sql: &str, args: Vec<DbValue>) -> Result<Rows, Failure> {
     let params = to_sql_all(args).map_err(|e| (ErrorCode::QueryFailed, e))?;
     let db = db.lock().unwrap();
     let mut st = db.prepare_cached(sql).map_err(|e| (ErrorCode::PrepareFailed, e.to_string()))?;
@@ -97,7 +97,7 @@ pub(super) fn query(db: &Shared, sql: &str, args: Vec<DbValue>) -> Result<RowSet
         }
         out.push_back(values);
     }
-    Ok(RowSet { columns, rows: out })
+    Ok(Rows { columns, rows: out })
 }
 
 pub(super) fn execute(db: &Shared, sql: &str, args: Vec<DbValue>) -> Result<u64, Failure> {
