@@ -7,19 +7,21 @@ use std::hash::{Hash, Hasher};
 use wasmtime::{Config, Engine, OptLevel};
 
 use crate::limits::Limits;
+use crate::pool::{serving_pool, MemoryReset};
 
 /// The engine-level switches a run needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct EngineSettings {
     pub fuel: bool,
     pub epoch: bool,
-    /// The pooling allocator, for servers that instantiate per request.
-    pub pooling: bool,
+    /// The pooling allocator, for servers that instantiate per request, and how it resets a
+    /// slot's memory between them.
+    pub pool: Option<MemoryReset>,
 }
 
 impl EngineSettings {
     pub fn for_limits(limits: &Limits) -> EngineSettings {
-        EngineSettings { fuel: limits.fuel.is_some(), epoch: limits.timeout.is_some(), pooling: false }
+        EngineSettings { fuel: limits.fuel.is_some(), epoch: limits.timeout.is_some(), pool: None }
     }
 }
 
@@ -30,22 +32,10 @@ pub fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine> {
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
     config.consume_fuel(settings.fuel);
     config.epoch_interruption(settings.epoch);
-    if settings.pooling {
-        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(serving_pool()));
+    if let Some(reset) = settings.pool {
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(serving_pool(reset)));
     }
     Engine::new(&config)
-}
-
-/// The pool a server instantiates from, once per request. A request's instance dirties part of
-/// its slot's linear memory; resetting that with `madvise` costs a page fault for every page the
-/// next request touches again. Instead, the pages a request dirtied (found with the PAGEMAP_SCAN
-/// ioctl where the kernel has it, 6.7+) are restored in place with `memset`/copy, up to
-/// `KEEP_RESIDENT` bytes per memory, so hot pages stay mapped from one request to the next.
-fn serving_pool() -> wasmtime::PoolingAllocationConfig {
-    const KEEP_RESIDENT: usize = 64 << 20;
-    let mut pool = wasmtime::PoolingAllocationConfig::default();
-    pool.linear_memory_keep_resident(KEEP_RESIDENT).table_keep_resident(1 << 20).pagemap_scan(wasmtime::Enabled::Auto);
-    pool
 }
 
 /// A short, stable hex name for what makes compiled code usable by this engine.

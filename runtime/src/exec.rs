@@ -14,6 +14,7 @@ use crate::engine::{build_engine, EngineSettings};
 use crate::host::{build_host, build_linker, Host};
 use crate::limits::{format_size, Limits};
 use crate::policy::Policy;
+use crate::pool::MemoryReset;
 use crate::RuntimeError;
 
 /// A component compiled (or loaded from the cache) for an engine that fits the limits.
@@ -29,14 +30,16 @@ pub fn prepare(wasm: &[u8], digest: &str, limits: &Limits, home: Option<&Path>) 
 }
 
 /// Compiles `wasm` for serving: the pooling allocator (an instance per request) and epoch
-/// interruption (a deadline per request) always; fuel when `limits` asks for it.
+/// interruption (a deadline per request) always; fuel when `limits` asks for it. The pool resets
+/// memory the way that suits this guest (see [`MemoryReset::for_guest`]).
 pub fn prepare_for_serving(
     wasm: &[u8],
     digest: &str,
     limits: &Limits,
     home: Option<&Path>,
 ) -> Result<Prepared, RuntimeError> {
-    let settings = EngineSettings { fuel: limits.fuel.is_some(), epoch: true, pooling: true };
+    let settings =
+        EngineSettings { fuel: limits.fuel.is_some(), epoch: true, pool: Some(MemoryReset::for_guest(wasm)) };
     prepare_with(wasm, digest, settings, home)
 }
 

@@ -12,6 +12,7 @@ pub mod invoke;
 pub mod limits;
 pub mod morphir_host;
 pub mod policy;
+mod pool;
 pub mod serve;
 pub mod values;
 mod websocket;
