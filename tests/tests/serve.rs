@@ -110,6 +110,27 @@ fn a_guest_past_its_timeout_is_stopped_with_504() {
     assert_eq!(get(&served.addr, "/").0, 200);
 }
 
+/// More spinning guests than the server has worker threads: each yields its thread after its
+/// slice, so a short request is still answered long before they time out.
+#[test]
+fn spinning_guests_on_every_worker_do_not_starve_a_short_request() {
+    let served = start(&["--timeout", "6s"]);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let spinning: Vec<_> = (0..workers + 1)
+        .map(|_| {
+            let addr = served.addr.clone();
+            std::thread::spawn(move || get(&addr, "/spin").0)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    assert_eq!(get(&served.addr, "/").0, 200);
+    assert!(started.elapsed() < Duration::from_secs(3), "the short request waited {:?}", started.elapsed());
+    for spin in spinning {
+        assert_eq!(spin.join().unwrap(), 504);
+    }
+}
+
 #[test]
 fn requests_beyond_max_concurrency_wait_then_get_503() {
     let served = start(&["--max-concurrency", "1", "--queue-timeout", "200ms", "--timeout", "3s"]);
