@@ -8,11 +8,6 @@ use wasi_preview1_component_adapter_provider::{
 
 use crate::BuildError;
 
-/// Whether `bytes` are a core module (version 1) rather than a component.
-pub fn is_core_module(bytes: &[u8]) -> bool {
-    bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[4..8] == [1, 0, 0, 0]
-}
-
 /// The component of core module `bytes`.
 pub fn componentize(bytes: &[u8]) -> Result<Vec<u8>, BuildError> {
     let adapter = if exports_start(bytes) {

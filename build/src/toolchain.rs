@@ -50,7 +50,7 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
     };
     let mut bytes = std::fs::read(&wasm)
         .map_err(|e| BuildError::Input(format!("the toolchain wrote no component at {}: {e}", wasm.display())))?;
-    if crate::componentize::is_core_module(&bytes) {
+    if wasmparser::Parser::is_core_wasm(&bytes) {
         bytes = crate::componentize::componentize(&bytes)?;
     }
     registry_client::atomic::write_output(&m.output, &bytes)

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, Instance, Linker};
 use wasmtime::{Engine, Store, Trap};
@@ -91,23 +92,13 @@ impl Session {
         argv: &[String],
         setup: impl FnOnce(&mut Host),
     ) -> Result<Session, RuntimeError> {
-        let (mut store, mut watch) = Session::store(p, policy, limits, argv)?;
+        let (mut store, mut watch) = sandboxed_store(&p.engine, policy, argv, limits)?;
         setup(store.data_mut());
         if let Some(timeout) = limits.timeout {
             store.epoch_deadline_trap();
             watch.arm_timer(&mut store, &p.engine, timeout);
         }
         Session::instantiate(p, store, watch).await
-    }
-
-    /// A sandboxed store under `limits`, not yet timed.
-    pub fn store(
-        p: &Prepared,
-        policy: &Policy,
-        limits: &Limits,
-        argv: &[String],
-    ) -> Result<(Store<Host>, LimitWatch), RuntimeError> {
-        sandboxed_store(&p.engine, policy, argv, limits)
     }
 
     /// Instantiates the component in `store`; an error is named by `watch`.
@@ -150,7 +141,7 @@ pub(crate) fn limited_store(engine: &Engine, host: Host, limits: &Limits) -> Res
 /// A short request runs to completion: yielding it at every epoch tick sent it to the back of
 /// the queue behind every request waiting, which with the Python hello (2.3 ms of CPU per
 /// request, 32 in flight) raised the p99 latency instead of making anything fairer.
-const SLICE: std::time::Duration = std::time::Duration::from_millis(50);
+const SLICE: Duration = Duration::from_millis(50);
 
 /// A store for one served instance (a request or a websocket connection), under `policy` and
 /// `limits`: a guest that has been running for [`SLICE`] yields to the server at the next epoch
@@ -166,12 +157,12 @@ pub(crate) fn serving_store(
 ) -> Result<(Store<Host>, LimitWatch), RuntimeError> {
     let (mut store, watch) = sandboxed_store(engine, policy, argv, limits)?;
     store.set_epoch_deadline(1);
-    let mut running_since = std::time::Instant::now();
+    let mut running_since = Instant::now();
     store.epoch_deadline_callback(move |_| {
         if expired() {
             return Err(Trap::Interrupt.into());
         }
-        let now = std::time::Instant::now();
+        let now = Instant::now();
         if now.duration_since(running_since) < SLICE {
             return Ok(wasmtime::UpdateDeadline::Continue(1));
         }
@@ -189,7 +180,7 @@ impl LimitWatch {
 
     /// Gives the store one more epoch and ends it after `timeout` (unless disarmed first, or
     /// re-armed for the next step).
-    pub(crate) fn arm_timer(&mut self, store: &mut Store<Host>, engine: &Engine, timeout: std::time::Duration) {
+    pub(crate) fn arm_timer(&mut self, store: &mut Store<Host>, engine: &Engine, timeout: Duration) {
         self.disarm_timer();
         store.set_epoch_deadline(1);
         let (tx, rx) = mpsc::channel::<()>();

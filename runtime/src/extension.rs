@@ -128,7 +128,7 @@ impl<'p> ExtensionSession<'p> {
     /// After a failed step the instance may be left mid-call; this swaps in a fresh one that
     /// keeps the env vars the extension set.
     pub async fn recover(&mut self) -> Result<(), RuntimeError> {
-        let settings = std::mem::take(&mut self.live.store.data_mut().ext_env);
+        let settings = std::mem::take(&mut self.live.store.data_mut().ext_settings);
         self.live = instantiate(self.prepared, &self.policy, &self.limits, &self.argv, settings).await?;
         self.funcs.clear();
         Ok(())
@@ -207,7 +207,7 @@ async fn instantiate(
     argv: &[String],
     settings: ExtSettings,
 ) -> Result<Session, RuntimeError> {
-    let mut live = Session::start_with(prepared, policy, limits, argv, |host| host.ext_env = settings).await?;
+    let mut live = Session::start_with(prepared, policy, limits, argv, |host| host.ext_settings = settings).await?;
     live.watch.disarm_timer();
     Ok(live)
 }

@@ -19,7 +19,7 @@ pub struct Host {
     hooks: Box<dyn WasiHttpHooks>,
     pub(crate) limiter: MemoryLimiter,
     /// A Morphir extension's env vars (`morphir:ext/runtime`).
-    pub(crate) ext_env: crate::morphir_host::ExtSettings,
+    pub(crate) ext_settings: crate::morphir_host::ExtSettings,
     /// What the Hayride host interfaces need: the grants, the threads and processes started.
     pub(crate) hayride: crate::hayride::HayrideState,
 }
@@ -112,7 +112,7 @@ pub fn build_host(policy: &Policy, argv: &[String], limits: &Limits, hit: Arc<At
         http: WasiHttpCtx::new(),
         hooks: if policy.allow_net { Box::new(AllowRequests) } else { Box::new(DenyRequests) },
         limiter: MemoryLimiter { max: limits.max_memory, hit },
-        ext_env: Default::default(),
+        ext_settings: Default::default(),
         hayride: crate::hayride::HayrideState::new(policy, limits),
     })
 }

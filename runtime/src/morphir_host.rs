@@ -113,7 +113,7 @@ pub(crate) fn add_if_imported(
             Some(Val::Enum(l)) => l.as_str(),
             _ => "info",
         };
-        if LogLevel::from_case(level) >= store.data().ext_env.log_level {
+        if LogLevel::from_case(level) >= store.data().ext_settings.log_level {
             let msg = match params.get(1) {
                 Some(Val::String(s)) => s.as_str(),
                 _ => "",
@@ -124,7 +124,7 @@ pub(crate) fn add_if_imported(
     })?;
     inst.func_new("get-env-var", |store, _ty, params, results| {
         let value = match params.first() {
-            Some(Val::String(name)) => store.data().ext_env.vars.get(name).cloned(),
+            Some(Val::String(name)) => store.data().ext_settings.vars.get(name).cloned(),
             _ => None,
         };
         results[0] = Val::Option(value.map(Box::new));
@@ -132,7 +132,7 @@ pub(crate) fn add_if_imported(
     })?;
     inst.func_new("set-env-var", |mut store, _ty, params, _results| {
         if let (Some(Val::String(name)), Some(value)) = (params.first(), params.get(1)) {
-            store.data_mut().ext_env.vars.insert(name.clone(), value.clone());
+            store.data_mut().ext_settings.vars.insert(name.clone(), value.clone());
         }
         Ok(())
     })?;

@@ -195,6 +195,23 @@ fn wac_composes_registry_morphs_when_granted() {
     assert!(r.stdout.starts_with("error: ErrorCode::FileNotFound:") && r.stdout.contains("test:absent"), "{r:?}");
 }
 
+/// What the db probe prints before its row, the same for every backend: the parameter count,
+/// an insert, and the two argument errors.
+fn assert_statement_steps(out: &str) {
+    assert!(out.contains("parameters: 13\ninsert: Ok(1)"), "{out}");
+    assert!(out.contains("too few: Err(ErrorCode::NumberParametersFailed)"), "{out}");
+    assert!(out.contains("u64 too big: Err(ErrorCode::ExecuteFailed)"), "{out}");
+}
+
+/// What it prints after the row, the same for every backend: the end of the rows, a rollback
+/// and a commit seen by the next query, and a syntax error at prepare.
+fn assert_result_and_transaction_steps(out: &str) {
+    assert!(out.contains("next: ErrorCode::EndOfRows"), "{out}");
+    assert!(out.contains("rollback: Ok(())\nafter rollback: Ok([DbValue::Int64(1)])"), "{out}");
+    assert!(out.contains("commit: Ok(())\nafter commit: Ok([DbValue::Int64(2)])"), "{out}");
+    assert!(out.contains("bad sql: ErrorCode::PrepareFailed"), "{out}");
+}
+
 #[test]
 fn sqlite_maps_every_db_value_and_keeps_transactions() {
     let home = tempfile::tempdir().unwrap();
@@ -203,9 +220,7 @@ fn sqlite_maps_every_db_value_and_keeps_transactions() {
     let r = run(home.path(), "db", &["--allow", "db"], &[":memory:"]);
     assert_eq!(r.code, 0, "{r:?}");
     let out = &r.stdout;
-    assert!(out.contains("parameters: 13\ninsert: Ok(1)"), "{out}");
-    assert!(out.contains("too few: Err(ErrorCode::NumberParametersFailed)"), "{out}");
-    assert!(out.contains("u64 too big: Err(ErrorCode::ExecuteFailed)"), "{out}");
+    assert_statement_steps(out);
     assert!(
         out.contains(
             "row: [DbValue::Int64(-32), DbValue::Int64(-64), DbValue::Int64(32), DbValue::Int64(64), DbValue::Float(1.5), DbValue::Double(2.25), DbValue::Str(\"text\"), \
@@ -214,10 +229,7 @@ fn sqlite_maps_every_db_value_and_keeps_transactions() {
         ),
         "{out}"
     );
-    assert!(out.contains("next: ErrorCode::EndOfRows"), "{out}");
-    assert!(out.contains("rollback: Ok(())\nafter rollback: Ok([DbValue::Int64(1)])"), "{out}");
-    assert!(out.contains("commit: Ok(())\nafter commit: Ok([DbValue::Int64(2)])"), "{out}");
-    assert!(out.contains("bad sql: ErrorCode::PrepareFailed"), "{out}");
+    assert_result_and_transaction_steps(out);
     let r = morph_in(home.path(), &["validate", &probe("db")]);
     assert!(r.stdout.contains("every import is provided by morph's runtime"), "validate knows the host: {r:?}");
 }
@@ -255,9 +267,7 @@ fn postgresql_maps_every_db_value_and_needs_the_network() {
     let r = run(home.path(), "db", &["--allow", "db", "--allow-net"], &[&dsn]);
     assert_eq!(r.code, 0, "{r:?}");
     let out = &r.stdout;
-    assert!(out.contains("parameters: 13\ninsert: Ok(1)"), "{out}");
-    assert!(out.contains("too few: Err(ErrorCode::NumberParametersFailed)"), "{out}");
-    assert!(out.contains("u64 too big: Err(ErrorCode::ExecuteFailed)"), "{out}");
+    assert_statement_steps(out);
     assert!(
         out.contains(
             "row: [DbValue::Int32(-32), DbValue::Int64(-64), DbValue::Int64(32), DbValue::Int64(64), \
@@ -267,10 +277,7 @@ fn postgresql_maps_every_db_value_and_needs_the_network() {
         ),
         "{out}"
     );
-    assert!(out.contains("next: ErrorCode::EndOfRows"), "{out}");
-    assert!(out.contains("rollback: Ok(())\nafter rollback: Ok([DbValue::Int64(1)])"), "{out}");
-    assert!(out.contains("commit: Ok(())\nafter commit: Ok([DbValue::Int64(2)])"), "{out}");
-    assert!(out.contains("bad sql: ErrorCode::PrepareFailed"), "{out}");
+    assert_result_and_transaction_steps(out);
     let r = run(home.path(), "db", &["--allow", "db", "--allow-net"], &["postgres://morph@127.0.0.1:1/none"]);
     assert!(r.stdout.starts_with("open: ErrorCode::OpenFailed:"), "an unreachable server: {r:?}");
 }

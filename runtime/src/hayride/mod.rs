@@ -6,6 +6,7 @@
 mod bindings;
 mod config;
 mod db;
+mod errno;
 mod fallback;
 mod process;
 mod threads;

@@ -4,11 +4,8 @@
 
 use super::bindings::hayride::silo::process::Host as Process;
 use super::bindings::hayride::silo::types::ErrNo;
+use super::errno::{self, EIO, ENOENT, ESRCH};
 use crate::host::Host;
-
-const ENOENT: ErrNo = 2;
-const ESRCH: ErrNo = 3;
-const EIO: ErrNo = 5;
 
 impl Process for Host {
     async fn spawn(
@@ -20,7 +17,7 @@ impl Process for Host {
         let spawned = tokio::process::Command::new(&path).args(&args).envs(envs).kill_on_drop(false).spawn();
         let child = match spawned {
             Ok(c) => c,
-            Err(e) => return Ok(Err(e.raw_os_error().map_or(ENOENT, |n| n as ErrNo))),
+            Err(e) => return Ok(Err(errno::of(&e, ENOENT))),
         };
         let Some(pid) = child.id() else { return Ok(Err(EIO)) };
         self.hayride.processes.insert(pid, child);
@@ -31,7 +28,7 @@ impl Process for Host {
         let Some(child) = self.hayride.processes.get_mut(&pid) else { return Ok(Err(ESRCH)) };
         let status = match child.wait().await {
             Ok(s) => s,
-            Err(e) => return Ok(Err(e.raw_os_error().map_or(EIO, |n| n as ErrNo))),
+            Err(e) => return Ok(Err(errno::of(&e, EIO))),
         };
         self.hayride.processes.remove(&pid);
         // A process ended by a signal reports 128 + the signal, as shells do.
@@ -44,7 +41,7 @@ impl Process for Host {
         match child.try_wait() {
             Ok(None) => Ok(Ok(true)),
             Ok(Some(_)) => Ok(Ok(false)),
-            Err(e) => Ok(Err(e.raw_os_error().map_or(EIO, |n| n as ErrNo))),
+            Err(e) => Ok(Err(errno::of(&e, EIO))),
         }
     }
 
@@ -59,7 +56,7 @@ impl Process for Host {
         if rc == 0 {
             Ok(Ok(0))
         } else {
-            Ok(Err(std::io::Error::last_os_error().raw_os_error().map_or(EIO, |n| n as ErrNo)))
+            Ok(Err(errno::of(&std::io::Error::last_os_error(), EIO)))
         }
     }
 }

@@ -16,18 +16,13 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use super::bindings::hayride::silo::threads::{Host as Threads, HostThread};
 use super::bindings::hayride::silo::types::{ErrNo, ThreadMetadata, ThreadStatus};
+use super::errno::{EINTR, EINVAL, EIO, ENOENT, ESRCH};
 use crate::engine::EngineSettings;
 use crate::exec::{prepare_with, run_in, serving_store, Session};
 use crate::host::Host;
 use crate::invoke::{args_from_wave, call_in, find_export, result_to_wave};
 use crate::limits::Limits;
 use crate::policy::{Grant, Policy};
-
-const ENOENT: ErrNo = 2;
-const ESRCH: ErrNo = 3;
-const EINTR: ErrNo = 4;
-const EIO: ErrNo = 5;
-const EINVAL: ErrNo = 22;
 
 /// The guest's handle: the id of a thread in its store's table.
 pub struct ThreadHandle {

@@ -2,12 +2,14 @@
 //! directory in a temp dir, listening on a free loopback port, stopped when dropped. Under root
 //! the server runs as the `postgres` user, since PostgreSQL refuses to run as root.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 pub struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
+    /// The tools run as `postgres` (morph's tests run as root here).
+    root: bool,
     pub port: u16,
 }
 
@@ -41,44 +43,45 @@ impl Postgres {
             assert!(ok, "chown of the data directory to postgres");
         }
         let port = super::registry::free_port();
-        let data = dir.path().join("data");
-        let run = |program: &Path, args: &[&str]| {
-            let mut cmd = if root {
-                let mut c = Command::new("runuser");
-                c.args(["-u", "postgres", "--"]).arg(program);
-                c
-            } else {
-                Command::new(program)
-            };
-            let out = cmd.args(args).output().expect("running a PostgreSQL tool");
-            assert!(out.status.success(), "{} failed: {}", program.display(), String::from_utf8_lossy(&out.stderr));
-        };
-        run(&bin.join("initdb"), &["-D", data.to_str().unwrap(), "-U", "morph", "--auth=trust", "-E", "UTF8"]);
-        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.path().display());
-        let log = dir.path().join("server.log");
-        run(
-            &bin.join("pg_ctl"),
-            &["-D", data.to_str().unwrap(), "-o", &opts, "-l", log.to_str().unwrap(), "-w", "start"],
-        );
-        Postgres { dir, bin, port }
+        let server = Postgres { dir, bin, root, port };
+        let data = server.data();
+        server.run("initdb", &["-D", &data, "-U", "morph", "--auth=trust", "-E", "UTF8"]);
+        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1", server.dir.path().display());
+        let log = server.dir.path().join("server.log");
+        server.run("pg_ctl", &["-D", &data, "-o", &opts, "-l", log.to_str().unwrap(), "-w", "start"]);
+        server
     }
 
     pub fn dsn(&self) -> String {
         format!("postgres://morph@127.0.0.1:{}/postgres", self.port)
     }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").to_str().unwrap().to_string()
+    }
+
+    /// The PostgreSQL tool `program` with `args`, as the user that may run it.
+    fn tool(&self, program: &str, args: &[&str]) -> Command {
+        let path = self.bin.join(program);
+        let mut cmd = if self.root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        };
+        cmd.args(args);
+        cmd
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self.tool(program, args).output().expect("running a PostgreSQL tool");
+        assert!(out.status.success(), "{program} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
 }
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let data = self.dir.path().join("data");
-        let pg_ctl = self.bin.join("pg_ctl");
-        let mut cmd = if is_root() {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&pg_ctl);
-            c
-        } else {
-            Command::new(&pg_ctl)
-        };
-        let _ = cmd.args(["-D", data.to_str().unwrap(), "-m", "immediate", "stop"]).output();
+        let _ = self.tool("pg_ctl", &["-D", &self.data(), "-m", "immediate", "stop"]).output();
     }
 }

@@ -115,10 +115,12 @@ impl Conn {
     }
 
     async fn end(&self, commit: bool) -> Result<(), String> {
-        match self {
-            Conn::Sqlite(_) => self.batch(sqlite::end_sql(commit)).await,
-            Conn::Postgres(_) => self.batch(if commit { "COMMIT" } else { "ROLLBACK" }).await,
-        }
+        let sql = match self {
+            Conn::Sqlite(_) => sqlite::end_sql(commit),
+            Conn::Postgres(_) if commit => "COMMIT",
+            Conn::Postgres(_) => "ROLLBACK",
+        };
+        self.batch(sql).await
     }
 }
 

@@ -80,37 +80,47 @@ pub(super) fn end_sql(commit: bool) -> &'static str {
     }
 }
 
-pub(super) fn query(db: &Shared, sql: &str, args: Vec<DbValue>) -> Result<Rows, Failure> {
-    let params = to_sql_all(args).map_err(|e| (ErrorCode::QueryFailed, e))?;
+/// Runs `run` on the cached statement of `sql` with `args` converted and counted; `code` is the
+/// failure of an argument SQLite cannot store.
+fn with_statement<T>(
+    db: &Shared,
+    sql: &str,
+    args: Vec<DbValue>,
+    code: ErrorCode,
+    run: impl FnOnce(&mut rusqlite::CachedStatement<'_>, Vec<Sql>) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let params = args.into_iter().map(to_sql).collect::<Result<Vec<_>, _>>().map_err(|e| (code, e))?;
     let db = db.lock().unwrap();
     let mut st = db.prepare_cached(sql).map_err(|e| (ErrorCode::PrepareFailed, e.to_string()))?;
     super::check_arity(st.parameter_count(), params.len())?;
-    let columns: Vec<String> = st.column_names().map(|c| c.to_string()).collect();
-    let decls: Vec<Option<String>> = st.columns().map(|c| c.decl_type().map(str::to_ascii_uppercase)).collect();
-    let mut rows = st.query(rusqlite::params_from_iter(params)).map_err(|e| (ErrorCode::QueryFailed, e.to_string()))?;
-    let mut out = VecDeque::new();
-    while let Some(row) = rows.next().map_err(|e| (ErrorCode::NextFailed, e.to_string()))? {
-        let mut values = Vec::with_capacity(columns.len());
-        for (i, decl) in decls.iter().enumerate() {
-            let v = row.get_ref(i).map_err(|e| (ErrorCode::NextFailed, e.to_string()))?;
-            values.push(from_sql(v, decl.as_deref()));
+    run(&mut st, params)
+}
+
+pub(super) fn query(db: &Shared, sql: &str, args: Vec<DbValue>) -> Result<Rows, Failure> {
+    with_statement(db, sql, args, ErrorCode::QueryFailed, |st, params| {
+        let columns: Vec<String> = st.column_names().map(|c| c.to_string()).collect();
+        let decls: Vec<Option<String>> = st.columns().map(|c| c.decl_type().map(str::to_ascii_uppercase)).collect();
+        let mut rows =
+            st.query(rusqlite::params_from_iter(params)).map_err(|e| (ErrorCode::QueryFailed, e.to_string()))?;
+        let mut out = VecDeque::new();
+        while let Some(row) = rows.next().map_err(|e| (ErrorCode::NextFailed, e.to_string()))? {
+            let mut values = Vec::with_capacity(columns.len());
+            for (i, decl) in decls.iter().enumerate() {
+                let v = row.get_ref(i).map_err(|e| (ErrorCode::NextFailed, e.to_string()))?;
+                values.push(from_sql(v, decl.as_deref()));
+            }
+            out.push_back(values);
         }
-        out.push_back(values);
-    }
-    Ok(Rows { columns, rows: out })
+        Ok(Rows { columns, rows: out })
+    })
 }
 
 pub(super) fn execute(db: &Shared, sql: &str, args: Vec<DbValue>) -> Result<u64, Failure> {
-    let params = to_sql_all(args).map_err(|e| (ErrorCode::ExecuteFailed, e))?;
-    let db = db.lock().unwrap();
-    let mut st = db.prepare_cached(sql).map_err(|e| (ErrorCode::PrepareFailed, e.to_string()))?;
-    super::check_arity(st.parameter_count(), params.len())?;
-    let n = st.execute(rusqlite::params_from_iter(params)).map_err(|e| (ErrorCode::ExecuteFailed, e.to_string()))?;
-    Ok(n as u64)
-}
-
-fn to_sql_all(args: Vec<DbValue>) -> Result<Vec<Sql>, String> {
-    args.into_iter().map(to_sql).collect()
+    with_statement(db, sql, args, ErrorCode::ExecuteFailed, |st, params| {
+        let n =
+            st.execute(rusqlite::params_from_iter(params)).map_err(|e| (ErrorCode::ExecuteFailed, e.to_string()))?;
+        Ok(n as u64)
+    })
 }
 
 /// A `db-value` as SQLite stores it: integers, reals, text (dates and times as ISO text),
