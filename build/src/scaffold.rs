@@ -86,6 +86,7 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
     // leaves nothing behind.
     let io = |what: &Path, e: std::io::Error| BuildError::Input(format!("cannot write {}: {e}", what.display()));
     let staging = tempfile::Builder::new().prefix(".morph-new-").tempdir_in(p.parent).map_err(|e| io(p.parent, e))?;
+    let tracked = registry_client::atomic::Pending::track(staging.path());
     let mut files = Vec::new();
     let mut put = |rel: &str, text: &str| -> Result<(), BuildError> {
         let rel = match rel.rsplit_once('/') {
@@ -116,10 +117,12 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
         .map_err(|e| BuildError::Input(e.to_string()))?;
     files.extend(deps.iter().filter_map(|f| f.strip_prefix(staging.path()).ok()).map(|rel| target.join(rel)));
     let staged = staging.keep();
-    std::fs::rename(&staged, &target).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&staged);
-        io(&target, e)
-    })?;
+    tracked
+        .keep(|_| std::fs::rename(&staged, &target))
+        .map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staged);
+            io(&target, e)
+        })?;
     files.sort();
     Ok((target, files))
 }

@@ -24,6 +24,7 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
         .prefix(".morph-build-")
         .tempdir_in(&out_dir)
         .map_err(|e| BuildError::Input(format!("cannot write in {}: {e}", out_dir.display())))?;
+    let _tracked = registry_client::atomic::Pending::track(scratch.path());
     let produced = scratch.path().join("component.wasm");
     let wasm = match m.language {
         Language::Rust => build_rust(m, release)?,

@@ -5,6 +5,7 @@
 
 mod commands;
 mod output;
+mod signals;
 
 use std::process::ExitCode;
 
@@ -57,6 +58,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    signals::install();
     let cli = Cli::parse();
     let ansi = cli.color == ColorChoice::Always
         || (cli.color == ColorChoice::Auto

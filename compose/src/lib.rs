@@ -59,6 +59,7 @@ pub fn compose(path: &Path, source: &str, sources: &Sources<'_>, color: bool) ->
     let keys = wac_resolver::packages(&document).map_err(|e| render(Stage::Compose, e.into()))?;
     let mut packages = indexmap::IndexMap::new();
     let mut resolved = Vec::new();
+    let mut spans = Vec::new();
     for (key, span) in keys {
         let found = resolve::find(key.name, key.version, sources)
             .map_err(|miss| render(Stage::Resolve, miss.at(span).into()))?;
@@ -66,8 +67,20 @@ pub fn compose(path: &Path, source: &str, sources: &Sources<'_>, color: bool) ->
             .map_err(|e| render(Stage::Load, resolve::LoadFailed { name: key.to_string(), span, reason: e }.into()))?;
         packages.insert(key, bytes);
         resolved.push(ResolvedPackage { key: key.to_string(), origin: found });
+        spans.push(span);
     }
-    let resolution = document.resolve(packages).map_err(|e| render(Stage::Compose, e.into()))?;
+    let resolution = document.resolve(packages).map_err(|e| {
+        // wac's decoder does not say which file it was reading: a package whose bytes are not a
+        // valid component is named with its path, in the words `validate` uses.
+        for (package, span) in resolved.iter().zip(&spans) {
+            let bytes = resolve::load(&package.origin).unwrap_or_default();
+            if let Err(invalid) = resolve::check_bytes(&package.origin, &bytes) {
+                let failed = resolve::LoadFailed { name: package.key.clone(), span: *span, reason: invalid };
+                return render(Stage::Load, failed.into());
+            }
+        }
+        render(Stage::Compose, e.into())
+    })?;
     let bytes = resolution
         .encode(EncodeOptions { define_components: true, validate: true, ..Default::default() })
         .map_err(|e| render(Stage::Encode, e.into()))?;

@@ -204,6 +204,16 @@ pub fn load(origin: &Origin) -> Result<Vec<u8>, String> {
     contract::component::component_binary(path, bytes).map_err(|e| e.to_string())
 }
 
+/// Whether a binary package from `origin` is a valid component, its file named if not.
+pub fn check_bytes(origin: &Origin, bytes: &[u8]) -> Result<(), String> {
+    match origin {
+        Origin::Wit(_) => Ok(()),
+        Origin::Dep(p) | Origin::DepsDir(p) | Origin::Registry { path: p, .. } | Origin::Oci { path: p, .. } => {
+            contract::component::check_component_bytes(p, bytes).map_err(|e| e.to_string())
+        }
+    }
+}
+
 fn encode_wit(path: &Path) -> Result<Vec<u8>, String> {
     let mut resolve = wit_parser::Resolve::new();
     let pkg = if path.is_dir() { resolve.push_dir(path).map(|(pkg, _)| pkg) } else { resolve.push_file(path) }

@@ -103,9 +103,14 @@ impl Component {
             });
             (decode_world(path, &bytes), bodies.join().expect("validation thread"))
         });
-        // The full validation speaks of the real bytes, so its error wins over the decoder's.
+        // The full validation speaks of the real bytes, so its error wins over the decoder's;
+        // past it the component is valid, and a decoder that fails says only that WIT cannot
+        // describe it.
         bodies.map_err(|e| bad(describe_error(&e.to_string())))?;
-        let (resolve, world) = decoded?;
+        let (resolve, world) = decoded.map_err(|e| match e {
+            ContractError::NotAComponent { path, message } => ContractError::NoWit { path, reason: message },
+            other => other,
+        })?;
         Ok(Component { path: path.to_path_buf(), bytes, resolve, world, digest: std::sync::OnceLock::new() })
     }
 
@@ -159,16 +164,59 @@ pub fn read_component_binary(path: &Path) -> Result<Bytes, ContractError> {
     Ok(Bytes::Owned(component_binary(path, bytes)?))
 }
 
+/// Whether `bytes` are a whole, valid component binary (a WIT package counts: it is encoded as
+/// one), code included: what must hold before morph keeps bytes someone else sent.
+/// `label` names the bytes in the error (a file, a reference).
+pub fn check_component_bytes(label: &Path, bytes: &[u8]) -> Result<(), ContractError> {
+    let bad = |message: String| ContractError::NotAComponent { path: label.to_path_buf(), message };
+    if bytes.is_empty() {
+        return Err(bad("it is empty".into()));
+    }
+    match sniff(bytes) {
+        Encoding::Component => {}
+        Encoding::CoreModule => return Err(ContractError::CoreModule { path: label.to_path_buf() }),
+        _ => return Err(bad("it does not start with the `\\0asm` header".into())),
+    }
+    validate_function_bodies(bytes).map_err(|e| bad(describe_error(&e.to_string())))
+}
+
 /// Decodes a component's world without validating function bodies: enough to know its kind and
 /// its imports and exports, quickly, for bytes already known to be a component. The world comes
 /// from the component's skeleton (the same world, a fraction of the bytes; see `skeleton.rs`).
 pub fn decode_world(path: &Path, bytes: &[u8]) -> Result<(Resolve, WorldId), ContractError> {
     let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
-    let skeleton = crate::skeleton::skeleton(bytes).map_err(|e| bad(describe_error(&e)))?;
-    match wit_parser::decoding::decode(&skeleton).map_err(|e| bad(describe_decode_error(&e)))? {
+    let skeleton = crate::contain::contained(|| crate::skeleton::skeleton(bytes))
+        .map_err(|panic| bad(format!("reading its structure failed ({panic})")))?
+        .map_err(|e| bad(describe_error(&e)))?;
+    let decoded = crate::contain::contained(|| wit_parser::decoding::decode(&skeleton))
+        .map_err(|panic| bad(format!("the WIT decoder failed on it ({panic})")))?;
+    match decoded.map_err(|e| bad(describe_decode_error(&e)))? {
         DecodedWasm::Component(resolve, world) => Ok((resolve, world)),
         DecodedWasm::WitPackage(..) => Err(ContractError::WitPackage { path: path.to_path_buf() }),
     }
+}
+
+/// The names a component imports and exports at its top level, read from its sections: what
+/// can be said of a component WIT cannot describe.
+pub fn top_level_names(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    use wasmparser::{Parser, Payload};
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    let mut depth = 0i32;
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload {
+            Ok(Payload::ModuleSection { .. } | Payload::ComponentSection { .. }) => depth += 1,
+            Ok(Payload::End(_)) => depth -= 1,
+            Ok(Payload::ComponentImportSection(reader)) if depth == 0 => {
+                imports.extend(reader.into_iter().flatten().map(|i| i.name.name.to_string()));
+            }
+            Ok(Payload::ComponentExportSection(reader)) if depth == 0 => {
+                exports.extend(reader.into_iter().flatten().map(|e| e.name.name.to_string()));
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    (imports, exports)
 }
 
 /// The names of a world's imports and exports (`ns:pkg/iface@ver`, or a plain name), leaving

@@ -1,6 +1,7 @@
 //! `morph inspect`: what a component is, in facts a person or a script can act on.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Serialize;
 use wasmparser::{KnownCustom, Parser, Payload};
@@ -20,12 +21,21 @@ pub struct Inspection {
     pub exports: Vec<String>,
     /// `field → [name version]` from every producers section in the component and its modules.
     pub producers: BTreeMap<String, Vec<String>>,
-    /// The bundled world that fits best, and whether the component validates against it.
-    pub world: String,
+    /// The bundled world that fits best (none when WIT cannot describe the component), and
+    /// whether the component validates against it.
+    pub world: Option<String>,
     pub world_valid: bool,
     /// The component's own world as WIT, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wit: Option<String>,
+    /// Why WIT is not available for this component, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wit_unavailable: Option<String>,
+    /// A WIT package's worlds and interfaces (`ns:pkg/name@ver`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub worlds: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub interfaces: Vec<String>,
 }
 
 pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractError> {
@@ -40,10 +50,63 @@ pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractE
         imports,
         exports,
         producers: producers(&comp.bytes),
-        world: fit.short.to_string(),
+        world: Some(fit.short.to_string()),
         world_valid: verdict.valid,
         wit: if with_wit { Some(world_wit(comp)?) } else { None },
+        wit_unavailable: None,
+        worlds: Vec::new(),
+        interfaces: Vec::new(),
     })
+}
+
+/// What can be said of a valid binary that [`Component`] cannot decode: an encoded WIT package
+/// (a `library`: its worlds and interfaces), or a component WIT cannot describe (its kind,
+/// imports and exports by name, and why there is no WIT). `error` is why decoding stopped.
+pub fn inspect_undecodable(path: &Path, error: ContractError) -> Result<Inspection, ContractError> {
+    let reason = match &error {
+        ContractError::NoWit { reason, .. } => reason.clone(),
+        ContractError::WitPackage { .. } => String::new(),
+        _ => return Err(error),
+    };
+    let bytes = crate::component::read_component_binary(path)?;
+    let mut info = Inspection {
+        file: path.display().to_string(),
+        kind: Kind::Library,
+        size: bytes.len() as u64,
+        digest: crate::component::sha256_digest(&bytes),
+        imports: Vec::new(),
+        exports: Vec::new(),
+        producers: producers(&bytes),
+        world: None,
+        world_valid: false,
+        wit: None,
+        wit_unavailable: None,
+        worlds: Vec::new(),
+        interfaces: Vec::new(),
+    };
+    if let ContractError::WitPackage { .. } = error {
+        let decoded = crate::contain::contained(|| wit_parser::decoding::decode(&bytes));
+        if let Ok(Ok(wit_parser::decoding::DecodedWasm::WitPackage(resolve, pkg))) = decoded {
+            let package = &resolve.packages[pkg];
+            let qualify = |name: &str| match &package.name.version {
+                Some(v) => format!("{}:{}/{name}@{v}", package.name.namespace, package.name.name),
+                None => format!("{}:{}/{name}", package.name.namespace, package.name.name),
+            };
+            info.worlds = package.worlds.keys().map(|n| qualify(n)).collect();
+            info.interfaces = package.interfaces.keys().map(|n| qualify(n)).collect();
+            let mut printer = wit_component::WitPrinter::default();
+            if printer.print(&resolve, pkg, &[]).is_ok() {
+                info.wit = Some(printer.output.to_string());
+            }
+        }
+        return Ok(info);
+    }
+    let (imports, exports) = crate::component::top_level_names(&bytes);
+    info.kind = crate::kind::classify_names(&exports);
+    info.imports = imports;
+    info.exports = exports;
+    info.wit_unavailable = Some(reason);
+    Ok(info)
 }
 
 /// The component's world printed as WIT.

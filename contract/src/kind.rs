@@ -56,7 +56,13 @@ const RULES: &[(&str, Kind)] = &[
 ];
 
 pub fn classify(resolve: &Resolve, world: WorldId) -> Kind {
-    let exports: Vec<InterfaceName> =
-        resolve.worlds[world].exports.keys().map(|k| InterfaceName::parse(&resolve.name_world_key(k))).collect();
+    let exports: Vec<String> = resolve.worlds[world].exports.keys().map(|k| resolve.name_world_key(k)).collect();
+    classify_names(&exports)
+}
+
+/// [`classify`] from export names alone (`wasi:cli/run@0.2.3`), for a component WIT cannot
+/// describe.
+pub fn classify_names(exports: &[String]) -> Kind {
+    let exports: Vec<InterfaceName> = exports.iter().map(|e| InterfaceName::parse(e)).collect();
     RULES.iter().find(|(base, _)| exports.iter().any(|e| e.base == *base)).map_or(Kind::Reactor, |(_, kind)| *kind)
 }

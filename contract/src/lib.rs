@@ -5,6 +5,7 @@
 pub mod bundled;
 pub mod component;
 pub mod conformance;
+mod contain;
 pub mod elaborate;
 pub mod inspect;
 pub mod kind;
@@ -35,6 +36,10 @@ pub enum ContractError {
     CoreModule { path: PathBuf },
     #[error("{} is an encoded WIT package, not a component; build a component that implements it", path.display())]
     WitPackage { path: PathBuf },
+    /// A valid component whose imports and exports WIT cannot express (it exports types,
+    /// nested components or instances of such a shape), so no world can be checked against it.
+    #[error("{} is a valid component, but WIT cannot describe it ({reason}), so it cannot be checked against a world; `morph inspect` shows its imports and exports by name", path.display())]
+    NoWit { path: PathBuf, reason: String },
     #[error("unknown world `{name}`; known worlds: {known} (or a full name like hayride:runtime/hayride-cli@0.0.1, or --wit DIR)")]
     UnknownWorld { name: String, known: String },
     #[error("cannot load WIT from {}: {message}", path.display())]

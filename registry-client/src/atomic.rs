@@ -1,9 +1,111 @@
 //! Writes that never leave half a file: a temp file in the target directory, synced, then
-//! renamed over the target. A crash or Ctrl-C leaves the old file or the new one (and at worst a
-//! stray temp file, which readers never look at); concurrent writers leave one whole file.
+//! renamed over the target. A crash leaves the old file or the new one (and at worst a stray
+//! temp file, which readers never look at); concurrent writers leave one whole file.
+//!
+//! Every temp file and staging directory morph makes is also listed here while it exists, so
+//! a signal (Ctrl-C, SIGTERM, SIGHUP) removes them all before morph exits: see
+//! [`remove_pending`]. A temp path is renamed into place under the same lock the signal
+//! handler takes, so a signal either sees the rename done or stops it from happening.
 
+use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// Temp files and staging directories that exist now and must not outlive morph.
+fn pending() -> MutexGuard<'static, BTreeSet<PathBuf>> {
+    static PENDING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes every listed temp file and staging directory, and keeps the list locked so no
+/// rename can happen after it: call it only on the way out of the process. Returns how many
+/// were removed.
+pub fn remove_pending() -> usize {
+    let mut list = pending();
+    let mut removed = 0;
+    for p in std::mem::take(&mut *list) {
+        let gone = if p.is_dir() { std::fs::remove_dir_all(&p) } else { std::fs::remove_file(&p) };
+        removed += usize::from(gone.is_ok());
+    }
+    // Held until the process exits, so a writer that has not renamed yet never does.
+    std::mem::forget(list);
+    removed
+}
+
+/// A path listed in [`pending`] until it is dropped or [`Pending::keep`] takes it off.
+#[derive(Debug)]
+pub struct Pending {
+    path: PathBuf,
+}
+
+impl Pending {
+    /// Lists `path` as something to remove if morph is stopped by a signal.
+    pub fn track(path: impl Into<PathBuf>) -> Pending {
+        let path = path.into();
+        pending().insert(path.clone());
+        Pending { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `finish` (a rename into place) so that no signal cleans up half way, then stops
+    /// tracking the path.
+    pub fn keep<T>(self, finish: impl FnOnce(&Path) -> T) -> T {
+        let mut list = pending();
+        let out = finish(&self.path);
+        list.remove(&self.path);
+        drop(list);
+        std::mem::forget(self);
+        out
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        pending().remove(&self.path);
+    }
+}
+
+/// A temp file in `dir`, named `.morph-tmp-*`, removed on drop or by a signal.
+pub struct TempFile {
+    file: tempfile::NamedTempFile,
+    pending: Pending,
+}
+
+impl TempFile {
+    pub fn new_in(dir: &Path) -> std::io::Result<TempFile> {
+        let file = tempfile::Builder::new().prefix(".morph-tmp-").tempfile_in(dir)?;
+        let pending = Pending::track(file.path());
+        Ok(TempFile { file, pending })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    pub fn as_file(&self) -> &std::fs::File {
+        self.file.as_file()
+    }
+
+    pub fn as_file_mut(&mut self) -> &mut std::fs::File {
+        self.file.as_file_mut()
+    }
+
+    /// Renames the file over `path` (or, with `replace` false, only where nothing is there).
+    pub fn persist(self, path: &Path, replace: bool) -> std::io::Result<()> {
+        let TempFile { file, pending } = self;
+        pending.keep(|_| {
+            if replace {
+                file.persist(path).map(drop).map_err(|e| e.error)
+            } else {
+                file.persist_noclobber(path).map(drop).map_err(|e| e.error)
+            }
+        })
+    }
+}
 
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write(path, bytes, true, true)
@@ -24,17 +126,12 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn write(path: &Path, bytes: &[u8], replace: bool, sync: bool) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new().prefix(".morph-tmp-").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
+    let mut tmp = TempFile::new_in(dir)?;
+    tmp.as_file_mut().write_all(bytes)?;
     if sync {
         tmp.as_file().sync_data()?;
     }
-    if replace {
-        tmp.persist(path).map_err(|e| e.error)?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| e.error)?;
-    }
-    Ok(())
+    tmp.persist(path, replace)
 }
 
 #[cfg(test)]
@@ -52,6 +149,17 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "no temp files left: {names:?}");
+        assert!(pending().iter().all(|t| !t.starts_with(dir.path())), "nothing of this dir is still listed");
+    }
+
+    #[test]
+    fn a_listed_temp_is_dropped_from_the_list_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = TempFile::new_in(dir.path()).unwrap();
+        let p = tmp.pending.path().to_path_buf();
+        assert!(pending().contains(&p));
+        drop(tmp);
+        assert!(!pending().contains(&p) && !p.exists());
     }
 
     #[test]

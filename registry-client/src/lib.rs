@@ -1,4 +1,5 @@
-//! Where morphs live: `$MORPH_HOME` and its local registry (OCI registries come later).
+//! Where morphs live: `$MORPH_HOME`, its local registry, and OCI registries (push, pull with
+//! bounded and digest-verified downloads, credentials from morph, docker and the environment).
 
 pub mod atomic;
 pub mod auth;
@@ -30,4 +31,36 @@ pub enum RegistryError {
     Config(String),
     #[error("{0}")]
     Oci(String),
+    #[error("pull {reference}: {registry} sent more than the {declared} bytes its manifest declares for {digest}; stopped there and kept nothing (the registry is misbehaving: try again later, or ask its operator)")]
+    BlobTooLarge { reference: String, registry: String, digest: String, declared: u64 },
+    #[error("pull {reference}: the manifest {registry} sent is larger than {limit} bytes, the most morph reads; kept nothing (is {registry} an OCI registry?)")]
+    ManifestTooLarge { reference: String, registry: String, limit: u64 },
+    #[error("pull {reference}: the {what} does not match its digest (expected {expected}, got {actual}); kept nothing")]
+    DigestMismatch { reference: String, what: String, expected: String, actual: String },
+    #[error("pull {reference}: {registry} sent a manifest that is not an OCI manifest; kept nothing")]
+    BadManifest {
+        reference: String,
+        registry: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("pull {reference}: nothing was kept of layer {digest}")]
+    NotAComponent {
+        reference: String,
+        digest: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("`{name}` is not a registry name: {reason}; write HOST or HOST:PORT, e.g. ghcr.io or localhost:5000")]
+    BadRegistryName { name: String, reason: String },
+    #[error("`{username}` cannot be a registry username: it must be non-empty, with no ':' or line break (basic auth joins user and password with ':')")]
+    BadUsername { username: String },
+    #[error("login {registry}: the registry refused these credentials ({status}); nothing was stored. Check the username and password (or token)")]
+    LoginRefused { registry: String, status: u16 },
+    #[error("login {registry}: cannot reach the registry to check the credentials; nothing was stored. Check the address, pass --insecure for a plain-HTTP registry, or --no-verify to store them unchecked")]
+    Unreachable {
+        registry: String,
+        #[source]
+        source: reqwest::Error,
+    },
 }

@@ -2,9 +2,11 @@
 //!
 //! A hit maps the file instead of compiling. Entries are written to a temp file in the same
 //! directory and renamed into place, so a reader never sees half a file and concurrent writers
-//! leave one whole entry. Each entry has a `.sum` beside it (an XXH3 checksum of the entry,
-//! written before the entry itself): an entry whose checksum does not match — corrupt, truncated
-//! by hand, or not ours — is recompiled, never handed to the engine.
+//! leave one whole entry. Each entry has a `.sum` beside it (an XXH3 checksum of the source's
+//! digest followed by the entry, written before the entry itself): an entry whose checksum does
+//! not match — corrupt, truncated by hand, not ours, or compiled from another component and
+//! copied over this one's name, with or without its `.sum` — is recompiled, never handed to the
+//! engine.
 
 use std::path::{Path, PathBuf};
 
@@ -42,18 +44,18 @@ impl CodeCache {
         };
         let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
         let entry = dir.join(format!("{hex}-{}.cwasm", engine_hash(engine)));
-        if let Some(component) = self.read(engine, &entry) {
+        if let Some(component) = self.read(engine, &entry, digest) {
             return Ok((component, CacheOutcome::Hit));
         }
         let component = Component::new(engine, wasm)?;
-        if let Err(e) = self.write(dir, &entry, &component) {
+        if let Err(e) = self.write(dir, &entry, &component, digest) {
             // A cache that cannot be written only costs speed.
             warn!("cannot write the compiled-code cache at {}: {e}", dir.display());
         }
         Ok((component, CacheOutcome::Compiled))
     }
 
-    fn read(&self, engine: &Engine, entry: &Path) -> Option<Component> {
+    fn read(&self, engine: &Engine, entry: &Path, digest: &str) -> Option<Component> {
         let expected = std::fs::read_to_string(sum_path(entry)).ok()?;
         // Hash through a mapping: the pages come from the page cache and are shared with the
         // engine's own mapping below, so a hit copies nothing.
@@ -61,7 +63,7 @@ impl CodeCache {
         // SAFETY: read-only mapping of a cache file that is only ever replaced by rename, never
         // written in place.
         let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-        if format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&map)) != expected.trim() {
+        if checksum(digest, &map) != expected.trim() {
             warn!("compiled-code cache entry {} does not match its checksum; recompiling", entry.display());
             return None;
         }
@@ -80,14 +82,24 @@ impl CodeCache {
         }
     }
 
-    fn write(&self, dir: &Path, entry: &Path, component: &Component) -> wasmtime::Result<()> {
+    fn write(&self, dir: &Path, entry: &Path, component: &Component, digest: &str) -> wasmtime::Result<()> {
         std::fs::create_dir_all(dir)?;
         let bytes = component.serialize()?;
-        let sum = format!("{:032x}\n", xxhash_rust::xxh3::xxh3_128(&bytes));
+        let sum = format!("{}\n", checksum(digest, &bytes));
         write_atomic(&sum_path(entry), sum.as_bytes())?;
         write_atomic(entry, &bytes)?;
         Ok(())
     }
+}
+
+/// The checksum of an entry compiled from the component whose digest is `digest`: it binds the
+/// entry's bytes to their source, so the entry of one component never passes for another's.
+fn checksum(digest: &str, entry: &[u8]) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(digest.as_bytes());
+    h.update(b"\0");
+    h.update(entry);
+    format!("{:032x}", h.digest128())
 }
 
 fn sum_path(entry: &Path) -> PathBuf {

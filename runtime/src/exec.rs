@@ -25,9 +25,16 @@ pub struct Prepared {
     pub cache: CacheOutcome,
 }
 
-/// Compiles `wasm` (or maps it from the cache under `home`) for a run with `limits`.
-pub fn prepare(wasm: &[u8], digest: &str, limits: &Limits, home: Option<&Path>) -> Result<Prepared, RuntimeError> {
-    prepare_with(wasm, digest, EngineSettings::for_limits(limits), home)
+/// Compiles `wasm` (or maps it from the cache under `home`) for a run with `limits`. `origin`
+/// (the file or reference the user named) names it in errors.
+pub fn prepare(
+    wasm: &[u8],
+    digest: &str,
+    origin: &Path,
+    limits: &Limits,
+    home: Option<&Path>,
+) -> Result<Prepared, RuntimeError> {
+    prepare_with(wasm, digest, origin, EngineSettings::for_limits(limits), home)
 }
 
 /// Compiles `wasm` for serving: the pooling allocator (an instance per request) and epoch
@@ -36,24 +43,31 @@ pub fn prepare(wasm: &[u8], digest: &str, limits: &Limits, home: Option<&Path>) 
 pub fn prepare_for_serving(
     wasm: &[u8],
     digest: &str,
+    origin: &Path,
     limits: &Limits,
     home: Option<&Path>,
 ) -> Result<Prepared, RuntimeError> {
     let settings =
         EngineSettings { fuel: limits.fuel.is_some(), epoch: true, pool: Some(MemoryReset::for_guest(wasm)) };
-    prepare_with(wasm, digest, settings, home)
+    prepare_with(wasm, digest, origin, settings, home)
 }
 
 pub(crate) fn prepare_with(
     wasm: &[u8],
     digest: &str,
+    origin: &Path,
     settings: EngineSettings,
     home: Option<&Path>,
 ) -> Result<Prepared, RuntimeError> {
     let engine = build_engine(settings).map_err(RuntimeError::internal)?;
-    let (component, cache) = CodeCache::new(home)
-        .load(&engine, wasm, digest)
-        .map_err(|e| RuntimeError::Input(format!("cannot compile the component: {e:?}")))?;
+    let (component, cache) = CodeCache::new(home).load(&engine, wasm, digest).map_err(|e| {
+        // Bytes that are not a valid component are told in the words `validate` uses, naming
+        // the input; a valid one the engine cannot compile keeps the engine's reason.
+        match contract::component::check_component_bytes(origin, wasm) {
+            Err(invalid) => RuntimeError::Contract(invalid),
+            Ok(()) => RuntimeError::Input(format!("cannot compile {}: {e:#}", origin.display())),
+        }
+    })?;
     Ok(Prepared { engine, component, cache })
 }
 
@@ -70,6 +84,9 @@ pub(crate) struct LimitWatch {
     limits: Limits,
     memory_hit: Arc<AtomicBool>,
     stop_timer: Option<mpsc::Sender<()>>,
+    /// When the armed timeout ends: the epoch interrupts running wasm code, this ends a guest
+    /// waiting in a host call (a sleep, stdin, a socket), which never reaches an epoch check.
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl Session {
@@ -105,7 +122,7 @@ impl Session {
     pub async fn instantiate(p: &Prepared, mut store: Store<Host>, watch: LimitWatch) -> Result<Session, RuntimeError> {
         crate::hayride::check_grants(&p.engine, &p.component, &store.data().hayride.policy)?;
         let linker: Linker<Host> = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
-        match linker.instantiate_async(&mut store, &p.component).await {
+        match watch.within(linker.instantiate_async(&mut store, &p.component)).await {
             Ok(instance) => Ok(Session { store, instance, watch }),
             Err(e) => Err(watch.classify(e, true)),
         }
@@ -175,7 +192,7 @@ pub(crate) fn serving_store(
 impl LimitWatch {
     /// A watch with no timer of its own (the caller enforces the timeout).
     pub(crate) fn new(limits: Limits, memory_hit: Arc<AtomicBool>) -> LimitWatch {
-        LimitWatch { limits, memory_hit, stop_timer: None }
+        LimitWatch { limits, memory_hit, stop_timer: None, deadline: None }
     }
 
     /// Gives the store one more epoch and ends it after `timeout` (unless disarmed first, or
@@ -191,11 +208,22 @@ impl LimitWatch {
             }
         });
         self.stop_timer = Some(tx);
+        self.deadline = Some(tokio::time::Instant::now() + timeout);
     }
 
     pub(crate) fn disarm_timer(&mut self) {
+        self.deadline = None;
         if let Some(tx) = self.stop_timer.take() {
             let _ = tx.send(());
+        }
+    }
+
+    /// Awaits a call into the guest, but no longer than the armed timeout: past it the call is
+    /// dropped, wherever the guest is, and the result is the interrupt the epoch would give.
+    pub(crate) async fn within<T>(&self, call: impl std::future::Future<Output = wasmtime::Result<T>>) -> wasmtime::Result<T> {
+        match self.deadline {
+            None => call.await,
+            Some(at) => tokio::time::timeout_at(at, call).await.unwrap_or_else(|_| Err(Trap::Interrupt.into())),
         }
     }
 
@@ -259,7 +287,7 @@ pub(crate) async fn run_in(session: &mut Session) -> Result<i32, RuntimeError> {
             )))
         }
     };
-    match command.wasi_cli_run().call_run(&mut session.store).await {
+    match session.watch.within(command.wasi_cli_run().call_run(&mut session.store)).await {
         Ok(Ok(())) => Ok(0),
         Ok(Err(())) => Ok(1),
         Err(e) => match session.watch.classify(e, false) {

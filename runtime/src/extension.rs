@@ -192,7 +192,7 @@ impl<'p> ExtensionSession<'p> {
         R: wasmtime::component::ComponentNamedList + Lift + Send + Sync + 'static,
     {
         arm(&mut self.live, &self.prepared.engine, &self.limits)?;
-        let result = f.call_async(&mut self.live.store, params).await;
+        let result = self.live.watch.within(f.call_async(&mut self.live.store, params)).await;
         self.live.watch.disarm_timer();
         result.map_err(|e| self.live.watch.classify(e, false))
     }

@@ -207,7 +207,7 @@ pub(crate) async fn call_in(session: &mut Session, f: &ExportFunc, args: &[Val])
             .ok_or_else(|| RuntimeError::Input(format!("{} is not a function", f.path())))?
     };
     let mut results = vec![Val::Bool(false); usize::from(f.result.is_some())];
-    if let Err(e) = func.call_async(&mut session.store, args, &mut results).await {
+    if let Err(e) = session.watch.within(func.call_async(&mut session.store, args, &mut results)).await {
         return Err(session.watch.classify(e, false));
     }
     Ok(results.pop())

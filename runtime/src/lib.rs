@@ -1,6 +1,7 @@
 //! The embedded wasmtime: engines, the compiled-code cache, the sandbox, `run` and `call`.
 //! Nothing outside this crate names a wasmtime type.
 
+mod body_progress;
 pub mod cache;
 mod channel_streams;
 pub mod engine;
@@ -49,6 +50,9 @@ pub enum RuntimeError {
     /// A step of a longer session (an extension's `update`, say) failed as `source` says.
     #[error("in {step}: {source}")]
     Step { step: String, source: Box<RuntimeError> },
+    /// The input is not a component (exit 2), in the words `validate` uses.
+    #[error(transparent)]
+    Contract(#[from] contract::ContractError),
     /// A failure of morph itself.
     #[error("internal error: {0}")]
     Internal(String),
@@ -62,7 +66,7 @@ impl RuntimeError {
     /// The process exit code this error stands for.
     pub fn exit_code(&self) -> i32 {
         match self {
-            RuntimeError::Input(_) | RuntimeError::Internal(_) => 2,
+            RuntimeError::Input(_) | RuntimeError::Internal(_) | RuntimeError::Contract(_) => 2,
             RuntimeError::Trap(_) | RuntimeError::Limit(_) => 1,
             RuntimeError::Exit(c) => *c,
             RuntimeError::Step { source, .. } => source.exit_code(),

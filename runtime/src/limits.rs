@@ -13,7 +13,11 @@ pub struct Limits {
     pub max_memory: Option<usize>,
 }
 
-/// `500ms`, `2s`, `1.5s`, `3m`, `1h`, or a bare number of seconds.
+/// The longest duration a flag takes: a year. Longer ones mean "no limit", which is leaving the
+/// flag out; and every deadline must fit in the clock's range.
+pub const MAX_DURATION: Duration = Duration::from_secs(8760 * 3600);
+
+/// `500ms`, `2s`, `1.5s`, `3m`, `1h`, or a bare number of seconds; at most [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
@@ -27,10 +31,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "us" | "µs" => value / 1_000_000.0,
         other => return Err(format!("`{s}`: unknown unit `{other}`; use ms, s, m or h")),
     };
-    if !secs.is_finite() || secs <= 0.0 {
+    if secs.is_nan() || secs <= 0.0 {
         return Err(format!("`{s}`: a duration must be greater than zero"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    if secs > MAX_DURATION.as_secs_f64() {
+        return Err(format!("`{s}` is too long; the largest accepted is 8760h (a year)"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("`{s}` is not a duration; use e.g. 500ms, 2s, 1m"))
 }
 
 /// `64MiB`, `1GiB`, `512KiB`, `64M` (also binary), `1000000` bytes.
@@ -77,6 +84,10 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert!(parse_duration("2 weeks").is_err());
         assert!(parse_duration("0s").is_err());
+        assert_eq!(parse_duration("8760h").unwrap(), MAX_DURATION);
+        for huge in ["20000000000000000000s", "8761h", "1e400", "inf"] {
+            assert!(parse_duration(huge).is_err(), "{huge}");
+        }
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct ServeOptions {
     pub write_timeout: Duration,
     /// A websocket connection with no frame either way for this long is closed.
     pub ws_idle: Duration,
+    /// A request body that delivers less than `body_progress::MIN_BYTES` in this long, while
+    /// the guest waits for it, ends that request.
+    pub body_timeout: Duration,
 }
 
 struct Server {
@@ -84,6 +87,8 @@ struct Server {
     /// Requests and websocket connections in flight share these.
     slots: Arc<Semaphore>,
     stop: watch::Receiver<bool>,
+    /// The address the server listens on: the authority of an HTTP/1.0 request without Host.
+    bound: SocketAddr,
 }
 
 type Answer = Response<HyperOutgoingBody>;
@@ -200,7 +205,7 @@ pub async fn serve(
 
     let slots = Arc::new(Semaphore::new(opts.max_concurrency.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let server = Arc::new(Server { http, ws, policy, limits, timeout, opts, slots, stop: stop_rx.clone() });
+    let server = Arc::new(Server { http, ws, policy, limits, timeout, opts, slots, stop: stop_rx.clone(), bound });
     listening(bound);
 
     let mut connections = tokio::task::JoinSet::new();
@@ -256,10 +261,14 @@ pub async fn serve(
 
 impl Server {
     /// One request, start to finish, with its log line.
-    async fn answer(self: Arc<Self>, req: Request<Incoming>) -> Answer {
+    async fn answer(self: Arc<Self>, mut req: Request<Incoming>) -> Answer {
         let started = Instant::now();
         let method = req.method().to_string();
         let path = req.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
+        if let Err(refused) = self.settle_authority(&mut req) {
+            self.log(&method, &path, refused.status(), started.elapsed());
+            return refused;
+        }
         let slot = tokio::time::timeout(self.opts.queue_timeout, self.slots.clone().acquire_owned()).await;
         let response = match slot {
             Ok(Ok(slot)) => {
@@ -275,11 +284,39 @@ impl Server {
         response
     }
 
+    /// Gives the request the authority the guest reads: its URI's, its Host header's, or for
+    /// HTTP/1.0 (where Host is optional) the server's own address. HTTP/1.1 without Host, or a
+    /// Host that is not text, is the client's error (400), as RFC 9112 says.
+    fn settle_authority(&self, req: &mut Request<Incoming>) -> Result<(), Answer> {
+        if req.uri().authority().is_some() {
+            return Ok(());
+        }
+        match req.headers().get(hyper::header::HOST) {
+            Some(host) if host.to_str().is_ok_and(|h| !h.is_empty()) => Ok(()),
+            Some(_) => Err(plain(StatusCode::BAD_REQUEST, "the Host header is not a valid host\n")),
+            None if req.version() <= hyper::Version::HTTP_10 => {
+                let mut parts = req.uri().clone().into_parts();
+                parts.scheme = Some(hyper::http::uri::Scheme::HTTP);
+                parts.authority = self.bound.to_string().parse().ok();
+                if parts.path_and_query.is_none() {
+                    parts.path_and_query = Some(hyper::http::uri::PathAndQuery::from_static("/"));
+                }
+                *req.uri_mut() = hyper::Uri::from_parts(parts)
+                    .map_err(|_| plain(StatusCode::BAD_REQUEST, "the request target is not a valid path\n"))?;
+                Ok(())
+            }
+            None => Err(plain(StatusCode::BAD_REQUEST, "an HTTP/1.1 request needs a Host header\n")),
+        }
+    }
+
     /// Accepts a websocket upgrade and runs the morph on the connection in its own task, which
     /// keeps the slot until the connection ends.
     fn upgrade(self: &Arc<Self>, mut req: Request<Incoming>, slot: OwnedSemaphorePermit, path: &str) -> Answer {
         let Some(export) = self.ws.clone() else {
-            return plain(StatusCode::NOT_FOUND, "this morph does not serve websockets\n");
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "this morph serves plain HTTP, not websockets; send the request without `Upgrade: websocket`\n",
+            );
         };
         let key = req.headers().get("sec-websocket-key").cloned();
         let version_ok = req.headers().get("sec-websocket-version").is_some_and(|v| v.as_bytes() == b"13");
@@ -339,10 +376,14 @@ impl Server {
         if declared.is_some_and(|n| n > max) {
             return plain(StatusCode::PAYLOAD_TOO_LARGE, &format!("the request body is larger than {max} bytes\n"));
         }
+        let window = self.opts.body_timeout;
         let req = req.map(|body| {
-            http_body_util::Limited::new(body, self.opts.max_body).map_err(move |e| {
+            let progressing = crate::body_progress::Progressing::new(body, window, declared);
+            http_body_util::Limited::new(progressing, self.opts.max_body).map_err(move |e| {
                 if e.is::<http_body_util::LengthLimitError>() {
                     ErrorCode::HttpRequestBodySize(Some(max))
+                } else if e.is::<crate::body_progress::Stalled>() {
+                    ErrorCode::ConnectionReadTimeout
                 } else {
                     ErrorCode::HttpProtocolError
                 }

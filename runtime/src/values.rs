@@ -101,6 +101,15 @@ pub fn from_json(ty: &Type, v: &Json, path: &str) -> Result<Val, ValueError> {
             } else if let Some(u) = n.as_u64() {
                 <$t>::try_from(u).ok()
             } else {
+                // Past 64 bits JSON's parser keeps only a float; an integral one is an integer
+                // too large for any WIT type, and is shown as the integer it is.
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                if f.is_finite() && f.fract() == 0.0 {
+                    return err(
+                        path,
+                        format!("{f:.0} is out of range for {} ({}..={})", type_name(ty), <$t>::MIN, <$t>::MAX),
+                    );
+                }
                 return err(path, format!("expected an integer ({}), found {n}", type_name(ty)));
             };
             match parsed {
@@ -127,7 +136,16 @@ pub fn from_json(ty: &Type, v: &Json, path: &str) -> Result<Val, ValueError> {
         Type::U32 => int!(U32, u32),
         Type::S64 => int!(S64, i64),
         Type::U64 => int!(U64, u64),
-        Type::Float32 => Val::Float32(float(v, path, "f32")? as f32),
+        Type::Float32 => {
+            let x = float(v, path, "f32")?;
+            if x.is_finite() && (x as f32).is_infinite() {
+                return err(
+                    path,
+                    format!("{x} is out of range for f32 (at most ±{}); write \"inf\" for infinity", f32::MAX),
+                );
+            }
+            Val::Float32(x as f32)
+        }
         Type::Float64 => Val::Float64(float(v, path, "f64")?),
         Type::Char => match v {
             Json::String(s) if s.chars().count() == 1 => Val::Char(s.chars().next().unwrap()),

@@ -17,11 +17,12 @@ use crate::output::Output;
 #[derive(clap::Args)]
 pub struct Args {
     /// A .wasm/.wat file or a local registry id.
-    morph: String,
+    morph: std::ffi::OsString,
     /// The export to call; an unknown name lists the exports with their signatures.
     function: String,
-    /// One argument per parameter.
-    #[arg(allow_hyphen_values = true, value_name = "ARGS")]
+    /// One argument per parameter (negative numbers are arguments, other `-` words are flags;
+    /// put arguments after `--` to take them all as they are).
+    #[arg(allow_negative_numbers = true, value_name = "ARGS")]
     args: Vec<String>,
     /// Take and print WAVE (as `wasmtime run --invoke`) instead of JSON.
     #[arg(long)]
@@ -38,7 +39,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let json_args = if args.wave { Vec::new() } else { parse_json_args(&args.args)? };
     let argv = vec![src.name.clone()];
     let result = block_on(async {
-        let prepared = runtime::prepare(&src.bytes, &src.digest, &limits, home.as_deref())?;
+        let prepared = runtime::prepare(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
         let f = runtime::find_export(&prepared, &args.function)?;
         let vals =
             if args.wave { runtime::args_from_wave(&f, &args.args)? } else { runtime::args_from_json(&f, &json_args)? };
@@ -58,21 +59,32 @@ fn parse_json_args(args: &[String]) -> Result<Vec<Json>> {
     args.iter()
         .enumerate()
         .map(|(i, a)| {
-            let (text, origin) = match a.strip_prefix('@') {
-                Some(path) => (
-                    std::fs::read_to_string(path).with_context(|| format!("cannot read argument file {path}"))?,
-                    path.to_string(),
-                ),
-                None => (a.clone(), format!("argument {}", i + 1)),
-            };
-            serde_json::from_str(&text)
-                .with_context(|| format!("{origin} is not JSON: {text:?} (strings need quotes: '\"text\"')"))
+            match a.strip_prefix('@') {
+                // A file's content is not echoed back: it may be megabytes; the parser's line and
+                // column say where it went wrong.
+                Some(path) => {
+                    let text =
+                        std::fs::read_to_string(path).with_context(|| format!("cannot read argument file {path}"))?;
+                    serde_json::from_str(&text).with_context(|| format!("argument {} (@{path}) is not JSON", i + 1))
+                }
+                None => serde_json::from_str(a).with_context(|| {
+                    format!("argument {} is not JSON: {:?} (strings need quotes: '\"text\"')", i + 1, excerpt(a))
+                }),
+            }
         })
         .collect()
 }
 
+/// At most 80 characters of an argument, for a message.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
 impl Args {
-    pub fn new(morph: String, function: String, args: Vec<String>, sandbox: SandboxArgs) -> Args {
+    pub fn new(morph: std::ffi::OsString, function: String, args: Vec<String>, sandbox: SandboxArgs) -> Args {
         Args { morph, function, args, wave: false, sandbox }
     }
 }

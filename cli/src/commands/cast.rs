@@ -26,8 +26,8 @@ pub struct Args {
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     match args.function {
         Some(function) => {
-            super::call::run(super::call::Args::new(args.package, function, args.args, args.sandbox), out)
+            super::call::run(super::call::Args::new(args.package.into(), function, args.args, args.sandbox), out)
         }
-        None => super::run::run(super::run::Args::new(args.package, args.sandbox, args.args), out),
+        None => super::run::run(super::run::Args::new(args.package.into(), args.sandbox, args.args), out),
     }
 }

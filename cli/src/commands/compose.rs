@@ -13,7 +13,7 @@ use registry_client::config::Config;
 use registry_client::oci::{self, OciOptions};
 
 use super::registry::home;
-use super::sandbox::{block_on_interruptible, resolve_morph_path};
+use super::sandbox::{block_on_interruptible, component_only, resolve_morph_path};
 use crate::output::Output;
 
 /// Compose components with a WAC file.
@@ -82,7 +82,7 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
         if args.offline {
             return Err("not pulled before, and --offline".into());
         }
-        block_on_interruptible(oci::pull(&home, reference, &OciOptions::default(), &|_| {}))
+        block_on_interruptible(oci::pull(&home, reference, &OciOptions::default(), &component_only, &|_| {}))
             .map(|pulled| pulled.path)
             .map_err(|e| format!("{e:#}"))
     };
@@ -160,21 +160,21 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
 #[derive(clap::Args)]
 pub struct PlugArgs {
     /// The component whose imports are to be satisfied.
-    socket: String,
+    socket: std::ffi::OsString,
     /// A component whose exports satisfy some of them (repeat for several; earlier plugs win).
     #[arg(long = "plug", short = 'p', required = true, value_name = "PLUG")]
-    plugs: Vec<String>,
+    plugs: Vec<std::ffi::OsString>,
     /// Where to write the component; `-` for stdout. Default: <socket name>.plugged.wasm.
     #[arg(long, short = 'o', value_name = "OUT")]
     output: Option<PathBuf>,
 }
 
 pub fn plug(args: PlugArgs, out: &Output) -> Result<ExitCode> {
-    let load = |arg: &str| -> Result<(PlugInput, String)> {
+    let load = |arg: &std::ffi::OsStr| -> Result<(PlugInput, String)> {
         let found = resolve_morph_path(arg)?;
         let bytes = std::fs::read(&found.path).with_context(|| format!("cannot read {}", found.path.display()))?;
         let bytes = contract::component::component_binary(&found.path, bytes)?;
-        Ok((PlugInput { name: arg.to_string(), bytes }, found.name))
+        Ok((PlugInput { name: arg.to_string_lossy().into_owned(), bytes }, found.name))
     };
     let (socket, socket_name) = load(&args.socket)?;
     let plugs = args.plugs.iter().map(|p| load(p).map(|(input, _)| input)).collect::<Result<Vec<_>>>()?;
@@ -189,7 +189,7 @@ pub fn plug(args: PlugArgs, out: &Output) -> Result<ExitCode> {
         for r in &reports {
             let _ = writeln!(err, "  {} satisfies {}", r.plug, r.satisfied.join(", "));
         }
-        let _ = writeln!(err, "plugged {} -> {} ({} bytes, {})", args.socket, output.display(), bytes.len(), digest());
+        let _ = writeln!(err, "plugged {} -> {} ({} bytes, {})", args.socket.to_string_lossy(), output.display(), bytes.len(), digest());
     }
     Ok(ExitCode::SUCCESS)
 }

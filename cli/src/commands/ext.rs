@@ -46,7 +46,7 @@ struct HostArgs {
 struct InfoArgs {
     /// A .wasm/.wat file, a local registry id or an OCI reference. Default: the built
     /// component of the project around the current directory.
-    ext: Option<String>,
+    ext: Option<std::ffi::OsString>,
     #[command(flatten)]
     host: HostArgs,
 }
@@ -56,7 +56,7 @@ struct InfoArgs {
 #[derive(clap::Args)]
 struct RunArgs {
     /// The extension (default: the project's built component).
-    ext: Option<String>,
+    ext: Option<std::ffi::OsString>,
     /// The init flags: JSON, or @file (default: {}).
     #[arg(long, value_name = "JSON|@FILE")]
     init: Option<String>,
@@ -75,7 +75,7 @@ struct RunArgs {
 #[derive(clap::Args)]
 struct SessionArgs {
     /// The extension (default: the project's built component).
-    ext: Option<String>,
+    ext: Option<std::ffi::OsString>,
     /// The init flags: JSON, or @file (default: {}).
     #[arg(long, value_name = "JSON|@FILE")]
     init: Option<String>,
@@ -101,7 +101,7 @@ struct EnvelopeArgs {
 #[derive(clap::Args)]
 struct CallArgs {
     /// The extension: a .wasm/.wat file, a local registry id or an OCI reference.
-    ext: String,
+    ext: std::ffi::OsString,
     #[arg(value_enum)]
     function: DesignTimeFn,
     /// The input file (`-` for stdin).
@@ -140,7 +140,7 @@ struct Loaded {
     settings: ExtSettings,
 }
 
-fn load(ext: Option<&str>, host: &HostArgs, out: &Output) -> Result<Loaded> {
+fn load(ext: Option<&std::ffi::OsStr>, host: &HostArgs, out: &Output) -> Result<Loaded> {
     let (src, policy) = morph_and_policy(ext, &host.sandbox)?;
     let mut settings = ExtSettings { log_level: log_level(out), ..Default::default() };
     for v in &host.env_vars {
@@ -172,7 +172,7 @@ where
     let home = host.sandbox.cache_home();
     let argv = vec![loaded.src.name.clone()];
     let result = block_on(async {
-        let prepared = runtime::prepare(&loaded.src.bytes, &loaded.src.digest, &limits, home.as_deref())?;
+        let prepared = runtime::prepare(&loaded.src.bytes, &loaded.src.digest, &loaded.src.origin, &limits, home.as_deref())?;
         let mut session = ExtensionSession::start(&prepared, &policy, &limits, &argv, loaded.settings).await?;
         body(&mut session).await
     });
@@ -343,12 +343,22 @@ fn session(args: SessionArgs, out: &Output) -> Result<ExitCode> {
         let first = tea.init(s, flags).await?;
         out.line(first.to_string());
         let stdin = std::io::stdin();
-        for (n, line) in stdin.lock().lines().enumerate() {
+        for (n, line) in stdin.lock().split(b'\n').enumerate() {
             let line = line.map_err(|e| RuntimeError::Input(format!("cannot read stdin: {e}")))?;
+            // A line that is not UTF-8 is that line's error, as a line that is not JSON is.
+            let line = match String::from_utf8(line) {
+                Ok(text) => text,
+                Err(e) => {
+                    let at = e.utf8_error().valid_up_to();
+                    let error = format!("line {} is not UTF-8 text (invalid byte at column {}); send UTF-8 JSON", n + 1, at + 1);
+                    out.line(json!({ "line": n + 1, "error": error }).to_string());
+                    continue;
+                }
+            };
             if line.trim().is_empty() {
                 continue;
             }
-            let record = match tea.content(&line, &format!("line {}", n + 1)) {
+            let record = match tea.content(line.trim_end_matches('\r'), &format!("line {}", n + 1)) {
                 Err(e) => json!({ "line": n + 1, "error": e }),
                 Ok(msg) => match tea.update(s, msg).await {
                     Ok(step) => step,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use contract::inspect::inspect;
+use contract::inspect::{inspect, inspect_undecodable};
 
 use crate::output::{Output, Style};
 
@@ -19,8 +19,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let comp = super::read_component(&args.component)?;
-    let info = inspect(&comp, args.wit)?;
+    let info = match super::read_component(&args.component) {
+        Ok(comp) => inspect(&comp, args.wit)?,
+        Err(e) => match e.downcast::<contract::ContractError>() {
+            Ok(undecodable) => {
+                let mut info = inspect_undecodable(&args.component, undecodable)?;
+                info.wit = info.wit.filter(|_| args.wit);
+                info
+            }
+            Err(e) => return Err(e),
+        },
+    };
     if out.json {
         out.json(&info);
         return Ok(ExitCode::SUCCESS);
@@ -30,9 +39,23 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     out.line(format!("{}{}", label("kind"), info.kind.as_str()));
     out.line(format!("{}{} bytes ({})", label("size"), info.size, human_size(info.size)));
     out.line(format!("{}{}", label("digest"), info.digest));
-    let verdict = if info.world_valid { out.paint(Style::Good, "valid") } else { out.paint(Style::Bad, "not valid") };
-    out.line(format!("{}{} ({verdict}; `morph validate` for details)", label("world"), info.world));
-    if let Some(wit) = &info.wit {
+    match (&info.world, &info.wit_unavailable) {
+        (Some(world), _) => {
+            let verdict =
+                if info.world_valid { out.paint(Style::Good, "valid") } else { out.paint(Style::Bad, "not valid") };
+            out.line(format!("{}{world} ({verdict}; `morph validate` for details)", label("world")));
+        }
+        (None, Some(why)) => out.line(format!("{}WIT is not available for this component: {why}", label("wit"))),
+        (None, None) => {
+            for (title, items) in [("worlds", &info.worlds), ("interfaces", &info.interfaces)] {
+                out.line(format!("{}{}", label(title), items.len()));
+                for item in items {
+                    out.line(format!("  {item}"));
+                }
+            }
+        }
+    }
+    if let Some(wit) = info.wit.as_ref().filter(|_| args.wit) {
         out.line("");
         out.line(wit.trim_end());
         return Ok(ExitCode::SUCCESS);

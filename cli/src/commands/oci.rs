@@ -11,7 +11,7 @@ use registry_client::oci::{self, ComponentInfo, OciOptions, ProgressEvent};
 use registry_client::MorphId;
 
 use super::registry::home;
-use super::sandbox::{block_on_interruptible, resolve_morph_path};
+use super::sandbox::{block_on, block_on_interruptible, component_only, resolve_morph_path};
 use crate::output::{Output, Style};
 
 /// How to reach and authenticate to a registry.
@@ -38,10 +38,12 @@ impl RegistryArgs {
     }
 }
 
+/// The password: stdin up to its first line break (`echo "$TOKEN" |` adds one; anything after
+/// it is not part of a password a registry would take).
 fn read_password() -> Result<String> {
     let mut s = String::new();
     std::io::stdin().read_to_string(&mut s).context("reading the password from stdin")?;
-    let p = s.trim_end_matches(['\n', '\r']).to_string();
+    let p = s.split(['\n', '\r']).next().unwrap_or("").to_string();
     if p.is_empty() {
         bail!("--password-stdin: stdin was empty; pipe the password in, e.g. `echo \"$TOKEN\" | morph login …`");
     }
@@ -52,7 +54,7 @@ fn read_password() -> Result<String> {
 #[derive(clap::Args)]
 pub struct PushArgs {
     /// A .wasm/.wat file or a local registry id.
-    morph: String,
+    morph: std::ffi::OsString,
     /// REGISTRY/REPOSITORY:TAG
     reference: String,
     /// Extra manifest annotation, KEY=VALUE (repeatable).
@@ -123,6 +125,9 @@ pub struct PullArgs {
     /// Write the component to FILE.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// With -o: write the layer even when it is not a WebAssembly component.
+    #[arg(long, requires = "output", conflicts_with = "register")]
+    raw: bool,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -145,7 +150,9 @@ pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
             }
         }
     };
-    let pulled = block_on_interruptible(oci::pull(&home, &args.reference, &args.registry.options()?, &on_progress));
+    let anything = |_: &[u8]| Ok(());
+    let accept: oci::Acceptance<'_> = if args.raw { &anything } else { &component_only };
+    let pulled = block_on_interruptible(oci::pull(&home, &args.reference, &args.registry.options()?, accept, &on_progress));
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -188,9 +195,15 @@ pub struct LoginArgs {
     registry: String,
     #[arg(long, short = 'u')]
     username: String,
-    /// Read the password from stdin.
+    /// Read the password from stdin (up to its first line break).
     #[arg(long)]
     password_stdin: bool,
+    /// The registry speaks plain HTTP (a local one).
+    #[arg(long)]
+    insecure: bool,
+    /// Store the credentials without trying them against the registry.
+    #[arg(long)]
+    no_verify: bool,
 }
 
 pub fn login(args: LoginArgs, out: &Output) -> Result<ExitCode> {
@@ -204,12 +217,23 @@ pub fn login(args: LoginArgs, out: &Output) -> Result<ExitCode> {
             args.username
         );
     }
+    use registry_client::oci::login::{check_credentials, check_registry_name, verify, Verified};
+    check_registry_name(&args.registry)?;
     let creds = Credentials { username: args.username.clone(), password: read_password()? };
-    registry_client::auth::login(&home()?, &args.registry, &creds)?;
+    check_credentials(&creds)?;
+    let home = home()?;
+    let insecure = args.insecure || registry_client::config::Config::load(&home)?.is_insecure(&args.registry);
+    let verified = if args.no_verify { None } else { Some(block_on(verify(&args.registry, &creds, insecure))?) };
+    registry_client::auth::login(&home, &args.registry, &creds)?;
+    let checked = match verified {
+        Some(Verified::Accepted) => "checked",
+        Some(Verified::OpenRegistry) => "unchecked: the registry needs no login",
+        None => "unchecked: --no-verify",
+    };
     if out.json {
-        out.json(&serde_json::json!({ "registry": args.registry, "username": args.username }));
+        out.json(&serde_json::json!({ "registry": args.registry, "username": args.username, "verified": verified == Some(Verified::Accepted) }));
     } else if !out.quiet {
-        out.line(format!("logged in to {} as {}", args.registry, args.username));
+        out.line(format!("logged in to {} as {} ({checked})", args.registry, args.username));
     }
     Ok(ExitCode::SUCCESS)
 }

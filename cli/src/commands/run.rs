@@ -15,7 +15,7 @@ use crate::output::Output;
 pub struct Args {
     /// A .wasm/.wat file or a local registry id (ns:name@version; version optional). Default:
     /// the built component of the project around the current directory.
-    morph: Option<String>,
+    morph: Option<std::ffi::OsString>,
     #[command(flatten)]
     sandbox: SandboxArgs,
     /// Call one export instead of wasi:cli/run, in WAVE syntax: 'add(1, 2)'.
@@ -31,7 +31,7 @@ pub fn run(mut args: Args, out: &Output) -> Result<ExitCode> {
     // `--` is the guest's.
     if let Some(m) = args.morph.take() {
         if only_after_dashdash(&m) {
-            args.args.insert(0, m);
+            args.args.insert(0, m.to_string_lossy().into_owned());
         } else {
             args.morph = Some(m);
         }
@@ -42,7 +42,7 @@ pub fn run(mut args: Args, out: &Output) -> Result<ExitCode> {
     let mut argv = vec![src.name.clone()];
     argv.extend(args.args.iter().cloned());
     let result = block_on(async {
-        let prepared = runtime::prepare(&src.bytes, &src.digest, &limits, home.as_deref())?;
+        let prepared = runtime::prepare(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
         tracing::info!("compiled code: {:?}", prepared.cache);
         match &args.invoke {
             None => runtime::run_command(&prepared, &policy, &limits, &argv).await.map(Some),
@@ -60,8 +60,8 @@ pub fn run(mut args: Args, out: &Output) -> Result<ExitCode> {
 }
 
 /// Whether `value` appears on morph's command line only after a `--`.
-fn only_after_dashdash(value: &str) -> bool {
-    let argv: Vec<String> = std::env::args().collect();
+fn only_after_dashdash(value: &std::ffi::OsStr) -> bool {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match argv.iter().position(|a| a == "--") {
         Some(dd) => !argv[..dd].iter().any(|a| a == value) && argv[dd + 1..].iter().any(|a| a == value),
         None => false,
@@ -87,7 +87,7 @@ fn exit_code(code: i32) -> ExitCode {
 }
 
 impl Args {
-    pub fn new(morph: String, sandbox: SandboxArgs, args: Vec<String>) -> Args {
+    pub fn new(morph: std::ffi::OsString, sandbox: SandboxArgs, args: Vec<String>) -> Args {
         Args { morph: Some(morph), sandbox, invoke: None, args }
     }
 }

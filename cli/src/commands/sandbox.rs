@@ -1,6 +1,7 @@
 //! Flags shared by every command that runs a morph: grants and limits, and how a `<morph>`
 //! argument (a file or a registry id) becomes bytes.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -98,10 +99,13 @@ impl SandboxArgs {
 /// The morph a command runs (`arg`, or the project's built component when it is left out) and
 /// its policy: the sandbox flags, plus the project's `[config]` (which grants config) when the
 /// morph is the project's own.
-pub fn morph_and_policy(arg: Option<&str>, sandbox: &SandboxArgs) -> Result<(MorphSource, Policy)> {
+pub fn morph_and_policy(arg: Option<&OsStr>, sandbox: &SandboxArgs) -> Result<(MorphSource, Policy)> {
     let (path, project_config) = match arg {
-        Some(m) => (m.to_string(), Vec::new()),
-        None => super::build::project_output_and_config()?,
+        Some(m) => (m.to_os_string(), Vec::new()),
+        None => {
+            let (path, config) = super::build::project_output_and_config()?;
+            (path.into(), config)
+        }
     };
     let policy = sandbox.policy_with_config(project_config)?;
     Ok((load_morph(&path)?, policy))
@@ -110,29 +114,43 @@ pub fn morph_and_policy(arg: Option<&str>, sandbox: &SandboxArgs) -> Result<(Mor
 /// A morph ready to run: its binary, digest and the name the guest sees as argv[0].
 pub struct MorphSource {
     pub bytes: contract::component::Bytes,
+    /// The file or reference the user named, for messages.
+    pub origin: PathBuf,
     pub digest: String,
     pub name: String,
 }
 
 /// A `.wasm`/`.wat` file, a local registry id `ns:name[@version]`, or an OCI reference (pulled
 /// on first use and run from the cache after that, offline).
-pub fn load_morph(arg: &str) -> Result<MorphSource> {
-    if !Path::new(arg).exists() && registry_client::oci::looks_like_reference(arg) {
+pub fn load_morph(arg: &OsStr) -> Result<MorphSource> {
+    // A path that is not UTF-8 can only be a file.
+    if let Some(arg) = arg.to_str().filter(|a| !Path::new(a).exists() && registry_client::oci::looks_like_reference(a)) {
         let home = super::registry::home()?;
         let pulled = match registry_client::oci::cached(&home, arg) {
             Some(p) => p,
-            None => block_on(registry_client::oci::pull(&home, arg, &Default::default(), &|_| {}))?,
+            None => block_on_interruptible(registry_client::oci::pull(
+                &home,
+                arg,
+                &Default::default(),
+                &component_only,
+                &|_| {},
+            ))?,
         };
         let r = registry_client::oci::parse_reference(arg)?;
         let name = r.repository().rsplit('/').next().unwrap_or("morph").to_string();
         // The layer was verified against its digest on the way in: that is the morph's sha256.
         let bytes = contract::component::read_component_binary(&pulled.path)?;
-        return Ok(MorphSource { bytes, digest: pulled.layer_digest, name });
+        return Ok(MorphSource { bytes, digest: pulled.layer_digest, name, origin: PathBuf::from(arg) });
     }
     let local = resolve_morph_path(arg)?;
     let bytes = contract::component::read_component_binary(&local.path)?;
     let digest = contract::component::sha256_digest(&bytes);
-    Ok(MorphSource { bytes, digest, name: local.name })
+    Ok(MorphSource { bytes, digest, name: local.name, origin: local.path })
+}
+
+/// What a pull of a morph keeps: a valid component binary, nothing else.
+pub fn component_only(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    contract::component::check_component_bytes(Path::new("the layer"), bytes).map_err(Into::into)
 }
 
 /// A file argument, or the file a local registry id names.
@@ -144,9 +162,9 @@ pub struct MorphPath {
     pub version: Option<String>,
 }
 
-pub fn resolve_morph_path(arg: &str) -> Result<MorphPath> {
+pub fn resolve_morph_path(arg: &OsStr) -> Result<MorphPath> {
     let path = Path::new(arg);
-    if !path.exists() && MorphId::looks_like_id(arg) {
+    if let Some(arg) = arg.to_str().filter(|a| !path.exists() && MorphId::looks_like_id(a)) {
         let found = resolve_local(&super::registry::home()?, &MorphId::parse(arg)?)?;
         return Ok(MorphPath {
             path: found.path,
@@ -154,33 +172,25 @@ pub fn resolve_morph_path(arg: &str) -> Result<MorphPath> {
             version: found.id.version.map(|v| v.to_string()),
         });
     }
-    let name = path.file_stem().map_or_else(|| arg.to_string(), |s| s.to_string_lossy().into_owned());
+    let name = path.file_stem().unwrap_or(arg).to_string_lossy().into_owned();
     Ok(MorphPath { path: path.to_path_buf(), name, version: None })
 }
 
 /// A single-threaded async runtime: a run or a call is one guest on one thread.
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime").block_on(f)
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let out = rt.block_on(f);
+    // A guest stopped by --timeout may have left a host call's blocking work behind (a read of
+    // stdin); the answer is known, so nothing waits for it.
+    rt.shutdown_background();
+    out
 }
 
-/// Like [`block_on`], but Ctrl-C drops the future instead of killing the process, so its temp
-/// files are removed and nothing half-written stays behind; then morph exits 130.
+/// [`block_on`] for work that writes files: a signal removes what it has under way (see
+/// `crate::signals`), so this is only `block_on` with the error made `anyhow`'s.
 pub fn block_on_interruptible<T, E>(f: impl std::future::Future<Output = Result<T, E>>) -> Result<T, anyhow::Error>
 where
     E: Into<anyhow::Error>,
 {
-    let outcome = block_on(async {
-        tokio::select! {
-            r = f => Some(r),
-            _ = tokio::signal::ctrl_c() => None,
-        }
-    });
-    // The future, and the temp files it owned, are gone by now.
-    match outcome {
-        Some(r) => r.map_err(Into::into),
-        None => {
-            eprintln!("interrupted; nothing was written");
-            std::process::exit(130);
-        }
-    }
+    block_on(f).map_err(Into::into)
 }

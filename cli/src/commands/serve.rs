@@ -20,14 +20,14 @@ use crate::output::Output;
 pub struct Args {
     /// A .wasm/.wat file, a local registry id (ns:name@version) or an OCI reference. Default:
     /// the built component of the project around the current directory.
-    morph: Option<String>,
+    morph: Option<std::ffi::OsString>,
     /// Address to listen on: HOST:PORT (a bare :PORT means 127.0.0.1). Default: the address
     /// the morph's hayride:http/config.get() gives, else 127.0.0.1:8080.
     #[arg(long, value_name = "HOST:PORT")]
     addr: Option<String>,
     /// Requests handled at once; more wait for a slot (see --queue-timeout).
-    #[arg(long, default_value_t = 64, value_name = "N")]
-    max_concurrency: usize,
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_CONCURRENCY))]
+    max_concurrency: u32,
     /// How long a request waits for a slot before it is answered 503.
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
     queue_timeout: Duration,
@@ -46,12 +46,19 @@ pub struct Args {
     /// bounds http requests; a websocket lives as long as it is used).
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_duration)]
     ws_idle: Duration,
+    /// A request body that sends less than 1 KiB (or the rest of it) in this long, while the
+    /// morph waits for it, ends that request: a trickling client cannot hold a slot.
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
+    body_timeout: Duration,
     /// The largest request body (413 above it).
     #[arg(long, default_value = "16MiB", value_name = "SIZE", value_parser = runtime::parse_size)]
     max_body: usize,
     #[command(flatten)]
     sandbox: SandboxArgs,
 }
+
+/// The most requests `--max-concurrency` lets run at once (each holds an instance).
+const MAX_CONCURRENCY: i64 = 100_000;
 
 /// How long a request head may take when neither the flag nor the morph says.
 const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,7 +73,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let home = args.sandbox.cache_home();
     let mut opts = ServeOptions {
         addr: given.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-        max_concurrency: args.max_concurrency,
+        max_concurrency: args.max_concurrency as usize,
+        body_timeout: args.body_timeout,
         queue_timeout: args.queue_timeout,
         grace: args.grace,
         json_logs: out.json,
@@ -82,7 +90,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
     let json = out.json;
     let result = rt.block_on(async {
-        let prepared = runtime::prepare_for_serving(&src.bytes, &src.digest, &limits, home.as_deref())?;
+        let prepared = runtime::prepare_for_serving(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
         if let Some(config) = runtime::serve::morph_config(&prepared, &policy, &limits, &src.name).await? {
             if given.is_none() {
                 opts.addr = parse_addr(&config.address).map_err(|e| {
@@ -97,6 +105,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
                 opts.write_timeout = Duration::from_millis(config.write_timeout_ms.into());
             }
         }
+        // From here serve drains its requests on SIGINT/SIGTERM itself.
+        crate::signals::leave_to_command();
         runtime::serve::serve(
             &prepared,
             policy,

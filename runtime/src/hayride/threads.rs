@@ -217,7 +217,7 @@ async fn run_thread(thread: &Thread, bytes: &[u8], policy: &Policy, limits: &Lim
     let home = registry_client::Home::from_env().map(|h| h.root().to_path_buf());
     // Epoch interruption always, so `kill` can stop a busy thread.
     let settings = EngineSettings { fuel: limits.fuel.is_some(), epoch: true, pool: None };
-    let prepared = match prepare_with(bytes, &digest, settings, home.as_deref()) {
+    let prepared = match prepare_with(bytes, &digest, std::path::Path::new(&thread.pkg), settings, home.as_deref()) {
         Ok(p) => p,
         Err(e) => return failed(e),
     };

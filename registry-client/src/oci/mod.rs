@@ -7,11 +7,13 @@
 //! it is kept. Pulled layers live in `$MORPH_HOME/cache/oci/blobs/sha256/<hex>` and the last
 //! manifest seen for a tag in `cache/oci/refs/`, so running a pulled morph again needs no network.
 
+mod bounded;
+pub mod login;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::OciDistributionError;
 use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
@@ -19,8 +21,9 @@ use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+
+pub use bounded::{Acceptance, MANIFEST_LIMIT};
+use bounded::Failure;
 
 use crate::atomic::write_atomic;
 use crate::auth::{credentials_for, Credentials, Source};
@@ -115,10 +118,16 @@ pub fn looks_like_reference(s: &str) -> bool {
 
 struct Session {
     client: Client,
+    /// For the requests morph bounds itself (manifests), set up as `client` is.
+    http: reqwest::Client,
+    scheme: &'static str,
     auth: RegistryAuth,
     reference: Reference,
     source: Source,
 }
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, RegistryError> {
     // TLS uses rustls with ring; installing the provider twice is harmless.
@@ -132,14 +141,16 @@ fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, R
     } else {
         ClientProtocol::Https
     };
+    let scheme = if insecure { "http" } else { "https" };
     let client_config = ClientConfig {
         protocol,
-        connect_timeout: Some(Duration::from_secs(10)),
-        read_timeout: Some(Duration::from_secs(60)),
+        connect_timeout: Some(CONNECT_TIMEOUT),
+        read_timeout: Some(READ_TIMEOUT),
         ..Default::default()
     };
     let client = Client::try_from(client_config)
         .map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))?;
+    let http = http_client()?;
     let (creds, source) = match &opts.credentials {
         Some(c) => (Some(c.clone()), Source::Environment),
         None => credentials_for(home, reference.registry())?,
@@ -149,19 +160,57 @@ fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, R
         Some(c) => RegistryAuth::Basic(c.username, c.password),
         None => RegistryAuth::Anonymous,
     };
-    Ok(Session { client, auth, reference, source })
+    Ok(Session { client, http, scheme, auth, reference, source })
+}
+
+/// An HTTP client with the registry client's timeouts, for the requests morph makes itself.
+pub(crate) fn http_client() -> Result<reqwest::Client, RegistryError> {
+    // TLS uses rustls with ring; installing the provider twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .user_agent(concat!("morph/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))
+}
+
+/// An error [`retry`] can tell transient from final.
+trait Retryable: std::fmt::Display {
+    fn transient(&self) -> bool;
+}
+
+impl Retryable for OciDistributionError {
+    fn transient(&self) -> bool {
+        transient(self)
+    }
+}
+
+impl Retryable for Failure {
+    fn transient(&self) -> bool {
+        matches!(self, Failure::Oci(e) if transient(e))
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Oci(e) => e.fmt(f),
+            Failure::Fatal(e) => e.fmt(f),
+        }
+    }
 }
 
 /// Runs `op` again after transient failures (connection resets, timeouts, 5xx), with backoff.
-async fn retry<T, F, Fut>(what: &str, mut op: F) -> Result<T, OciDistributionError>
+async fn retry<T, E: Retryable, F, Fut>(what: &str, mut op: F) -> Result<T, E>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
+    Fut: std::future::Future<Output = Result<T, E>>,
 {
     let mut delay = Duration::from_millis(200);
     for attempt in 1.. {
         match op().await {
-            Err(e) if attempt < 4 && transient(&e) => {
+            Err(e) if attempt < 4 && e.transient() => {
                 tracing::warn!("{what} failed ({e}); retrying in {delay:?}");
                 tokio::time::sleep(delay).await;
                 delay *= 2;
@@ -235,6 +284,14 @@ fn explain(e: OciDistributionError, s: &Session, op: &str) -> RegistryError {
         },
     };
     RegistryError::Oci(msg)
+}
+
+/// [`explain`] for a download's failure; a verdict is already in the user's terms.
+fn explain_failure(e: Failure, s: &Session, op: &str) -> RegistryError {
+    match e {
+        Failure::Oci(e) => explain(e, s, op),
+        Failure::Fatal(e) => e,
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -329,14 +386,12 @@ fn blobs_dir(home: &Home) -> PathBuf {
     home.root().join("cache/oci/blobs/sha256")
 }
 
+/// The record of the last pull of `r`, keyed by the sha256 of the whole reference: two
+/// references never share a record, however their names are spelled.
 fn ref_file(home: &Home, r: &Reference) -> PathBuf {
-    let tag = r.tag().unwrap_or("latest");
-    let safe = |s: &str| s.replace(['/', ':'], "_");
-    home.root()
-        .join("cache/oci/refs")
-        .join(safe(r.registry()))
-        .join(safe(r.repository()))
-        .join(format!("{}.json", safe(tag)))
+    let key = format!("{}/{}:{}", r.registry(), r.repository(), r.tag().unwrap_or("latest"));
+    let digest = sha256_digest(key.as_bytes());
+    home.root().join("cache/oci/refs").join(format!("{}.json", digest.trim_start_matches("sha256:")))
 }
 
 /// The morph a reference was last pulled as, without touching the network: the cached layer
@@ -346,6 +401,9 @@ pub fn cached(home: &Home, reference: &str) -> Option<PullOutcome> {
     // The record of the last pull names the layer; a digest reference must match its manifest.
     let text = std::fs::read_to_string(ref_file(home, &r)).ok()?;
     let rec: PullOutcome = serde_json::from_str(&text).ok()?;
+    if rec.reference != r.whole() && r.digest().is_none() {
+        return None;
+    }
     if r.digest().is_some_and(|d| d != rec.manifest_digest) {
         return None;
     }
@@ -364,17 +422,21 @@ pub fn cached(home: &Home, reference: &str) -> Option<PullOutcome> {
 
 /// Pulls a component: the manifest, then its wasm layer unless the cache has it. `progress` is
 /// told the layer size, then each chunk's length.
+///
+/// `accept` decides whether the bytes may be kept (a component, for a morph): a layer it
+/// refuses is not written anywhere. A layer already in the cache was accepted when it came in.
 pub async fn pull(
     home: &Home,
     reference: &str,
     opts: &OciOptions,
+    accept: Acceptance<'_>,
     progress: &(dyn Fn(ProgressEvent) + Sync),
 ) -> Result<PullOutcome, RegistryError> {
     let s = session(home, reference, opts)?;
     let r = &s.reference;
-    let (manifest, manifest_digest) = retry("fetching the manifest", || s.client.pull_manifest(r, &s.auth))
+    let (manifest, manifest_digest) = retry("fetching the manifest", || bounded::fetch_manifest(&s))
         .await
-        .map_err(|e| explain(e, &s, "pull"))?;
+        .map_err(|e| explain_failure(e, &s, "pull"))?;
     if let Some(wanted) = r.digest() {
         if wanted != manifest_digest {
             return Err(RegistryError::Oci(format!(
@@ -414,9 +476,9 @@ pub async fn pull(
     let have = verified_blob_size(&path, &layer.digest).is_some();
     if !have {
         progress(ProgressEvent::Start(layer.size.max(0) as u64));
-        retry("downloading the layer", || download(&s, &layer, &dir, &path, progress))
+        retry("downloading the layer", || bounded::download(&s, &layer, &path, accept, progress))
             .await
-            .map_err(|e| explain(e, &s, "pull"))?;
+            .map_err(|e| explain_failure(e, &s, "pull"))?;
         progress(ProgressEvent::Done);
         downloaded = true;
     }
@@ -447,47 +509,6 @@ pub enum ProgressEvent {
     Start(u64),
     Bytes(u64),
     Done,
-}
-
-/// Streams a blob to a temp file beside `path`, hashing as it goes; renamed into place only
-/// when the digest matches.
-async fn download(
-    s: &Session,
-    layer: &OciDescriptor,
-    dir: &std::path::Path,
-    path: &std::path::Path,
-    progress: &(dyn Fn(ProgressEvent) + Sync),
-) -> Result<(), OciDistributionError> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = tempfile::Builder::new().prefix(".morph-tmp-").tempfile_in(dir)?;
-    let (std_file, tmp_path) = tmp.into_parts();
-    let mut file = tokio::fs::File::from_std(std_file);
-    let mut stream = s.client.pull_blob_stream(&s.reference, layer).await?;
-    let mut hasher = Sha256::new();
-    let mut total = 0u64;
-    while let Some(chunk) = stream.stream.next().await {
-        let chunk = chunk?;
-        hasher.update(&chunk);
-        total += chunk.len() as u64;
-        file.write_all(&chunk).await?;
-        progress(ProgressEvent::Bytes(chunk.len() as u64));
-    }
-    file.flush().await?;
-    file.sync_data().await?;
-    let actual = format!("sha256:{}", hex(&hasher.finalize()));
-    if actual != layer.digest {
-        return Err(
-            oci_client::errors::DigestError::VerificationError { expected: layer.digest.clone(), actual }.into()
-        );
-    }
-    if layer.size >= 0 && total != layer.size as u64 {
-        return Err(OciDistributionError::SpecViolationError(format!(
-            "the layer is {total} bytes, the manifest says {}",
-            layer.size
-        )));
-    }
-    tmp_path.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {

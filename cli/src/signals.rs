@@ -1,0 +1,50 @@
+//! What Ctrl-C, SIGTERM and SIGHUP do to morph: remove every temp file and staging directory
+//! a command has under way (see `registry_client::atomic`), then exit 128 + the signal's
+//! number, as a shell reports a process the signal ended. So no command leaves half a file,
+//! however it is stopped (short of SIGKILL).
+//!
+//! A command that shuts down gracefully on its own (`serve` drains requests) takes SIGINT and
+//! SIGTERM over with [`leave_to_command`]; temp files are still removed then.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static COMMAND_HANDLES: AtomicBool = AtomicBool::new(false);
+
+/// Listens for the signals on a thread of its own for the rest of the process.
+pub fn install() {
+    let spawned = std::thread::Builder::new().name("morph-signals".into()).spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_io().build() else { return };
+        rt.block_on(async {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) else {
+                return;
+            };
+            loop {
+                let (name, number) = tokio::select! {
+                    _ = int.recv() => ("SIGINT", 2),
+                    _ = term.recv() => ("SIGTERM", 15),
+                    _ = hup.recv() => ("SIGHUP", 1),
+                };
+                if number != 1 && COMMAND_HANDLES.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let removed = registry_client::atomic::remove_pending();
+                let what = if removed > 0 { "; unfinished files were removed, nothing was written" } else { "" };
+                eprintln!("interrupted by {name}{what}");
+                std::process::exit(128 + number);
+            }
+        });
+    });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot watch for signals ({e}); a signal may leave temp files behind");
+    }
+}
+
+/// From now on SIGINT and SIGTERM are the command's to handle (it stops gracefully).
+pub fn leave_to_command() {
+    COMMAND_HANDLES.store(true, Ordering::SeqCst);
+}

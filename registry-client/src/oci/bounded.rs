@@ -1,0 +1,186 @@
+//! Downloads that a registry cannot make unbounded: a manifest is read up to
+//! [`MANIFEST_LIMIT`] bytes, a blob up to the size its manifest declares. A registry that sends
+//! more is stopped at the first byte too many, and nothing it sent is kept.
+
+use futures_util::StreamExt;
+use oci_client::errors::OciDistributionError;
+use oci_client::manifest::{OciDescriptor, OciManifest};
+use oci_client::RegistryOperation;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+
+use super::Session;
+use crate::atomic::TempFile;
+use crate::RegistryError;
+
+/// The largest manifest morph reads: the size the OCI distribution spec says registries
+/// should accept at least. A wasm artifact's manifest is under 1 KiB.
+pub const MANIFEST_LIMIT: u64 = 4 << 20;
+
+/// What a download can end in: a registry failure (retried when transient), or a verdict that
+/// no retry changes.
+pub(super) enum Failure {
+    Oci(OciDistributionError),
+    Fatal(RegistryError),
+}
+
+impl From<OciDistributionError> for Failure {
+    fn from(e: OciDistributionError) -> Failure {
+        Failure::Oci(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        Failure::Oci(OciDistributionError::IoError(e))
+    }
+}
+
+impl From<reqwest::Error> for Failure {
+    fn from(e: reqwest::Error) -> Failure {
+        Failure::Oci(OciDistributionError::RequestError(e))
+    }
+}
+
+/// The manifest types a wasm artifact may come as (an index is named as such by the caller).
+const ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
+
+/// GETs the manifest of the session's reference, at most [`MANIFEST_LIMIT`] bytes; returns it
+/// with its digest (the sha256 of the bytes, which must agree with the registry's
+/// `Docker-Content-Digest` when it sends one).
+pub(super) async fn fetch_manifest(s: &Session) -> Result<(OciManifest, String), Failure> {
+    let r = &s.reference;
+    let token = s.client.auth(r, &s.auth, RegistryOperation::Pull).await?;
+    let registry = r.resolve_registry();
+    let target = r.digest().or(r.tag()).unwrap_or("latest");
+    let url = format!("{}://{registry}/v2/{}/manifests/{target}", s.scheme, r.repository());
+    let mut request = s.http.get(&url).header(reqwest::header::ACCEPT, ACCEPT);
+    request = match (token, &s.auth) {
+        (Some(t), _) => request.bearer_auth(t),
+        (None, oci_client::secrets::RegistryAuth::Basic(u, p)) => request.basic_auth(u, Some(p)),
+        (None, _) => request,
+    };
+    let response = request.send().await?;
+    let status = response.status();
+    let header_digest = response
+        .headers()
+        .get("docker-content-digest")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let too_large = || {
+        Failure::Fatal(RegistryError::ManifestTooLarge {
+            reference: r.whole(),
+            registry: r.registry().to_string(),
+            limit: MANIFEST_LIMIT,
+        })
+    };
+    if response.content_length().is_some_and(|n| n > MANIFEST_LIMIT) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if body.len() as u64 + chunk.len() as u64 > MANIFEST_LIMIT {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if !status.is_success() {
+        return Err(Failure::Oci(error_response(status, &body, &url)));
+    }
+    let digest = crate::local::sha256_digest(&body);
+    if let Some(h) = header_digest.filter(|h| h.starts_with("sha256:") && *h != digest) {
+        return Err(Failure::Fatal(RegistryError::DigestMismatch {
+            reference: r.whole(),
+            what: "manifest".into(),
+            expected: h,
+            actual: digest,
+        }));
+    }
+    let manifest = serde_json::from_slice::<OciManifest>(&body).map_err(|e| {
+        Failure::Fatal(RegistryError::BadManifest { reference: r.whole(), registry: r.registry().to_string(), source: e })
+    })?;
+    Ok((manifest, digest))
+}
+
+/// The registry's error answer as oci-client names it, so one explanation serves both.
+fn error_response(status: reqwest::StatusCode, body: &[u8], url: &str) -> OciDistributionError {
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return OciDistributionError::UnauthorizedError { url: url.to_string() };
+    }
+    if status.is_client_error() {
+        if let Ok(envelope) = serde_json::from_slice(body) {
+            return OciDistributionError::RegistryError { envelope, url: url.to_string() };
+        }
+    }
+    OciDistributionError::ServerError {
+        code: status.as_u16(),
+        url: url.to_string(),
+        message: String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned(),
+    }
+}
+
+/// What a pulled blob must be before it is kept (a component, for a morph); the error says why
+/// it is not.
+pub type Acceptance<'a> = &'a (dyn Fn(&[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> + Sync);
+
+/// Streams a blob to a temp file beside `path`, hashing as it goes and stopping at the first
+/// byte past the declared size; renamed into place only when the size and digest match and
+/// `accept` takes the bytes.
+pub(super) async fn download(
+    s: &Session,
+    layer: &OciDescriptor,
+    path: &Path,
+    accept: Acceptance<'_>,
+    progress: &(dyn Fn(super::ProgressEvent) + Sync),
+) -> Result<(), Failure> {
+    let r = &s.reference;
+    let declared = u64::try_from(layer.size).map_err(|_| {
+        Failure::Fatal(RegistryError::BadManifest {
+            reference: r.whole(),
+            registry: r.registry().to_string(),
+            source: serde::de::Error::custom(format!("layer {} declares a negative size", layer.digest)),
+        })
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = TempFile::new_in(dir)?;
+    let mut stream = s.client.pull_blob_stream(r, layer).await?;
+    let mut hasher = Sha256::new();
+    let mut total = 0u64;
+    while let Some(chunk) = stream.stream.next().await {
+        let chunk = chunk?;
+        total += chunk.len() as u64;
+        if total > declared {
+            return Err(Failure::Fatal(RegistryError::BlobTooLarge {
+                reference: r.whole(),
+                registry: r.registry().to_string(),
+                digest: layer.digest.clone(),
+                declared,
+            }));
+        }
+        hasher.update(&chunk);
+        tmp.as_file_mut().write_all(&chunk)?;
+        progress(super::ProgressEvent::Bytes(chunk.len() as u64));
+    }
+    let actual = format!("sha256:{}", super::hex(&hasher.finalize()));
+    if actual != layer.digest {
+        return Err(Failure::Oci(
+            oci_client::errors::DigestError::VerificationError { expected: layer.digest.clone(), actual }.into(),
+        ));
+    }
+    if total != declared {
+        return Err(Failure::Oci(OciDistributionError::SpecViolationError(format!(
+            "the layer is {total} bytes, the manifest says {declared}"
+        ))));
+    }
+    tmp.as_file().sync_data()?;
+    let bytes = std::fs::read(tmp.path())?;
+    accept(&bytes).map_err(|source| {
+        Failure::Fatal(RegistryError::NotAComponent { reference: r.whole(), digest: layer.digest.clone(), source })
+    })?;
+    tmp.persist(path, true)?;
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! `morph login`: what may be stored, and whether the registry takes it.
+//!
+//! A registry name is a host with an optional port (what docker and wkg key credentials by);
+//! a username has no `:` (basic auth joins user and password with one). Before credentials are
+//! stored they are tried the way a pull would use them: `GET /v2/`, and where the registry
+//! answers with a bearer challenge, a token request to its realm.
+
+use crate::auth::Credentials;
+use crate::RegistryError;
+
+/// Checks `registry` is `host[:port]`: letters, digits, `-` and `.` in the host, a port of
+/// digits.
+pub fn check_registry_name(registry: &str) -> Result<(), RegistryError> {
+    let bad = |reason: &str| RegistryError::BadRegistryName { name: registry.to_string(), reason: reason.to_string() };
+    let (host, port) = match registry.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (registry, None),
+    };
+    if host.is_empty() {
+        return Err(bad("it has no host"));
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if !host.split('.').all(label_ok) {
+        return Err(bad("a host is letters, digits, '-' and '.' only (no scheme, path or spaces)"));
+    }
+    if let Some(p) = port {
+        if p.parse::<u16>().map_or(true, |n| n == 0) {
+            return Err(bad("the port must be a number from 1 to 65535"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks what basic auth can carry: a username without `:` or line breaks, a password without
+/// line breaks.
+pub fn check_credentials(c: &Credentials) -> Result<(), RegistryError> {
+    if c.username.is_empty() || c.username.contains([':', '\n', '\r']) {
+        return Err(RegistryError::BadUsername { username: c.username.clone() });
+    }
+    Ok(())
+}
+
+/// What trying the credentials found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    /// The registry accepted them.
+    Accepted,
+    /// The registry lets anyone in, so it cannot tell good credentials from bad.
+    OpenRegistry,
+}
+
+/// Tries `creds` against `registry` (plain HTTP when `insecure`).
+pub async fn verify(registry: &str, creds: &Credentials, insecure: bool) -> Result<Verified, RegistryError> {
+    let http = super::http_client()?;
+    let scheme = if insecure { "http" } else { "https" };
+    let unreachable =
+        |source: reqwest::Error| RegistryError::Unreachable { registry: registry.to_string(), source };
+    let base = format!("{scheme}://{registry}/v2/");
+    let open = http.get(&base).send().await.map_err(unreachable)?;
+    if open.status().is_success() {
+        return Ok(Verified::OpenRegistry);
+    }
+    let challenge = open
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let answer = match bearer_realm(&challenge) {
+        Some((realm, service)) => {
+            let mut query = vec![("account", creds.username.as_str())];
+            if let Some(s) = service.as_deref() {
+                query.push(("service", s));
+            }
+            http.get(&realm).query(&query).basic_auth(&creds.username, Some(&creds.password)).send().await
+        }
+        None => http.get(&base).basic_auth(&creds.username, Some(&creds.password)).send().await,
+    }
+    .map_err(unreachable)?;
+    match answer.status().as_u16() {
+        200..=299 => Ok(Verified::Accepted),
+        401 | 403 => Err(RegistryError::LoginRefused { registry: registry.to_string(), status: answer.status().as_u16() }),
+        code => Err(RegistryError::Oci(format!(
+            "login {registry}: the registry answered {code} when the credentials were tried; try again, or pass --no-verify to store them unchecked"
+        ))),
+    }
+}
+
+/// The realm and service of a `Bearer realm="…",service="…"` challenge.
+fn bearer_realm(challenge: &str) -> Option<(String, Option<String>)> {
+    let rest = challenge.trim().strip_prefix("Bearer ").or_else(|| challenge.trim().strip_prefix("bearer "))?;
+    let mut realm = None;
+    let mut service = None;
+    for part in split_params(rest) {
+        let (k, v) = part.split_once('=')?;
+        let v = v.trim().trim_matches('"').to_string();
+        match k.trim().to_ascii_lowercase().as_str() {
+            "realm" => realm = Some(v),
+            "service" => service = Some(v),
+            _ => {}
+        }
+    }
+    Some((realm?, service))
+}
+
+/// Splits `a="x,y",b=z` at the commas outside quotes.
+fn split_params(s: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_names() {
+        for ok in ["ghcr.io", "localhost:5000", "127.0.0.1:5000", "my-reg.example.com"] {
+            check_registry_name(ok).unwrap();
+        }
+        for bad in ["bad host/x", "https://ghcr.io", "ghcr.io/acme", "", ":5000", "host:99999", "host:0", "-a.io"] {
+            assert!(check_registry_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn usernames() {
+        let c = |u: &str| Credentials { username: u.into(), password: "p".into() };
+        check_credentials(&c("robot$ci")).unwrap();
+        assert!(check_credentials(&c("us:er")).is_err());
+        assert!(check_credentials(&c("")).is_err());
+    }
+
+    #[test]
+    fn bearer_challenges() {
+        let (realm, service) =
+            bearer_realm(r#"Bearer realm="https://auth.example.com/token",service="reg,x",scope="a""#).unwrap();
+        assert_eq!(realm, "https://auth.example.com/token");
+        assert_eq!(service.as_deref(), Some("reg,x"));
+        assert!(bearer_realm(r#"Basic realm="morph-test""#).is_none());
+    }
+}
