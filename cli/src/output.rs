@@ -29,6 +29,22 @@ pub enum Style {
     Bold,
 }
 
+/// `18.3 MiB`: a size for a person to read.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = bytes as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
 impl Output {
     pub fn new(json: bool, quiet: bool, verbose: u8, choice: ColorChoice) -> Output {
         let color = match choice {

@@ -33,6 +33,15 @@ pub struct Sources<'a> {
     pub fetch: Fetch<'a>,
 }
 
+impl<'a> Sources<'a> {
+    /// Packages from `home`: its local registry, and OCI through the `[namespaces]` of its
+    /// config.toml, reached with `fetch`; no `--dep` or deps directories yet.
+    pub fn from_home(home: Home, fetch: Fetch<'a>) -> Result<Sources<'a>, registry_client::RegistryError> {
+        let namespaces = registry_client::config::Config::load(&home)?.namespaces;
+        Ok(Sources { deps: Vec::new(), deps_dirs: Vec::new(), home, namespaces, fetch })
+    }
+}
+
 /// Where a package was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {

@@ -322,14 +322,18 @@ fn parse_bodies<'a>(
     Ok(())
 }
 
+/// `sha256:<hex>` of `bytes`: how morph names content everywhere (files, layers, cache keys).
 pub fn sha256_digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut s = String::with_capacity(71);
-    s.push_str("sha256:");
-    for b in hash {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    format!("sha256:{}", sha256_hex(&Sha256::digest(bytes)))
+}
+
+/// Lowercase hex of a finished hash (for a digest computed as bytes stream in).
+pub fn sha256_hex(hash: &[u8]) -> String {
+    use std::fmt::Write;
+    hash.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 /// Turns a decoder error into a sentence (see [`describe_error`]).

@@ -1,5 +1,8 @@
 //! Every bundled world must elaborate exactly as the same world elaborated from the reference WIT
 //! in `../shared/reference/wit/` (names, function signatures, parameter names, all types).
+//!
+//! The reference lives beside the repository, not in it. Without it these comparisons are not
+//! run, and each says so; with `MORPH_REQUIRE_REFERENCE=1` (CI sets it) its absence fails them.
 
 use std::path::PathBuf;
 
@@ -7,19 +10,25 @@ use contract::bundled::{find_world, world_full_name, Contract, WORLDS};
 use contract::elaborate::elaborate;
 use wit_parser::Resolve;
 
-fn reference_root() -> PathBuf {
+fn reference_root() -> Option<PathBuf> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/wit");
-    assert!(root.is_dir(), "the reference WIT is missing at {}", root.display());
-    root
+    if root.is_dir() {
+        return Some(root);
+    }
+    let required = std::env::var_os("MORPH_REQUIRE_REFERENCE").is_some_and(|v| v == "1");
+    assert!(!required, "the reference WIT is missing at {} and MORPH_REQUIRE_REFERENCE=1", root.display());
+    eprintln!("NOT RUN: the reference WIT is not at {}; this conformance comparison was skipped", root.display());
+    None
 }
 
-/// The reference packages, resolved together the way the bundle is.
-fn reference() -> Resolve {
-    let root = reference_root();
+/// The reference packages, resolved together the way the bundle is; `None` (after saying so)
+/// when the reference is not beside the repository.
+fn reference() -> Option<Resolve> {
+    let root = reference_root()?;
     let mut resolve = Resolve::new();
     resolve.push_path(root.join("hayride-0.0.65")).expect("reference hayride WIT resolves");
     resolve.push_path(root.join("morphir-ext-0.1.0")).expect("reference morphir WIT resolves");
-    resolve
+    Some(resolve)
 }
 
 /// The worlds compared: the catalogue plus every world of the Hayride-owned packages.
@@ -39,7 +48,7 @@ fn compared_worlds() -> Vec<String> {
 #[test]
 fn every_bundled_world_matches_the_reference() {
     let bundled = Contract::bundled();
-    let reference = reference();
+    let Some(reference) = reference() else { return };
     let mut failures = Vec::new();
     for name in compared_worlds() {
         let b = find_world(&bundled.resolve, &name).unwrap_or_else(|| panic!("bundled world {name} missing"));
@@ -63,7 +72,7 @@ fn every_bundled_world_matches_the_reference() {
 #[test]
 fn every_bundled_interface_matches_the_reference() {
     let bundled = Contract::bundled();
-    let reference = reference();
+    let Some(reference) = reference() else { return };
     let mut checked = 0;
     for (rid, riface) in reference.interfaces.iter() {
         let Some(full) = reference.id_of(rid) else { continue };

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use semver::Version;
-use sha2::{Digest, Sha256};
 
 use crate::atomic::{write_atomic, write_new_atomic};
 use crate::{Home, MorphId, RegistryError};
@@ -128,20 +127,11 @@ pub fn list(home: &Home) -> Result<Vec<ListedMorph>, RegistryError> {
             Ok(ListedMorph {
                 id: format!("{ns}:{name}@{version}"),
                 size: bytes.len() as u64,
-                digest: sha256_digest(&bytes),
+                digest: contract::component::sha256_digest(&bytes),
                 path,
             })
         })
         .collect()
-}
-
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    let hash = Sha256::digest(bytes);
-    let mut s = String::from("sha256:");
-    for b in hash {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
 }
 
 #[cfg(test)]

@@ -14,6 +14,10 @@ pub struct Policy {
     pub grants: BTreeSet<Grant>,
     /// What `wasi:config/store` answers: `[config]` of morph.toml, then `--config K=V`.
     pub config: Vec<(String, String)>,
+    /// The morph home whose local registry `hayride:silo` spawns from and `hayride:wac`
+    /// composes from (and whose compiled-code cache spawned morphs use); none, and they find
+    /// nothing.
+    pub home: Option<registry_client::Home>,
     /// Where a spawned morph's stdout goes instead of morph's own.
     pub(crate) capture_stdout: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
     /// This policy is a spawned morph's (`hayride:silo/threads`).

@@ -328,3 +328,25 @@ fn the_js_template_counter_behaves_the_same() {
         template_counter_behaves("js", "js-counter");
     }
 }
+
+#[test]
+fn a_line_that_is_not_utf8_is_that_line_s_error() {
+    use std::io::Write;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(morph_bin())
+        .args(["ext", "session", &trap_ext()])
+        .env("MORPH_HOME", home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"{\"n\":1}\n{\"n\":\"\xff\xfe\"}\n{\"n\":3}\n").unwrap();
+    let r = Run::from(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 0, "{r:?}");
+    let lines: Vec<Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4, "{}", r.stdout);
+    assert_eq!(lines[2]["line"], 2);
+    assert!(lines[2]["error"].as_str().unwrap().contains("not UTF-8"), "{}", lines[2]);
+    assert_eq!(lines[3]["model"]["content"]["n"], 3, "the session went on");
+}

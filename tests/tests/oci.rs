@@ -169,14 +169,19 @@ fn authentication_sources_and_failures() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("requires authentication") && r.stderr.contains("morph login"), "{r:?}");
 
-    // morph login: a wrong password is refused at use, a right one works, logout forgets it.
-    let r = morph_with(h, &["login", &reg.addr, "-u", "ann", "--password-stdin"], &[], Some("wrong\n"));
-    assert_eq!(r.code, 0, "{r:?}");
+    // morph login: a wrong password is refused at login (nothing stored), a right one is
+    // checked and works, logout forgets it.
+    let login = ["login", &reg.addr, "-u", "ann", "--password-stdin", "--insecure"];
+    let r = morph_with(h, &login, &[], Some("wrong\n"));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("refused") && r.stderr.contains(&reg.addr), "names the registry: {r:?}");
+    assert!(!std::fs::read_to_string(h.join("config.toml")).unwrap_or_default().contains("auth"), "nothing stored");
     let r = morph_in(h, &["push", &hello, &reference, "--insecure"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains(&reg.addr), "names the registry: {r:?}");
-    let r = morph_with(h, &["login", &reg.addr, "-u", "ann", "--password-stdin"], &[], Some("s3cret\n"));
+    // Only the first line of stdin is the password.
+    let r = morph_with(h, &login, &[], Some("s3cret\nsecond line\n"));
     assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("(checked)"), "{r:?}");
     assert!(!r.stdout.contains("s3cret") && !r.stderr.contains("s3cret"), "never printed");
     let config = std::fs::read_to_string(h.join("config.toml")).unwrap();
     assert!(!config.contains("s3cret"), "not in clear text");
@@ -351,7 +356,117 @@ fn concurrent_pulls_of_the_same_morph() {
 }
 
 #[test]
+fn login_refuses_what_it_cannot_store_and_checks_what_it_can() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let r = morph_with(h, &["login", "bad host/x", "-u", "us:er", "--password-stdin"], &[], Some("a\nb"));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("`bad host/x` is not a registry name") && r.stderr.contains("HOST:PORT"), "{r:?}");
+    let r = morph_with(h, &["login", "localhost:5000", "-u", "us:er", "--password-stdin"], &[], Some("a\nb"));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("`us:er`") && r.stderr.contains("':'"), "{r:?}");
+    // Nothing listens here: not "logged in", unless told not to check.
+    let closed = format!("127.0.0.1:{}", common::registry::free_port());
+    let r = morph_with(h, &["login", &closed, "-u", "ann", "--password-stdin", "--insecure"], &[], Some("pw\n"));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("cannot reach") && r.stderr.contains("--no-verify"), "{r:?}");
+    assert!(!h.join("config.toml").exists(), "nothing stored: {r:?}");
+    let r = morph_with(h, &["login", &closed, "-u", "ann", "--password-stdin", "--no-verify"], &[], Some("pw\n"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("unchecked"), "{r:?}");
+}
+
+#[test]
+fn a_registry_that_sends_more_than_it_declared_is_cut_off() {
+    // An endless layer: stopped at the declared size, on every path that pulls.
+    let fake = FakeRegistry::start(hello_bytes(), "application/wasm", BlobMode::Endless);
+    let reference = format!("{}/x/endless:1", fake.addr);
+    let layer = sha256(&hello_bytes());
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    insecure_config(h, &fake.addr);
+    let started = std::time::Instant::now();
+    for args in [vec!["pull", reference.as_str(), "--register", "acme:endless@1.0.0"], vec!["run", reference.as_str()]] {
+        let r = morph_in(h, &args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(r.stderr.contains(&fake.addr) && r.stderr.contains(&layer), "names registry and digest: {r:?}");
+        assert!(r.stderr.contains("more than the"), "{r:?}");
+        assert_eq!(no_files_under(&h.join("cache/oci/blobs")), Vec::<String>::new(), "nothing kept: {args:?}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "stopped at once, not after gigabytes");
+    assert_eq!(no_files_under(&h.join("registry")), Vec::<String>::new());
+
+    // A manifest that never ends: refused past the manifest limit.
+    let fake = FakeRegistry::start(hello_bytes(), "application/wasm", BlobMode::HugeManifest);
+    let r = morph_in(h, &["pull", &format!("{}/x/huge:1", fake.addr), "--insecure"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("manifest") && r.stderr.contains("larger than") && r.stderr.contains(&fake.addr), "{r:?}");
+}
+
+#[test]
+fn only_components_are_kept_from_a_pull() {
+    let truncated = hello_bytes()[..40].to_vec();
+    let core = wat::parse_str("(module)").unwrap();
+    let random: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    for (what, layer) in [("random bytes", random), ("an empty file", Vec::new()), ("a truncated component", truncated), ("a core module", core)] {
+        let fake = FakeRegistry::start(layer.clone(), "application/wasm", BlobMode::Whole);
+        let reference = format!("{}/x/junk:1", fake.addr);
+        let home = tempfile::tempdir().unwrap();
+        let h = home.path();
+        let out = h.join("out.wasm");
+        let r = morph_in(h, &["pull", &reference, "--insecure", "--register", "acme:junk@1.0.0"]);
+        assert_eq!(r.code, 2, "{what}: {r:?}");
+        assert!(r.stderr.contains("nothing was kept"), "{what}: {r:?}");
+        let r = morph_in(h, &["pull", &reference, "--insecure", "-o", path_str(&out)]);
+        assert_eq!(r.code, 2, "{what}: {r:?}");
+        assert!(!out.exists(), "{what}: -o wrote nothing");
+        assert_eq!(no_files_under(&h.join("registry")), Vec::<String>::new(), "{what}");
+        assert_eq!(no_files_under(&h.join("cache/oci/blobs")), Vec::<String>::new(), "{what}: no blob kept");
+        // --raw keeps the bytes as they are, for -o only.
+        let r = morph_in(h, &["pull", &reference, "--insecure", "-o", path_str(&out), "--raw"]);
+        assert_eq!(r.code, 0, "{what}: {r:?}");
+        assert_eq!(std::fs::read(&out).unwrap(), layer, "{what}");
+        let r = morph_in(h, &["pull", &reference, "--insecure", "--register", "acme:junk@1.0.0", "--raw"]);
+        assert_eq!(r.code, 2, "--raw does not register: {r:?}");
+    }
+}
+
+#[test]
+fn references_that_differ_never_share_a_cached_morph() {
+    let reg = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    insecure_config(h, &reg.addr);
+    let underscore = format!("{}/t_coll:1", reg.addr);
+    let slash = format!("{}/t/coll:1", reg.addr);
+    let r = morph_in(h, &["push", path_str(&example("hello.wat")), &underscore]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = morph_in(h, &["push", path_str(&fixture("exit-code.wat")), &slash]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = morph_in(h, &["run", &underscore]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "hello from morph\n"), "{r:?}");
+    // Run from the cache after the first pull: each reference its own morph.
+    for _ in 0..2 {
+        let r = morph_in(h, &["run", &slash]);
+        assert_eq!(r.code, 42, "the exit-code morph, not the hello one: {r:?}");
+        let r = morph_in(h, &["run", &underscore]);
+        assert_eq!((r.code, r.stdout.as_str()), (0, "hello from morph\n"), "{r:?}");
+    }
+}
+
+#[test]
+fn signals_during_a_pull_leave_nothing_half_written() {
+    for (signal, code) in [("-TERM", 143), ("-HUP", 129)] {
+        interrupt_a_slow_pull(signal, code);
+    }
+}
+
+#[test]
 fn ctrl_c_during_a_pull_leaves_nothing_half_written() {
+    interrupt_a_slow_pull("-INT", 130);
+}
+
+fn interrupt_a_slow_pull(signal: &str, code: i32) {
     // 4 MiB served in 64 KiB chunks 100 ms apart: several seconds to interrupt.
     let mut blob = hello_bytes();
     let mut custom = vec![0u8, 0x83, 0x80, 0x80, 0x02, 7];
@@ -377,10 +492,10 @@ fn ctrl_c_during_a_pull_leaves_nothing_half_written() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let partial = no_files_under(&h.join("cache/oci/blobs"));
     assert_eq!(partial.len(), 1, "a download is under way: {partial:?}");
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(code), "{signal}: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(no_files_under(&h.join("cache/oci/blobs")), Vec::<String>::new(), "the partial download is gone");
     assert_eq!(no_files_under(&h.join("registry")), Vec::<String>::new(), "nothing registered");
 }

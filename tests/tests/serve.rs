@@ -235,3 +235,67 @@ fn a_command_morph_is_refused_with_exit_2() {
     assert!(r.stderr.contains("exports neither wasi:http/incoming-handler nor hayride:socket/websocket"), "{r:?}");
     assert!(r.stderr.contains("morph run"), "the fix is named: {r:?}");
 }
+
+#[test]
+fn trickling_request_bodies_do_not_hold_the_slots() {
+    // Every slot taken by a client sending a declared 1 MB body a byte a second.
+    let served = start(&["--max-concurrency", "4", "--body-timeout", "1s", "--queue-timeout", "20s", "--timeout", "30s"]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tricklers: Vec<_> = (0..4)
+        .map(|_| {
+            let addr = served.addr.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(&addr).unwrap();
+                let head = format!("POST /echo HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 1000000\r\n\r\n");
+                s.write_all(head.as_bytes()).unwrap();
+                for _ in 0..30 {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) || s.write_all(b"x").is_err() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let (status, _, body) = get(&served.addr, "/");
+    let waited = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!((status, body.as_str()), (200, "hello from morph serve\n"));
+    assert!(waited < Duration::from_secs(5), "a normal request waited {waited:?} behind trickling bodies");
+    for t in tricklers {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn http_1_0_without_host_is_answered_and_http_1_1_without_host_is_400() {
+    let served = start(&[]);
+    let raw = |request: &str| {
+        let mut s = TcpStream::connect(&served.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        exchange(&mut s, request)
+    };
+    // HTTP/1.0: the answer ends when the server closes the connection.
+    let mut s = TcpStream::connect(&served.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("hello from morph serve\n"), "{answer}");
+    let (status, _, body) = raw("GET / HTTP/1.1\r\nconnection: close\r\n\r\n");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("Host"), "{body}");
+    // A websocket upgrade to a morph that serves only HTTP: a 4xx that says so.
+    let (status, _, body) = raw(&format!(
+        "GET / HTTP/1.1\r\nhost: {}\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        served.addr
+    ));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("not websockets"), "{body}");
+    // The server goes on.
+    assert_eq!(get(&served.addr, "/").0, 200);
+}

@@ -6,7 +6,7 @@ use ::build::{BuildError, Manifest};
 use anyhow::Result;
 use contract::WorldSpec;
 
-use crate::output::{Output, Style};
+use crate::output::{human_size, Output, Style};
 
 /// Build the project around the current directory (its morph.toml) into a component, and check
 /// it against the project's world. Prints the output path, size and digest.
@@ -65,7 +65,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         out.line(format!(
             "built {} ({}, {}) {}",
             out.paint(Style::Bold, &built.path.display().to_string()),
-            human_size(size),
+            human_size(size as u64),
             manifest.world,
             digest
         ));
@@ -99,10 +99,3 @@ pub fn built_output(m: &Manifest) -> Result<String> {
     Ok(m.output.display().to_string())
 }
 
-fn human_size(n: usize) -> String {
-    match n {
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
-    }
-}

@@ -9,7 +9,6 @@ use anyhow::{bail, Context, Result};
 use compose::{ComposeError, PlugInput, Sources};
 use contract::component::{Bytes, CodeCheck};
 use contract::{Component, WorldSpec};
-use registry_client::config::Config;
 use registry_client::oci::{self, OciOptions};
 
 use super::registry::home;
@@ -60,7 +59,6 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
     let source = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read the WAC file {}", args.file.display()))?;
     let home = home()?;
-    let config = Config::load(&home)?;
     let deps_dirs = match &args.deps_dir {
         Some(dir) => vec![dir.clone()],
         None => {
@@ -86,13 +84,9 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
             .map(|pulled| pulled.path)
             .map_err(|e| format!("{e:#}"))
     };
-    let sources = Sources {
-        deps: args.deps.clone(),
-        deps_dirs,
-        home: home.clone(),
-        namespaces: config.namespaces,
-        fetch: &fetch,
-    };
+    let mut sources = Sources::from_home(home.clone(), &fetch)?;
+    sources.deps = args.deps.clone();
+    sources.deps_dirs = deps_dirs;
     let composition = compose::compose(&args.file, &source, &sources, out.stderr_color()).map_err(input_error)?;
 
     let output = args.output.clone().unwrap_or_else(|| {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use contract::inspect::{inspect, inspect_undecodable};
 
-use crate::output::{Output, Style};
+use crate::output::{human_size, Output, Style};
 
 /// Show a component's kind, imports and exports, size, digest, producers and best-fitting world.
 #[derive(clap::Args)]
@@ -73,19 +73,4 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut v = bytes as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < UNITS.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[i])
-    }
 }

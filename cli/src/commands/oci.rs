@@ -12,7 +12,7 @@ use registry_client::MorphId;
 
 use super::registry::home;
 use super::sandbox::{block_on, block_on_interruptible, component_only, resolve_morph_path};
-use crate::output::{Output, Style};
+use crate::output::{human_size, Output, Style};
 
 /// How to reach and authenticate to a registry.
 #[derive(clap::Args, Debug, Clone)]
@@ -88,7 +88,7 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
         annotations.insert(k.to_string(), v.to_string());
     }
     let info = ComponentInfo { imports, exports, target: None };
-    let spinner = progress(out, &format!("pushing {} to {}", human(comp.bytes.len() as u64), args.reference));
+    let spinner = progress(out, &format!("pushing {} to {}", human_size(comp.bytes.len() as u64), args.reference));
     let pushed = block_on_interruptible(oci::push(
         &home,
         &args.reference,
@@ -179,7 +179,7 @@ pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
         }));
     } else if !out.quiet {
         let how = if pulled.downloaded { "pulled" } else { "up to date (cached)" };
-        out.line(format!("{how} {} ({})", out.paint(Style::Bold, &pulled.reference), human(pulled.size)));
+        out.line(format!("{how} {} ({})", out.paint(Style::Bold, &pulled.reference), human_size(pulled.size)));
         out.line(format!("digest: {}", pulled.manifest_digest));
         for w in &written {
             out.line(format!("wrote {}", w.display()));
@@ -267,14 +267,4 @@ fn progress(out: &Output, message: &str) -> Option<indicatif::ProgressBar> {
     p.set_message(message.to_string());
     p.enable_steady_tick(std::time::Duration::from_millis(100));
     Some(p)
-}
-
-fn human(bytes: u64) -> String {
-    if bytes >= 1 << 20 {
-        format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
-    } else if bytes >= 1 << 10 {
-        format!("{:.1} KiB", bytes as f64 / 1024.0)
-    } else {
-        format!("{bytes} B")
-    }
 }

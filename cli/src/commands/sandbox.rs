@@ -56,6 +56,7 @@ impl SandboxArgs {
     /// then `--config`; any value grants config.
     fn policy_with_config(&self, mut config: Vec<(String, String)>) -> Result<Policy> {
         let mut policy = Policy::default();
+        policy.home = Home::from_env();
         for d in &self.dirs {
             policy.dirs.push(DirGrant::parse(d, false).map_err(anyhow::Error::msg)?);
         }

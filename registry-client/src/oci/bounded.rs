@@ -90,7 +90,7 @@ pub(super) async fn fetch_manifest(s: &Session) -> Result<(OciManifest, String),
     if !status.is_success() {
         return Err(Failure::Oci(error_response(status, &body, &url)));
     }
-    let digest = crate::local::sha256_digest(&body);
+    let digest = contract::component::sha256_digest(&body);
     if let Some(h) = header_digest.filter(|h| h.starts_with("sha256:") && *h != digest) {
         return Err(Failure::Fatal(RegistryError::DigestMismatch {
             reference: r.whole(),
@@ -99,10 +99,15 @@ pub(super) async fn fetch_manifest(s: &Session) -> Result<(OciManifest, String),
             actual: digest,
         }));
     }
-    let manifest = serde_json::from_slice::<OciManifest>(&body).map_err(|e| {
+    let manifest = parse_manifest(&body).map_err(|e| {
         Failure::Fatal(RegistryError::BadManifest { reference: r.whole(), registry: r.registry().to_string(), source: e })
     })?;
     Ok((manifest, digest))
+}
+
+/// A manifest's bytes as an image manifest or an index: whatever a registry sent.
+pub fn parse_manifest(body: &[u8]) -> Result<OciManifest, serde_json::Error> {
+    serde_json::from_slice::<OciManifest>(body)
 }
 
 /// The registry's error answer as oci-client names it, so one explanation serves both.
@@ -165,7 +170,7 @@ pub(super) async fn download(
         tmp.as_file_mut().write_all(&chunk)?;
         progress(super::ProgressEvent::Bytes(chunk.len() as u64));
     }
-    let actual = format!("sha256:{}", super::hex(&hasher.finalize()));
+    let actual = format!("sha256:{}", super::sha256_hex(&hasher.finalize()));
     if actual != layer.digest {
         return Err(Failure::Oci(
             oci_client::errors::DigestError::VerificationError { expected: layer.digest.clone(), actual }.into(),

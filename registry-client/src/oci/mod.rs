@@ -22,13 +22,13 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 use serde::{Deserialize, Serialize};
 
-pub use bounded::{Acceptance, MANIFEST_LIMIT};
+pub use bounded::{parse_manifest, Acceptance, MANIFEST_LIMIT};
 use bounded::Failure;
 
 use crate::atomic::write_atomic;
 use crate::auth::{credentials_for, Credentials, Source};
 use crate::config::Config;
-use crate::local::sha256_digest;
+use contract::component::{sha256_digest, sha256_hex};
 use crate::{Home, RegistryError};
 
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -509,10 +509,6 @@ pub enum ProgressEvent {
     Start(u64),
     Bytes(u64),
     Done,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// UTC now as RFC 3339 (`2026-11-22T03:04:05Z`).

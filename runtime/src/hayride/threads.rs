@@ -107,7 +107,7 @@ impl Threads for Host {
         envs: Vec<(String, String)>,
     ) -> wasmtime::Result<Result<Resource<ThreadHandle>, ErrNo>> {
         let Ok(id) = registry_client::MorphId::parse(&pkg) else { return Ok(Err(EINVAL)) };
-        let Some(home) = registry_client::Home::from_env() else { return Ok(Err(ENOENT)) };
+        let Some(home) = self.hayride.policy.home.clone() else { return Ok(Err(ENOENT)) };
         let Ok(found) = registry_client::resolve_local(&home, &id) else { return Ok(Err(ENOENT)) };
         let Ok(bytes) = std::fs::read(&found.path) else { return Ok(Err(ENOENT)) };
         let parent = &self.hayride;
@@ -213,8 +213,8 @@ async fn run_thread(thread: &Thread, bytes: &[u8], policy: &Policy, limits: &Lim
         tracing::warn!("spawned morph {} ({}) failed: {e}", thread.pkg, thread.id);
         false
     };
-    let digest = registry_client::local::sha256_digest(bytes);
-    let home = registry_client::Home::from_env().map(|h| h.root().to_path_buf());
+    let digest = contract::component::sha256_digest(bytes);
+    let home = policy.home.as_ref().map(|h| h.root().to_path_buf());
     // Epoch interruption always, so `kill` can stop a busy thread.
     let settings = EngineSettings { fuel: limits.fuel.is_some(), epoch: true, pool: None };
     let prepared = match prepare_with(bytes, &digest, std::path::Path::new(&thread.pkg), settings, home.as_deref()) {

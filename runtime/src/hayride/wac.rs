@@ -23,15 +23,17 @@ impl Host {
     }
 }
 
-/// Packages come from morph's home; without one there is nothing to compose from.
-fn home() -> Result<registry_client::Home, Failure> {
-    registry_client::Home::from_env().ok_or((ErrorCode::ResolveFailed, "no morph home to find packages in".into()))
+impl Host {
+    /// Packages come from morph's home; without one there is nothing to compose from.
+    fn wac_home(&self) -> Result<registry_client::Home, Failure> {
+        self.hayride.policy.home.clone().ok_or((ErrorCode::ResolveFailed, "no morph home to find packages in".into()))
+    }
 }
 
 impl Wac for Host {
     async fn compose(&mut self, contents: String) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
         // Composing reads and validates whole components: off the async threads.
-        let result = match home() {
+        let result = match self.wac_home() {
             Ok(home) => tokio::task::spawn_blocking(move || compose_source(home, &contents)).await?,
             Err(f) => Err(f),
         };
@@ -43,7 +45,7 @@ impl Wac for Host {
         socket_pkg: String,
         plug_pkgs: Vec<String>,
     ) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
-        let result = match home() {
+        let result = match self.wac_home() {
             Ok(home) => tokio::task::spawn_blocking(move || plug_ids(&home, &socket_pkg, &plug_pkgs)).await?,
             Err(f) => Err(f),
         };
@@ -71,7 +73,6 @@ type Failure = (ErrorCode, String);
 /// Composes with packages from the local registry, or OCI namespaces already in morph's cache
 /// (a morph does not make morph pull on its behalf).
 fn compose_source(home: registry_client::Home, source: &str) -> Result<Vec<u8>, Failure> {
-    let config = registry_client::config::Config::load(&home).unwrap_or_default();
     let cache = home.clone();
     let fetch = move |reference: &str| -> Result<std::path::PathBuf, String> {
         match registry_client::oci::cached(&cache, reference) {
@@ -79,13 +80,7 @@ fn compose_source(home: registry_client::Home, source: &str) -> Result<Vec<u8>, 
             None => Err(format!("{reference} is not in morph's cache; pull it first with `morph pull {reference}`")),
         }
     };
-    let sources = compose::Sources {
-        deps: Vec::new(),
-        deps_dirs: Vec::new(),
-        home,
-        namespaces: config.namespaces,
-        fetch: &fetch,
-    };
+    let sources = compose::Sources::from_home(home, &fetch).map_err(|e| (ErrorCode::ResolveFailed, e.to_string()))?;
     compose::compose(std::path::Path::new("<wac from the morph>"), source, &sources, false)
         .map(|c| c.bytes)
         .map_err(|e| (code_of(&e), e.to_string()))

@@ -134,6 +134,10 @@ pub enum BlobMode {
     Slow,
     /// 503 for the first blob request, the whole blob after that.
     FailOnce,
+    /// The blob's bytes, then zeros without end, with no Content-Length (a hostile registry).
+    Endless,
+    /// A manifest of 8 MiB and growing, with no Content-Length.
+    HugeManifest,
 }
 
 /// A registry that serves one manifest and its blobs over plain HTTP.
@@ -210,6 +214,14 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sy
         };
         if path == "/v2/" {
             respond(&mut stream, "200 OK", "application/json", "", b"{}");
+        } else if path.contains("/manifests/") && mode == BlobMode::HugeManifest {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n{\"schemaVersion\":2,\"junk\":\"");
+            let chunk = vec![b'x'; 64 * 1024];
+            for _ in 0..(64 * 16) {
+                if stream.write_all(&chunk).is_err() {
+                    return;
+                }
+            }
         } else if path.contains("/manifests/") {
             let extra = format!("Docker-Content-Digest: {manifest_digest}\r\n");
             respond(&mut stream, "200 OK", "application/vnd.oci.image.manifest.v1+json", &extra, manifest);
@@ -220,6 +232,19 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sy
             && !failed_once.swap(true, std::sync::atomic::Ordering::SeqCst)
         {
             respond(&mut stream, "503 Service Unavailable", "text/plain", "", b"try later");
+        } else if path.ends_with(layer_digest.as_str()) && mode == BlobMode::Endless {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n");
+            if head {
+                return;
+            }
+            let _ = stream.write_all(layer);
+            let zeros = vec![0u8; 64 * 1024];
+            // Stops when morph hangs up, or after 4 GiB (a test that fails must still end).
+            for _ in 0..(64 * 1024) {
+                if stream.write_all(&zeros).is_err() {
+                    return;
+                }
+            }
         } else if path.ends_with(layer_digest.as_str()) {
             let hdr = format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", layer.len());
             let _ = stream.write_all(hdr.as_bytes());
@@ -227,7 +252,7 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sy
                 return;
             }
             match mode {
-                BlobMode::Whole | BlobMode::FailOnce => {
+                BlobMode::Whole | BlobMode::FailOnce | BlobMode::Endless | BlobMode::HugeManifest => {
                     let _ = stream.write_all(layer);
                 }
                 BlobMode::DropHalfway => {

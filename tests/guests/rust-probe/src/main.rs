@@ -5,7 +5,9 @@ use std::io::{Read, Write};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let action = args.get(1).map(String::as_str).unwrap_or("argv");
+    // `morph call … run` passes no arguments: the action may come from PROBE_ACTION then.
+    let from_env = std::env::var("PROBE_ACTION").ok();
+    let action = args.get(1).map(String::as_str).or(from_env.as_deref()).unwrap_or("argv");
     let arg = args.get(2).cloned().unwrap_or_default();
     match action {
         "argv" => println!("{}", args.join(" ")),
@@ -37,6 +39,11 @@ fn main() {
             print!("{}", s.to_uppercase());
         }
         "stderr" => eprintln!("to stderr: {arg}"),
+        "sleep" => {
+            // A host call that blocks: wasm code runs no instruction while it waits.
+            std::thread::sleep(std::time::Duration::from_secs(arg.parse().unwrap_or(60)));
+            println!("slept");
+        }
         "exit" => std::process::exit(arg.parse().unwrap_or(0)),
         "panic" => panic!("the probe was asked to panic"),
         "spin" => {
