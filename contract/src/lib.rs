@@ -7,6 +7,7 @@ pub mod component;
 pub mod conformance;
 mod contain;
 pub mod elaborate;
+pub mod host_interfaces;
 pub mod inspect;
 pub mod kind;
 pub mod materialize;

@@ -1,5 +1,5 @@
-//! Level 2: can morph's runtime satisfy every import? This table is the contract between
-//! `morph validate` and the `runtime` crate, which links exactly these interfaces.
+//! Level 2: can morph's runtime satisfy every import? WASI 0.2 as wasmtime-wasi implements it,
+//! and the host table of `host_interfaces.rs`, which the `runtime` crate links.
 
 use semver::Version;
 use wit_parser::WorldItem;
@@ -18,21 +18,6 @@ const WASI_NEWEST: Version = Version::new(0, 2, 12);
 
 /// Interfaces of those packages that are exports, never provided by a host.
 const WASI_EXPORT_ONLY: &[&str] = &["wasi:cli/run", "wasi:http/incoming-handler"];
-
-/// Non-WASI interfaces the host implements, checked against the bundled contract's types.
-/// Some need a grant at run time (`--allow silo`, …); the runtime names it when it is missing.
-pub const HOST_INTERFACES: &[&str] = &[
-    "morphir:ext/runtime@0.1.0",
-    "hayride:core/version@0.0.65",
-    "hayride:silo/threads@0.0.65",
-    "hayride:silo/process@0.0.65",
-    "hayride:wac/wac@0.0.65",
-    "hayride:db/db@0.0.65",
-    "wasi:config/store@0.2.0-draft",
-    "hayride:mcp/tools@0.0.65",
-    "hayride:mcp/auth@0.0.65",
-    "hayride:ai/context@0.0.65",
-];
 
 /// Findings of level 2 for the imports of `comp`.
 pub fn check(comp: Target<'_>) -> Vec<Finding> {
@@ -64,7 +49,8 @@ pub fn check(comp: Target<'_>) -> Vec<Finding> {
         } else if is_wasi {
             host.is_some()
         } else {
-            HOST_INTERFACES.iter().any(|h| parsed.compatible_with(&InterfaceName::parse(h)))
+            // The host table (`host_interfaces.rs`), on the same semver track.
+            crate::host_interfaces::provided(&name).is_some()
         };
         if !provided {
             out.push(Finding::new(

@@ -123,7 +123,6 @@ pub fn build_linker(engine: &Engine, component: &Component) -> wasmtime::Result<
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    crate::morphir_host::add_if_imported(&mut linker, engine, component)?;
     crate::hayride::add_to_linker(&mut linker, engine, component)?;
     for (name, item) in component.component_type().imports(engine) {
         if let ComponentItem::ComponentInstance(inst) = item.ty {

@@ -4,13 +4,11 @@
 
 use std::collections::HashMap;
 
-use wasmtime::component::{types::ComponentItem, Component, Linker, Val};
-use wasmtime::Engine;
+use wasmtime::component::{Linker, Val};
 
 use crate::host::Host;
 
 /// The interface, matched by name and 0.1 track.
-const RUNTIME: &str = "morphir:ext/runtime@0.1.";
 
 /// `runtime.log-level`, least to most severe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -93,21 +91,9 @@ pub fn parse_env_var(arg: &str) -> Result<(String, Val), String> {
     Ok((name.to_string(), Val::Variant(case, Some(Box::new(payload)))))
 }
 
-/// Defines `morphir:ext/runtime` in `linker` when `component` imports it.
-pub(crate) fn add_if_imported(
-    linker: &mut Linker<Host>,
-    engine: &Engine,
-    component: &Component,
-) -> wasmtime::Result<()> {
-    let Some(name) = component
-        .component_type()
-        .imports(engine)
-        .find(|(n, item)| n.starts_with(RUNTIME) && matches!(item.ty, ComponentItem::ComponentInstance(_)))
-        .map(|(n, _)| n.to_string())
-    else {
-        return Ok(());
-    };
-    let mut inst = linker.instance(&name)?;
+/// Defines `morphir:ext/runtime` (as `name`, its imported name) in `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<Host>, name: &str) -> wasmtime::Result<()> {
+    let mut inst = linker.instance(name)?;
     inst.func_new("log", |store, _ty, params, _results| {
         let level = match params.first() {
             Some(Val::Enum(l)) => l.as_str(),

@@ -57,15 +57,15 @@ impl Grant {
 
     /// `silo`, `process`, … or a comma-separated list of them.
     pub fn parse_list(spec: &str) -> Result<Vec<Grant>, String> {
-        spec.split(',')
-            .map(|name| {
-                let name = name.trim();
-                Grant::ALL.into_iter().find(|g| g.name() == name).ok_or_else(|| {
-                    let all: Vec<&str> = Grant::ALL.iter().map(|g| g.name()).collect();
-                    format!("`--allow {name}`: unknown grant; use one of {}", all.join(", "))
-                })
-            })
-            .collect()
+        spec.split(',').map(|name| Grant::parse(name.trim())).collect()
+    }
+
+    /// The grant named `name` (`silo`, `db`, …).
+    pub fn parse(name: &str) -> Result<Grant, String> {
+        Grant::ALL.into_iter().find(|g| g.name() == name).ok_or_else(|| {
+            let all: Vec<&str> = Grant::ALL.iter().map(|g| g.name()).collect();
+            format!("`--allow {name}`: unknown grant; use one of {}", all.join(", "))
+        })
     }
 }
 

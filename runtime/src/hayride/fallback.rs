@@ -15,39 +15,20 @@ use wasmtime::{Engine, StoreContextMut};
 
 use crate::host::Host;
 
-/// (interface without version, error code every call gives, what it says)
-const FALLBACKS: &[(&str, &str, &str)] = &[
-    ("hayride:core/version", "get-version-failed", "morph answers hayride:core/version with its own version"),
-    (
-        "hayride:mcp/tools",
-        "tool-not-found",
-        "no MCP tools are enabled in morph's host; compose a morph that exports hayride:mcp/tools",
-    ),
-    (
-        "hayride:mcp/auth",
-        "unknown",
-        "MCP auth is not enabled in morph's host; compose a morph that exports hayride:mcp/auth",
-    ),
-    (
-        "hayride:ai/context",
-        "message-not-found",
-        "no AI context is enabled in morph's host; compose a morph that exports hayride:ai/context",
-    ),
-];
-
 /// Dynamic resource types are told apart by a number; each linked resource gets its own.
 static NEXT_TYPE: AtomicU32 = AtomicU32::new(1);
 
-/// Links `name` if it is one of the fallbacks.
-pub(super) fn add_if_known(
+/// Links `name`, an interface of type `instance`, as a fallback whose failures carry `code`
+/// and `text` (from the host table).
+pub(super) fn add(
     linker: &mut Linker<Host>,
     engine: &Engine,
     name: &str,
     instance: &ComponentInstance,
+    code: &'static str,
+    text: &'static str,
 ) -> wasmtime::Result<()> {
-    let Some(&(iface, code, text)) = FALLBACKS.iter().find(|(i, _, _)| super::unversioned(name) == *i) else {
-        return Ok(());
-    };
+    let iface = name.split_once('@').map_or(name, |(base, _)| base);
     let mut inst = linker.instance(name)?;
     let mut resources: Vec<(String, u32)> = Vec::new();
     for (export, item) in instance.exports(engine) {

@@ -17,32 +17,29 @@ use std::collections::HashMap;
 use wasmtime::component::{types::ComponentItem, Component, HasSelf, Linker};
 use wasmtime::Engine;
 
+use contract::host_interfaces::{self, Provision};
+
 use crate::host::Host;
 use crate::limits::Limits;
 use crate::policy::{Grant, Policy};
 use crate::RuntimeError;
 
-/// How an interface is added to a linker.
-type AddToLinker = fn(&mut Linker<Host>) -> wasmtime::Result<()>;
+/// How an implemented interface is added to a linker, under the name the component imports.
+type AddToLinker = fn(&mut Linker<Host>, &str) -> wasmtime::Result<()>;
 
-/// The interfaces behind a grant, as the bundled contract names them, and how each is linked.
-/// The grant is checked on the name without version, so any 0.0.x of Hayride's contract is
-/// refused the same way; only the bundled version links.
-const GRANTED: &[(&str, Grant, AddToLinker)] = &[
-    ("hayride:silo/threads@0.0.65", Grant::Silo, |l| {
-        bindings::hayride::silo::threads::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
-    }),
-    ("hayride:silo/process@0.0.65", Grant::Process, |l| {
-        bindings::hayride::silo::process::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
-    }),
-    ("hayride:wac/wac@0.0.65", Grant::Wac, |l| {
-        bindings::hayride::wac::wac::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
-    }),
-    ("hayride:db/db@0.0.65", Grant::Db, |l| bindings::hayride::db::db::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)),
-    ("wasi:config/store@0.2.0-draft", Grant::Config, |l| {
-        bindings::wasi::config::store::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
-    }),
-];
+/// The implementation behind each `Implemented` row of the host table
+/// (`contract::host_interfaces`), by its full name. A row without one fails the test below.
+fn implementation(full: &str) -> Option<AddToLinker> {
+    Some(match full {
+        "morphir:ext/runtime@0.1.0" => crate::morphir_host::add_to_linker,
+        "hayride:silo/threads@0.0.65" => |l, _| bindings::hayride::silo::threads::add_to_linker::<Host, HasSelf<Host>>(l, |h| h),
+        "hayride:silo/process@0.0.65" => |l, _| bindings::hayride::silo::process::add_to_linker::<Host, HasSelf<Host>>(l, |h| h),
+        "hayride:wac/wac@0.0.65" => |l, _| bindings::hayride::wac::wac::add_to_linker::<Host, HasSelf<Host>>(l, |h| h),
+        "hayride:db/db@0.0.65" => |l, _| bindings::hayride::db::db::add_to_linker::<Host, HasSelf<Host>>(l, |h| h),
+        "wasi:config/store@0.2.0-draft" => |l, _| bindings::wasi::config::store::add_to_linker::<Host, HasSelf<Host>>(l, |h| h),
+        _ => return None,
+    })
+}
 
 /// Per-store state of the Hayride interfaces.
 pub(crate) struct HayrideState {
@@ -64,21 +61,18 @@ impl HayrideState {
     }
 }
 
-fn unversioned(name: &str) -> &str {
-    name.split_once('@').map_or(name, |(base, _)| base)
-}
-
-/// Refuses a component that imports a Hayride interface `policy` does not grant, naming the
-/// interface and the flag.
+/// Refuses a component that imports a host interface `policy` does not grant, naming the
+/// interface and the flag. The grant is the row's whatever version is imported, so any 0.0.x of
+/// Hayride's contract is refused the same way.
 pub(crate) fn check_grants(engine: &Engine, component: &Component, policy: &Policy) -> Result<(), RuntimeError> {
     for (name, _) in component.component_type().imports(engine) {
-        let wanted = GRANTED.iter().find(|(iface, _, _)| unversioned(name) == unversioned(iface));
-        let Some((_, grant, _)) = wanted else { continue };
-        if policy.grants.contains(grant) {
+        let Some(grant) = host_interfaces::row(name).and_then(|row| row.grant) else { continue };
+        let grant = Grant::parse(grant).map_err(RuntimeError::Internal)?;
+        if policy.grants.contains(&grant) {
             continue;
         }
         // A spawned morph lost `silo` unless the parent had `silo-nested` (see threads.rs).
-        return Err(RuntimeError::Input(if policy.spawned && *grant == Grant::Silo {
+        return Err(RuntimeError::Input(if policy.spawned && grant == Grant::Silo {
             format!(
                 "the spawned morph imports {name}, but a spawned morph may not spawn others; grant it with \
                  --allow silo-nested"
@@ -90,15 +84,46 @@ pub(crate) fn check_grants(engine: &Engine, component: &Component, policy: &Poli
     Ok(())
 }
 
-/// Links every Hayride interface `component` imports (granted or not: the grant is checked per
-/// store, before instantiation, so one linker serves every request of `morph serve`).
+/// Links every host interface of the table that `component` imports (granted or not: the
+/// grant is checked per store, before instantiation, so one linker serves every request of
+/// `morph serve`).
 pub(crate) fn add_to_linker(linker: &mut Linker<Host>, engine: &Engine, component: &Component) -> wasmtime::Result<()> {
     for (name, item) in component.component_type().imports(engine) {
         let ComponentItem::ComponentInstance(instance) = item.ty else { continue };
-        match GRANTED.iter().find(|(iface, _, _)| *iface == name) {
-            Some((_, _, add)) => add(linker)?,
-            None => fallback::add_if_known(linker, engine, name, &instance)?,
+        let Some((row, version)) = host_interfaces::provided(name) else { continue };
+        match row.provision {
+            Provision::Implemented => {
+                let full = format!("{}@{version}", row.name);
+                let add = implementation(&full)
+                    .ok_or_else(|| wasmtime::Error::msg(format!("{full} has no implementation in morph's host")))?;
+                add(linker, name)?;
+            }
+            Provision::Fallback { code, text } => fallback::add(linker, engine, name, &instance, code, text)?,
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row of the host table links: an implemented one has its implementation and adds
+    /// to a linker; a grant names a `--allow` grant.
+    #[test]
+    fn every_row_of_the_host_table_links() {
+        let engine = Engine::default();
+        for row in host_interfaces::HOST_INTERFACES {
+            if let Some(g) = row.grant {
+                Grant::parse(g).unwrap_or_else(|e| panic!("{}: {e}", row.name));
+            }
+            for full in row.full_names() {
+                if row.provision == Provision::Implemented {
+                    let add = implementation(&full).unwrap_or_else(|| panic!("{full} has no implementation"));
+                    let mut linker = Linker::<Host>::new(&engine);
+                    add(&mut linker, &full).unwrap_or_else(|e| panic!("{full} does not link: {e:#}"));
+                }
+            }
+        }
+    }
 }
