@@ -117,12 +117,10 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
         .map_err(|e| BuildError::Input(e.to_string()))?;
     files.extend(deps.iter().filter_map(|f| f.strip_prefix(staging.path()).ok()).map(|rel| target.join(rel)));
     let staged = staging.keep();
-    tracked
-        .keep(|_| std::fs::rename(&staged, &target))
-        .map_err(|e| {
-            let _ = std::fs::remove_dir_all(&staged);
-            io(&target, e)
-        })?;
+    tracked.keep(|_| std::fs::rename(&staged, &target)).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staged);
+        io(&target, e)
+    })?;
     files.sort();
     Ok((target, files))
 }

@@ -16,11 +16,9 @@ pub fn install() {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_io().build() else { return };
         rt.block_on(async {
             use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut int), Ok(mut term), Ok(mut hup)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-                signal(SignalKind::hangup()),
-            ) else {
+            let (Ok(mut int), Ok(mut term), Ok(mut hup)) =
+                (signal(SignalKind::interrupt()), signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+            else {
                 return;
             };
             loop {

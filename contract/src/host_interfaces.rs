@@ -48,8 +48,18 @@ pub const HOST_INTERFACES: &[HostInterface] = &[
             text: "morph answers hayride:core/version with its own version",
         },
     },
-    HostInterface { name: "hayride:silo/threads", versions: HAYRIDE, grant: Some("silo"), provision: Provision::Implemented },
-    HostInterface { name: "hayride:silo/process", versions: HAYRIDE, grant: Some("process"), provision: Provision::Implemented },
+    HostInterface {
+        name: "hayride:silo/threads",
+        versions: HAYRIDE,
+        grant: Some("silo"),
+        provision: Provision::Implemented,
+    },
+    HostInterface {
+        name: "hayride:silo/process",
+        versions: HAYRIDE,
+        grant: Some("process"),
+        provision: Provision::Implemented,
+    },
     HostInterface { name: "hayride:wac/wac", versions: HAYRIDE, grant: Some("wac"), provision: Provision::Implemented },
     HostInterface { name: "hayride:db/db", versions: HAYRIDE, grant: Some("db"), provision: Provision::Implemented },
     HostInterface {
@@ -113,7 +123,11 @@ mod tests {
         let contract = crate::Contract::bundled();
         for h in HOST_INTERFACES {
             for full in h.full_names() {
-                let found = contract.resolve.interfaces.iter().any(|(id, _)| contract.resolve.id_of(id).as_deref() == Some(full.as_str()));
+                let found = contract
+                    .resolve
+                    .interfaces
+                    .iter()
+                    .any(|(id, _)| contract.resolve.id_of(id).as_deref() == Some(full.as_str()));
                 assert!(found, "{full} is in the host table but not in the bundled contract");
             }
         }

@@ -35,7 +35,9 @@ pub enum RegistryError {
     BlobTooLarge { reference: String, registry: String, digest: String, declared: u64 },
     #[error("pull {reference}: the manifest {registry} sent is larger than {limit} bytes, the most morph reads; kept nothing (is {registry} an OCI registry?)")]
     ManifestTooLarge { reference: String, registry: String, limit: u64 },
-    #[error("pull {reference}: the {what} does not match its digest (expected {expected}, got {actual}); kept nothing")]
+    #[error(
+        "pull {reference}: the {what} does not match its digest (expected {expected}, got {actual}); kept nothing"
+    )]
     DigestMismatch { reference: String, what: String, expected: String, actual: String },
     #[error("pull {reference}: {registry} sent a manifest that is not an OCI manifest; kept nothing")]
     BadManifest {

@@ -25,7 +25,11 @@ pub struct Stalled {
 
 impl std::fmt::Display for Stalled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the client sent less than {MIN_BYTES} bytes of the request body in {:?} (--body-timeout)", self.window)
+        write!(
+            f,
+            "the client sent less than {MIN_BYTES} bytes of the request body in {:?} (--body-timeout)",
+            self.window
+        )
     }
 }
 
@@ -104,7 +108,12 @@ mod tests {
     use http_body_util::BodyExt;
 
     /// A body that sends `chunks`, each after `gap`.
-    fn trickle(chunks: Vec<&'static [u8]>, gap: Duration) -> http_body_util::StreamBody<impl futures_util::Stream<Item = Result<Frame<Bytes>, std::convert::Infallible>> + Unpin> {
+    fn trickle(
+        chunks: Vec<&'static [u8]>,
+        gap: Duration,
+    ) -> http_body_util::StreamBody<
+        impl futures_util::Stream<Item = Result<Frame<Bytes>, std::convert::Infallible>> + Unpin,
+    > {
         let stream = futures_util::stream::iter(chunks).then(move |c| async move {
             tokio::time::sleep(gap).await;
             Ok(Frame::data(Bytes::from_static(c)))
@@ -114,7 +123,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_trickle_is_stopped_and_a_steady_body_is_not() {
-        let slow = Progressing::new(trickle(vec![b"a"; 100], Duration::from_secs(1)), Duration::from_secs(3), Some(100));
+        let slow =
+            Progressing::new(trickle(vec![b"a"; 100], Duration::from_secs(1)), Duration::from_secs(3), Some(100));
         let err = slow.collect().await.unwrap_err();
         assert!(err.is::<Stalled>(), "{err}");
         let steady = Progressing::new(

@@ -220,7 +220,10 @@ impl LimitWatch {
 
     /// Awaits a call into the guest, but no longer than the armed timeout: past it the call is
     /// dropped, wherever the guest is, and the result is the interrupt the epoch would give.
-    pub(crate) async fn within<T>(&self, call: impl std::future::Future<Output = wasmtime::Result<T>>) -> wasmtime::Result<T> {
+    pub(crate) async fn within<T>(
+        &self,
+        call: impl std::future::Future<Output = wasmtime::Result<T>>,
+    ) -> wasmtime::Result<T> {
         match self.deadline {
             None => call.await,
             Some(at) => tokio::time::timeout_at(at, call).await.unwrap_or_else(|_| Err(Trap::Interrupt.into())),

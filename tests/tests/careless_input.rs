@@ -94,7 +94,15 @@ fn extreme_flag_values_are_refused_naming_the_flag_and_the_limit() {
     no_panic(&r);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("--timeout") && r.stderr.contains("8760h"), "{r:?}");
-    for flag in ["--grace", "--queue-timeout", "--header-timeout", "--write-timeout", "--ws-idle", "--body-timeout", "--timeout"] {
+    for flag in [
+        "--grace",
+        "--queue-timeout",
+        "--header-timeout",
+        "--write-timeout",
+        "--ws-idle",
+        "--body-timeout",
+        "--timeout",
+    ] {
         let endless = format!("{}s", "9".repeat(400));
         for value in ["20000000000000000000s", endless.as_str(), "9999999999h"] {
             let r = morph(&["serve", &hello, "--addr", "127.0.0.1:0", flag, value]);
@@ -184,7 +192,13 @@ fn paths_that_are_not_utf8_work_for_every_command() {
     std::fs::write(&types, wat::parse_file(fixture("types.wat")).unwrap()).unwrap();
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&std::ffi::OsStr]| -> Run {
-        Command::new(morph_bin()).args(args).env("MORPH_HOME", home.path()).stdin(Stdio::null()).output().unwrap().into()
+        Command::new(morph_bin())
+            .args(args)
+            .env("MORPH_HOME", home.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+            .into()
     };
     let s = |t: &'static str| std::ffi::OsStr::new(t);
     let r = run(&[s("run"), odd.as_os_str()]);
@@ -199,7 +213,10 @@ fn paths_that_are_not_utf8_work_for_every_command() {
     assert_eq!(r.code, 0, "{r:?}");
     let r = run(&[s("push"), odd.as_os_str(), s("127.0.0.1:1/x/y:1"), s("--insecure")]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(!r.stderr.contains("invalid UTF-8") && r.stderr.contains("127.0.0.1:1"), "fails at the registry, not the path: {r:?}");
+    assert!(
+        !r.stderr.contains("invalid UTF-8") && r.stderr.contains("127.0.0.1:1"),
+        "fails at the registry, not the path: {r:?}"
+    );
     let r = run(&[s("ext"), s("info"), odd.as_os_str()]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("morphir:ext/program"), "gets as far as the exports: {r:?}");
@@ -215,7 +232,8 @@ fn strangers_components_are_described_never_panicked_on() {
     let opaque = dir.path().join("opaque.wasm");
     std::fs::write(
         &opaque,
-        wat::parse_str(r#"(component (core module $m (func (export "f"))) (export "inner" (core module $m)))"#).unwrap(),
+        wat::parse_str(r#"(component (core module $m (func (export "f"))) (export "inner" (core module $m)))"#)
+            .unwrap(),
     )
     .unwrap();
     let r = morph(&["--json", "inspect", path_str(&opaque)]);
@@ -235,7 +253,10 @@ fn strangers_components_are_described_never_panicked_on() {
     // An encoded WIT package is a library: its worlds and interfaces.
     let mut resolve = wit_parser::Resolve::new();
     let pkg = resolve
-        .push_str("lib.wit", "package acme:lib@1.0.0;\ninterface greet { hi: func() -> string; }\nworld app { export greet; }\n")
+        .push_str(
+            "lib.wit",
+            "package acme:lib@1.0.0;\ninterface greet { hi: func() -> string; }\nworld app { export greet; }\n",
+        )
         .unwrap();
     let library = dir.path().join("library.wasm");
     std::fs::write(&library, wit_component::encode(&resolve, pkg).unwrap()).unwrap();
@@ -257,7 +278,14 @@ fn a_compose_dep_that_is_not_a_component_is_named() {
     let whole = wat::parse_file(fixture("types.wat")).unwrap();
     let cut = dir.path().join("types-cut.wasm");
     std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
-    let r = morph(&["compose", path_str(&wac), "--dep", &format!("acme:types={}", path_str(&cut)), "-o", path_str(&dir.path().join("o.wasm"))]);
+    let r = morph(&[
+        "compose",
+        path_str(&wac),
+        "--dep",
+        &format!("acme:types={}", path_str(&cut)),
+        "-o",
+        path_str(&dir.path().join("o.wasm")),
+    ]);
     no_panic(&r);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("types-cut.wasm"), "names the dep's file: {r:?}");

@@ -386,7 +386,8 @@ fn a_registry_that_sends_more_than_it_declared_is_cut_off() {
     let h = home.path();
     insecure_config(h, &fake.addr);
     let started = std::time::Instant::now();
-    for args in [vec!["pull", reference.as_str(), "--register", "acme:endless@1.0.0"], vec!["run", reference.as_str()]] {
+    for args in [vec!["pull", reference.as_str(), "--register", "acme:endless@1.0.0"], vec!["run", reference.as_str()]]
+    {
         let r = morph_in(h, &args);
         assert_eq!(r.code, 2, "{args:?}: {r:?}");
         assert!(r.stderr.contains(&fake.addr) && r.stderr.contains(&layer), "names registry and digest: {r:?}");
@@ -400,7 +401,10 @@ fn a_registry_that_sends_more_than_it_declared_is_cut_off() {
     let fake = FakeRegistry::start(hello_bytes(), "application/wasm", BlobMode::HugeManifest);
     let r = morph_in(h, &["pull", &format!("{}/x/huge:1", fake.addr), "--insecure"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("manifest") && r.stderr.contains("larger than") && r.stderr.contains(&fake.addr), "{r:?}");
+    assert!(
+        r.stderr.contains("manifest") && r.stderr.contains("larger than") && r.stderr.contains(&fake.addr),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -408,7 +412,12 @@ fn only_components_are_kept_from_a_pull() {
     let truncated = hello_bytes()[..40].to_vec();
     let core = wat::parse_str("(module)").unwrap();
     let random: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
-    for (what, layer) in [("random bytes", random), ("an empty file", Vec::new()), ("a truncated component", truncated), ("a core module", core)] {
+    for (what, layer) in [
+        ("random bytes", random),
+        ("an empty file", Vec::new()),
+        ("a truncated component", truncated),
+        ("a core module", core),
+    ] {
         let fake = FakeRegistry::start(layer.clone(), "application/wasm", BlobMode::Whole);
         let reference = format!("{}/x/junk:1", fake.addr);
         let home = tempfile::tempdir().unwrap();

@@ -239,7 +239,8 @@ fn a_command_morph_is_refused_with_exit_2() {
 #[test]
 fn trickling_request_bodies_do_not_hold_the_slots() {
     // Every slot taken by a client sending a declared 1 MB body a byte a second.
-    let served = start(&["--max-concurrency", "4", "--body-timeout", "1s", "--queue-timeout", "20s", "--timeout", "30s"]);
+    let served =
+        start(&["--max-concurrency", "4", "--body-timeout", "1s", "--queue-timeout", "20s", "--timeout", "30s"]);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let tricklers: Vec<_> = (0..4)
         .map(|_| {

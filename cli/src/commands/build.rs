@@ -98,4 +98,3 @@ pub fn built_output(m: &Manifest) -> Result<String> {
     }
     Ok(m.output.display().to_string())
 }
-

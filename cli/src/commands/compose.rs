@@ -183,7 +183,14 @@ pub fn plug(args: PlugArgs, out: &Output) -> Result<ExitCode> {
         for r in &reports {
             let _ = writeln!(err, "  {} satisfies {}", r.plug, r.satisfied.join(", "));
         }
-        let _ = writeln!(err, "plugged {} -> {} ({} bytes, {})", args.socket.to_string_lossy(), output.display(), bytes.len(), digest());
+        let _ = writeln!(
+            err,
+            "plugged {} -> {} ({} bytes, {})",
+            args.socket.to_string_lossy(),
+            output.display(),
+            bytes.len(),
+            digest()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -172,7 +172,8 @@ where
     let home = host.sandbox.cache_home();
     let argv = vec![loaded.src.name.clone()];
     let result = block_on(async {
-        let prepared = runtime::prepare(&loaded.src.bytes, &loaded.src.digest, &loaded.src.origin, &limits, home.as_deref())?;
+        let prepared =
+            runtime::prepare(&loaded.src.bytes, &loaded.src.digest, &loaded.src.origin, &limits, home.as_deref())?;
         let mut session = ExtensionSession::start(&prepared, &policy, &limits, &argv, loaded.settings).await?;
         body(&mut session).await
     });
@@ -350,7 +351,11 @@ fn session(args: SessionArgs, out: &Output) -> Result<ExitCode> {
                 Ok(text) => text,
                 Err(e) => {
                     let at = e.utf8_error().valid_up_to();
-                    let error = format!("line {} is not UTF-8 text (invalid byte at column {}); send UTF-8 JSON", n + 1, at + 1);
+                    let error = format!(
+                        "line {} is not UTF-8 text (invalid byte at column {}); send UTF-8 JSON",
+                        n + 1,
+                        at + 1
+                    );
                     out.line(json!({ "line": n + 1, "error": error }).to_string());
                     continue;
                 }

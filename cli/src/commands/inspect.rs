@@ -34,7 +34,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         out.json(&info);
         return Ok(ExitCode::SUCCESS);
     }
-    let label = |l: &str| out.paint(Style::Bold, &format!("{l:<10}"));
+    let label = |l: &str| out.paint(Style::Bold, &format!("{:<10}", format!("{l} ")));
     out.line(format!("{}{}", label("file"), info.file));
     out.line(format!("{}{}", label("kind"), info.kind.as_str()));
     out.line(format!("{}{} bytes ({})", label("size"), info.size, human_size(info.size)));
@@ -60,7 +60,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         out.line(wit.trim_end());
         return Ok(ExitCode::SUCCESS);
     }
-    for (title, items) in [("imports", &info.imports), ("exports", &info.exports)] {
+    let library = info.world.is_none() && info.wit_unavailable.is_none();
+    for (title, items) in [("imports", &info.imports), ("exports", &info.exports)].into_iter().filter(|_| !library) {
         out.line(format!("{}{}", label(title), items.len()));
         for item in items {
             out.line(format!("  {item}"));

@@ -152,7 +152,8 @@ pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
     };
     let anything = |_: &[u8]| Ok(());
     let accept: oci::Acceptance<'_> = if args.raw { &anything } else { &component_only };
-    let pulled = block_on_interruptible(oci::pull(&home, &args.reference, &args.registry.options()?, accept, &on_progress));
+    let pulled =
+        block_on_interruptible(oci::pull(&home, &args.reference, &args.registry.options()?, accept, &on_progress));
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

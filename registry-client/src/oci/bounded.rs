@@ -63,11 +63,8 @@ pub(super) async fn fetch_manifest(s: &Session) -> Result<(OciManifest, String),
     };
     let response = request.send().await?;
     let status = response.status();
-    let header_digest = response
-        .headers()
-        .get("docker-content-digest")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let header_digest =
+        response.headers().get("docker-content-digest").and_then(|v| v.to_str().ok()).map(str::to_string);
     let too_large = || {
         Failure::Fatal(RegistryError::ManifestTooLarge {
             reference: r.whole(),
@@ -100,7 +97,11 @@ pub(super) async fn fetch_manifest(s: &Session) -> Result<(OciManifest, String),
         }));
     }
     let manifest = parse_manifest(&body).map_err(|e| {
-        Failure::Fatal(RegistryError::BadManifest { reference: r.whole(), registry: r.registry().to_string(), source: e })
+        Failure::Fatal(RegistryError::BadManifest {
+            reference: r.whole(),
+            registry: r.registry().to_string(),
+            source: e,
+        })
     })?;
     Ok((manifest, digest))
 }

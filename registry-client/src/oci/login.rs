@@ -20,7 +20,10 @@ pub fn check_registry_name(registry: &str) -> Result<(), RegistryError> {
         return Err(bad("it has no host"));
     }
     let label_ok = |l: &str| {
-        !l.is_empty() && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     };
     if !host.split('.').all(label_ok) {
         return Err(bad("a host is letters, digits, '-' and '.' only (no scheme, path or spaces)"));
@@ -55,19 +58,14 @@ pub enum Verified {
 pub async fn verify(registry: &str, creds: &Credentials, insecure: bool) -> Result<Verified, RegistryError> {
     let http = super::http_client()?;
     let scheme = if insecure { "http" } else { "https" };
-    let unreachable =
-        |source: reqwest::Error| RegistryError::Unreachable { registry: registry.to_string(), source };
+    let unreachable = |source: reqwest::Error| RegistryError::Unreachable { registry: registry.to_string(), source };
     let base = format!("{scheme}://{registry}/v2/");
     let open = http.get(&base).send().await.map_err(unreachable)?;
     if open.status().is_success() {
         return Ok(Verified::OpenRegistry);
     }
-    let challenge = open
-        .headers()
-        .get(reqwest::header::WWW_AUTHENTICATE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let challenge =
+        open.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let answer = match bearer_realm(&challenge) {
         Some((realm, service)) => {
             let mut query = vec![("account", creds.username.as_str())];

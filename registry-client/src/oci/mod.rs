@@ -22,14 +22,14 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 use serde::{Deserialize, Serialize};
 
-pub use bounded::{parse_manifest, Acceptance, MANIFEST_LIMIT};
 use bounded::Failure;
+pub use bounded::{parse_manifest, Acceptance, MANIFEST_LIMIT};
 
 use crate::atomic::write_atomic;
 use crate::auth::{credentials_for, Credentials, Source};
 use crate::config::Config;
-use contract::component::{sha256_digest, sha256_hex};
 use crate::{Home, RegistryError};
+use contract::component::{sha256_digest, sha256_hex};
 
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";

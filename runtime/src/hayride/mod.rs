@@ -32,11 +32,17 @@ type AddToLinker = fn(&mut Linker<Host>, &str) -> wasmtime::Result<()>;
 fn implementation(full: &str) -> Option<AddToLinker> {
     Some(match full {
         "morphir:ext/runtime@0.1.0" => crate::morphir_host::add_to_linker,
-        "hayride:silo/threads@0.0.65" => |l, _| bindings::hayride::silo::threads::add_to_linker::<Host, HasSelf<Host>>(l, |h| h),
-        "hayride:silo/process@0.0.65" => |l, _| bindings::hayride::silo::process::add_to_linker::<Host, HasSelf<Host>>(l, |h| h),
+        "hayride:silo/threads@0.0.65" => {
+            |l, _| bindings::hayride::silo::threads::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
+        }
+        "hayride:silo/process@0.0.65" => {
+            |l, _| bindings::hayride::silo::process::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
+        }
         "hayride:wac/wac@0.0.65" => |l, _| bindings::hayride::wac::wac::add_to_linker::<Host, HasSelf<Host>>(l, |h| h),
         "hayride:db/db@0.0.65" => |l, _| bindings::hayride::db::db::add_to_linker::<Host, HasSelf<Host>>(l, |h| h),
-        "wasi:config/store@0.2.0-draft" => |l, _| bindings::wasi::config::store::add_to_linker::<Host, HasSelf<Host>>(l, |h| h),
+        "wasi:config/store@0.2.0-draft" => {
+            |l, _| bindings::wasi::config::store::add_to_linker::<Host, HasSelf<Host>>(l, |h| h)
+        }
         _ => return None,
     })
 }

@@ -233,7 +233,8 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sy
         {
             respond(&mut stream, "503 Service Unavailable", "text/plain", "", b"try later");
         } else if path.ends_with(layer_digest.as_str()) && mode == BlobMode::Endless {
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n");
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n");
             if head {
                 return;
             }
