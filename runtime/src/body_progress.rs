@@ -52,7 +52,7 @@ impl<B> Progressing<B> {
     }
 
     fn needed(&self) -> u64 {
-        self.remaining.map_or(MIN_BYTES, |r| r.min(MIN_BYTES).max(1))
+        self.remaining.map_or(MIN_BYTES, |r| r.clamp(1, MIN_BYTES))
     }
 }
 

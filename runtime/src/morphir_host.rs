@@ -8,8 +8,6 @@ use wasmtime::component::{Linker, Val};
 
 use crate::host::Host;
 
-/// The interface, matched by name and 0.1 track.
-
 /// `runtime.log-level`, least to most severe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum LogLevel {

@@ -267,7 +267,7 @@ impl Server {
         let path = req.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
         if let Err(refused) = self.settle_authority(&mut req) {
             self.log(&method, &path, refused.status(), started.elapsed());
-            return refused;
+            return *refused;
         }
         let slot = tokio::time::timeout(self.opts.queue_timeout, self.slots.clone().acquire_owned()).await;
         let response = match slot {
@@ -287,13 +287,13 @@ impl Server {
     /// Gives the request the authority the guest reads: its URI's, its Host header's, or for
     /// HTTP/1.0 (where Host is optional) the server's own address. HTTP/1.1 without Host, or a
     /// Host that is not text, is the client's error (400), as RFC 9112 says.
-    fn settle_authority(&self, req: &mut Request<Incoming>) -> Result<(), Answer> {
+    fn settle_authority(&self, req: &mut Request<Incoming>) -> Result<(), Box<Answer>> {
         if req.uri().authority().is_some() {
             return Ok(());
         }
         match req.headers().get(hyper::header::HOST) {
             Some(host) if host.to_str().is_ok_and(|h| !h.is_empty()) => Ok(()),
-            Some(_) => Err(plain(StatusCode::BAD_REQUEST, "the Host header is not a valid host\n")),
+            Some(_) => Err(Box::new(plain(StatusCode::BAD_REQUEST, "the Host header is not a valid host\n"))),
             None if req.version() <= hyper::Version::HTTP_10 => {
                 let mut parts = req.uri().clone().into_parts();
                 parts.scheme = Some(hyper::http::uri::Scheme::HTTP);
@@ -301,11 +301,12 @@ impl Server {
                 if parts.path_and_query.is_none() {
                     parts.path_and_query = Some(hyper::http::uri::PathAndQuery::from_static("/"));
                 }
-                *req.uri_mut() = hyper::Uri::from_parts(parts)
-                    .map_err(|_| plain(StatusCode::BAD_REQUEST, "the request target is not a valid path\n"))?;
+                *req.uri_mut() = hyper::Uri::from_parts(parts).map_err(|_| {
+                    Box::new(plain(StatusCode::BAD_REQUEST, "the request target is not a valid path\n"))
+                })?;
                 Ok(())
             }
-            None => Err(plain(StatusCode::BAD_REQUEST, "an HTTP/1.1 request needs a Host header\n")),
+            None => Err(Box::new(plain(StatusCode::BAD_REQUEST, "an HTTP/1.1 request needs a Host header\n"))),
         }
     }
 
