@@ -1,5 +1,5 @@
 //! What Ctrl-C, SIGTERM and SIGHUP do to morph: remove every temp file and staging directory
-//! a command has under way (see `registry_client::atomic`), then exit 128 + the signal's
+//! a command has under way (see `morph_registry_client::atomic`), then exit 128 + the signal's
 //! number, as a shell reports a process the signal ended. So no command leaves half a file,
 //! however it is stopped (short of SIGKILL).
 //!
@@ -30,7 +30,7 @@ pub fn install() {
                 if number != 1 && COMMAND_HANDLES.load(Ordering::SeqCst) {
                     continue;
                 }
-                let removed = registry_client::atomic::remove_pending();
+                let removed = morph_registry_client::atomic::remove_pending();
                 let what = if removed > 0 { "; unfinished files were removed, nothing was written" } else { "" };
                 eprintln!("interrupted by {name}{what}");
                 std::process::exit(128 + number);

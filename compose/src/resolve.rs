@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use miette::SourceSpan;
-use registry_client::{Home, MorphId};
+use morph_registry_client::{Home, MorphId};
 use semver::Version;
 
 /// Pulls an OCI reference (or finds it in the cache) and returns the path of the verified
@@ -36,8 +36,8 @@ pub struct Sources<'a> {
 impl<'a> Sources<'a> {
     /// Packages from `home`: its local registry, and OCI through the `[namespaces]` of its
     /// config.toml, reached with `fetch`; no `--dep` or deps directories yet.
-    pub fn from_home(home: Home, fetch: Fetch<'a>) -> Result<Sources<'a>, registry_client::RegistryError> {
-        let namespaces = registry_client::config::Config::load(&home)?.namespaces;
+    pub fn from_home(home: Home, fetch: Fetch<'a>) -> Result<Sources<'a>, morph_registry_client::RegistryError> {
+        let namespaces = morph_registry_client::config::Config::load(&home)?.namespaces;
         Ok(Sources { deps: Vec::new(), deps_dirs: Vec::new(), home, namespaces, fetch })
     }
 }
@@ -159,7 +159,7 @@ pub fn find(name: &str, version: Option<&Version>, sources: &Sources<'_>) -> Res
     // 3. The local registry.
     let (namespace, short) = name.split_once(':').unwrap_or((name, ""));
     if let Ok(id) = MorphId::parse(&wanted) {
-        match registry_client::local::resolve_local(&sources.home, &id) {
+        match morph_registry_client::local::resolve_local(&sources.home, &id) {
             Ok(found) => return Ok(Origin::Registry { id: found.id.to_string(), path: found.path }),
             Err(_) => looked.push(format!(
                 "the local registry: {}",
@@ -210,7 +210,7 @@ pub fn load(origin: &Origin) -> Result<Vec<u8>, String> {
         return encode_wit(path);
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    contract::component::component_binary(path, bytes).map_err(|e| e.to_string())
+    morph_contract::component::component_binary(path, bytes).map_err(|e| e.to_string())
 }
 
 /// Whether a binary package from `origin` is a valid component, its file named if not.
@@ -218,7 +218,7 @@ pub fn check_bytes(origin: &Origin, bytes: &[u8]) -> Result<(), String> {
     match origin {
         Origin::Wit(_) => Ok(()),
         Origin::Dep(p) | Origin::DepsDir(p) | Origin::Registry { path: p, .. } | Origin::Oci { path: p, .. } => {
-            contract::component::check_component_bytes(p, bytes).map_err(|e| e.to_string())
+            morph_contract::component::check_component_bytes(p, bytes).map_err(|e| e.to_string())
         }
     }
 }

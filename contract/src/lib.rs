@@ -1,4 +1,5 @@
-//! The Hayride contract: the bundled worlds, decoding components, and checking them.
+//! The Hayride contract: the bundled worlds, the table of host interfaces the runtime provides,
+//! decoding components (a decoder panic on a stranger's bytes is contained), and checking them.
 //!
 //! Pure: it reads bytes it is given and the WIT embedded at build time; no network, no writes.
 

@@ -6,8 +6,8 @@
 
 use std::path::PathBuf;
 
-use contract::bundled::{find_world, world_full_name, Contract, WORLDS};
-use contract::elaborate::elaborate;
+use morph_contract::bundled::{find_world, world_full_name, Contract, WORLDS};
+use morph_contract::elaborate::elaborate;
 use wit_parser::Resolve;
 
 fn reference_root() -> Option<PathBuf> {

@@ -127,7 +127,7 @@ pub fn list(home: &Home) -> Result<Vec<ListedMorph>, RegistryError> {
             Ok(ListedMorph {
                 id: format!("{ns}:{name}@{version}"),
                 size: bytes.len() as u64,
-                digest: contract::component::sha256_digest(&bytes),
+                digest: morph_contract::component::sha256_digest(&bytes),
                 path,
             })
         })

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use registry_client::atomic::write_atomic;
+use morph_registry_client::atomic::write_atomic;
 
 use tracing::{debug, warn};
 use wasmtime::component::Component;

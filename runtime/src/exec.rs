@@ -63,7 +63,7 @@ pub(crate) fn prepare_with(
     let (component, cache) = CodeCache::new(home).load(&engine, wasm, digest).map_err(|e| {
         // Bytes that are not a valid component are told in the words `validate` uses, naming
         // the input; a valid one the engine cannot compile keeps the engine's reason.
-        match contract::component::check_component_bytes(origin, wasm) {
+        match morph_contract::component::check_component_bytes(origin, wasm) {
             Err(invalid) => RuntimeError::Contract(invalid),
             Ok(()) => RuntimeError::Input(format!("cannot compile {}: {e:#}", origin.display())),
         }

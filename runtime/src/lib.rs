@@ -1,5 +1,8 @@
-//! The embedded wasmtime: engines, the compiled-code cache, the sandbox, `run` and `call`.
-//! Nothing outside this crate names a wasmtime type.
+//! The embedded wasmtime: engines, the compiled-code cache, the sandbox and its limits, `run`
+//! and `call` (typed values), `serve` (http and websocket, a pooled instance per request), the
+//! Morphir extension host (`ext` sessions), and the host interfaces of the contract's table
+//! (`hayride:*`, `wasi:config`, `morphir:ext/runtime`). Nothing outside this crate names a
+//! wasmtime type.
 
 mod body_progress;
 pub mod cache;
@@ -52,7 +55,7 @@ pub enum RuntimeError {
     Step { step: String, source: Box<RuntimeError> },
     /// The input is not a component (exit 2), in the words `validate` uses.
     #[error(transparent)]
-    Contract(#[from] contract::ContractError),
+    Contract(#[from] morph_contract::ContractError),
     /// A failure of morph itself.
     #[error("internal error: {0}")]
     Internal(String),

@@ -17,7 +17,7 @@ pub struct Policy {
     /// The morph home whose local registry `hayride:silo` spawns from and `hayride:wac`
     /// composes from (and whose compiled-code cache spawned morphs use); none, and they find
     /// nothing.
-    pub home: Option<registry_client::Home>,
+    pub home: Option<morph_registry_client::Home>,
     /// Where a spawned morph's stdout goes instead of morph's own.
     pub(crate) capture_stdout: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
     /// This policy is a spawned morph's (`hayride:silo/threads`).

@@ -87,17 +87,17 @@ fn component_decoding_never_panics() {
     let seeds = component_seeds();
     let path = Path::new("fuzzed.wasm");
     let ran = property("component", &seeds, 600, |bytes| {
-        use contract::component::{CodeCheck, Component};
+        use morph_contract::component::{CodeCheck, Component};
         match Component::from_binary(path, bytes.to_vec(), CodeCheck::Now) {
             Ok(comp) => {
-                let _ = contract::inspect::inspect(&comp, true);
-                let _ = contract::validate(&comp, contract::WorldSpec::Detect, false);
+                let _ = morph_contract::inspect::inspect(&comp, true);
+                let _ = morph_contract::validate(&comp, morph_contract::WorldSpec::Detect, false);
             }
             Err(e) => {
                 let _ = e.to_string();
             }
         }
-        let _ = contract::component::check_component_bytes(path, bytes);
+        let _ = morph_contract::component::check_component_bytes(path, bytes);
     });
     assert_eq!(ran, seeds.len() * 600);
 }
@@ -120,16 +120,16 @@ fn wac_parsing_and_composing_never_panic() {
         }
     }
     let fetch = |_: &str| -> Result<std::path::PathBuf, String> { Err("offline".into()) };
-    let sources = compose::Sources {
+    let sources = morph_compose::Sources {
         deps: Vec::new(),
         deps_dirs: vec![deps],
-        home: registry_client::Home::at(home.path()),
+        home: morph_registry_client::Home::at(home.path()),
         namespaces: Default::default(),
         fetch: &fetch,
     };
     let ran = property("wac", &seeds, 400, |bytes| {
         let text = String::from_utf8_lossy(bytes);
-        let _ = compose::compose(Path::new("fuzzed.wac"), &text, &sources, false);
+        let _ = morph_compose::compose(Path::new("fuzzed.wac"), &text, &sources, false);
     });
     assert_eq!(ran, seeds.len() * 400);
 }
@@ -137,9 +137,9 @@ fn wac_parsing_and_composing_never_panic() {
 #[test]
 fn json_arguments_never_panic_the_value_mapping() {
     let wasm = wat::parse_file(fixture("types.wat")).unwrap();
-    let digest = contract::component::sha256_digest(&wasm);
-    let prepared = runtime::prepare(&wasm, &digest, Path::new("types.wat"), &runtime::Limits::default(), None).unwrap();
-    let functions = runtime::exported_functions(&prepared);
+    let digest = morph_contract::component::sha256_digest(&wasm);
+    let prepared = morph_runtime::prepare(&wasm, &digest, Path::new("types.wat"), &morph_runtime::Limits::default(), None).unwrap();
+    let functions = morph_runtime::exported_functions(&prepared);
     let seeds: Vec<Vec<u8>> = [
         r#"{"name":"ann","age":7,"tags":["a"]}"#,
         r#"[1,2,3]"#,
@@ -159,7 +159,7 @@ fn json_arguments_never_panic_the_value_mapping() {
         let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return };
         let f = &functions[rng.below(functions.len())];
         let args = vec![value; f.params.len()];
-        let _ = runtime::args_from_json(f, &args);
+        let _ = morph_runtime::args_from_json(f, &args);
     });
     assert_eq!(ran, seeds.len() * 500);
 }
@@ -176,11 +176,11 @@ fn oci_manifests_and_references_never_panic() {
     .map(|s| s.as_bytes().to_vec())
     .collect();
     let ran = property("oci", &seeds, 800, |bytes| {
-        let _ = registry_client::oci::parse_manifest(bytes);
+        let _ = morph_registry_client::oci::parse_manifest(bytes);
         let text = String::from_utf8_lossy(bytes);
-        let _ = registry_client::oci::parse_reference(&text);
-        let _ = registry_client::oci::looks_like_reference(&text);
-        let _ = registry_client::oci::login::check_registry_name(&text);
+        let _ = morph_registry_client::oci::parse_reference(&text);
+        let _ = morph_registry_client::oci::looks_like_reference(&text);
+        let _ = morph_registry_client::oci::login::check_registry_name(&text);
     });
     assert_eq!(ran, seeds.len() * 800);
 }

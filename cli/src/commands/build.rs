@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use ::build::{BuildError, Manifest};
+use morph_project::{BuildError, Manifest};
 use anyhow::Result;
-use contract::WorldSpec;
+use morph_contract::WorldSpec;
 
 use crate::output::{human_size, Output, Style};
 
@@ -28,7 +28,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     if let Some(o) = args.output {
         manifest.output = std::env::current_dir()?.join(o);
     }
-    let built = match ::build::build_project(&manifest, args.release) {
+    let built = match morph_project::build_project(&manifest, args.release) {
         Ok(b) => b,
         Err(e) => {
             let code = e.exit_code();
@@ -38,12 +38,12 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     };
     // The bytes just written are still in memory: decode those rather than read the file back.
     let size = built.bytes.len();
-    let comp = contract::Component::from_binary(&built.path, built.bytes, contract::component::CodeCheck::Now)?;
+    let comp = morph_contract::Component::from_binary(&built.path, built.bytes, morph_contract::component::CodeCheck::Now)?;
     let wit = manifest.dir.join("wit");
-    let v = contract::validate(&comp, WorldSpec::Wit { dir: &wit, world: Some(&manifest.world) }, false)?;
+    let v = morph_contract::validate(&comp, WorldSpec::Wit { dir: &wit, world: Some(&manifest.world) }, false)?;
     // Building checks the world: a non-conforming component fails. What morph's runtime does
     // not provide is reported, not fatal: a host or a composition may supply it.
-    let errors = |findings: &[contract::Finding]| findings.iter().any(|f| f.severity == contract::Severity::Error);
+    let errors = |findings: &[morph_contract::Finding]| findings.iter().any(|f| f.severity == morph_contract::Severity::Error);
     if errors(&v.conformance) {
         super::validate::print_human(&v, out);
         out.error(&anyhow::anyhow!(

@@ -39,14 +39,14 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let json_args = if args.wave { Vec::new() } else { parse_json_args(&args.args)? };
     let argv = vec![src.name.clone()];
     let result = block_on(async {
-        let prepared = runtime::prepare(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
-        let f = runtime::find_export(&prepared, &args.function)?;
+        let prepared = morph_runtime::prepare(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
+        let f = morph_runtime::find_export(&prepared, &args.function)?;
         let vals =
-            if args.wave { runtime::args_from_wave(&f, &args.args)? } else { runtime::args_from_json(&f, &json_args)? };
-        let result = runtime::call(&prepared, &policy, &limits, &argv, &f, &vals).await?;
+            if args.wave { morph_runtime::args_from_wave(&f, &args.args)? } else { morph_runtime::args_from_json(&f, &json_args)? };
+        let result = morph_runtime::call(&prepared, &policy, &limits, &argv, &f, &vals).await?;
         match (&result, args.wave) {
-            (Some(v), true) => out.line(runtime::result_to_wave(v)),
-            (Some(v), false) => out.line(serde_json::to_string(&runtime::result_to_json(v)).unwrap_or_default()),
+            (Some(v), true) => out.line(morph_runtime::result_to_wave(v)),
+            (Some(v), false) => out.line(serde_json::to_string(&morph_runtime::result_to_json(v)).unwrap_or_default()),
             (None, _) => {}
         }
         Ok(None)

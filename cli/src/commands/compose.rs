@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use compose::{ComposeError, PlugInput, Sources};
-use contract::component::{Bytes, CodeCheck};
-use contract::{Component, WorldSpec};
-use registry_client::oci::{self, OciOptions};
+use morph_compose::{ComposeError, PlugInput, Sources};
+use morph_contract::component::{Bytes, CodeCheck};
+use morph_contract::{Component, WorldSpec};
+use morph_registry_client::oci::{self, OciOptions};
 
 use super::registry::home;
 use super::sandbox::{block_on_interruptible, component_only, resolve_morph_path};
@@ -87,7 +87,7 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
     let mut sources = Sources::from_home(home.clone(), &fetch)?;
     sources.deps = args.deps.clone();
     sources.deps_dirs = deps_dirs;
-    let composition = compose::compose(&args.file, &source, &sources, out.stderr_color()).map_err(input_error)?;
+    let composition = morph_compose::compose(&args.file, &source, &sources, out.stderr_color()).map_err(input_error)?;
 
     let output = args.output.clone().unwrap_or_else(|| {
         PathBuf::from(format!("{}.wasm", args.file.file_stem().map_or("composed".into(), |s| s.to_string_lossy())))
@@ -101,7 +101,7 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
                 Some(dir) => WorldSpec::Wit { dir, world: Some(world) },
                 None => WorldSpec::Bundled(world),
             };
-            let v = contract::validate(&comp, spec, false)?;
+            let v = morph_contract::validate(&comp, spec, false)?;
             if !v.valid {
                 if out.json {
                     out.json(&v);
@@ -117,7 +117,7 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
     write_output(&output, &bytes)?;
 
     // The digest is hashed only when it is shown: 18 MB cost 10 ms.
-    let digest = || contract::component::sha256_digest(&bytes);
+    let digest = || morph_contract::component::sha256_digest(&bytes);
     if out.json {
         let packages: Vec<_> = composition
             .packages
@@ -167,15 +167,15 @@ pub fn plug(args: PlugArgs, out: &Output) -> Result<ExitCode> {
     let load = |arg: &std::ffi::OsStr| -> Result<(PlugInput, String)> {
         let found = resolve_morph_path(arg)?;
         let bytes = std::fs::read(&found.path).with_context(|| format!("cannot read {}", found.path.display()))?;
-        let bytes = contract::component::component_binary(&found.path, bytes)?;
+        let bytes = morph_contract::component::component_binary(&found.path, bytes)?;
         Ok((PlugInput { name: arg.to_string_lossy().into_owned(), bytes }, found.name))
     };
     let (socket, socket_name) = load(&args.socket)?;
     let plugs = args.plugs.iter().map(|p| load(p).map(|(input, _)| input)).collect::<Result<Vec<_>>>()?;
-    let (bytes, reports) = compose::plug(socket, plugs).map_err(input_error)?;
+    let (bytes, reports) = morph_compose::plug(socket, plugs).map_err(input_error)?;
     let output = args.output.clone().unwrap_or_else(|| PathBuf::from(format!("{socket_name}.plugged.wasm")));
     write_output(&output, &bytes)?;
-    let digest = || contract::component::sha256_digest(&bytes);
+    let digest = || morph_contract::component::sha256_digest(&bytes);
     if out.json {
         out.json(&serde_json::json!({ "output": output, "size": bytes.len(), "digest": digest(), "plugs": reports }));
     } else if !out.quiet {
@@ -205,7 +205,7 @@ fn write_output(output: &Path, bytes: &[u8]) -> Result<()> {
         stdout.write_all(bytes).context("writing the component to stdout")?;
         return Ok(());
     }
-    registry_client::atomic::write_output(output, bytes).with_context(|| format!("cannot write {}", output.display()))
+    morph_registry_client::atomic::write_output(output, bytes).with_context(|| format!("cannot write {}", output.display()))
 }
 
 /// Composition errors are input errors: the rendered diagnostic is the whole message.

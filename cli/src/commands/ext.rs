@@ -5,7 +5,7 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use runtime::{DesignTime, Envelope, ExtSettings, ExtensionSession, Header, LogLevel, RuntimeError};
+use morph_runtime::{DesignTime, Envelope, ExtSettings, ExtensionSession, Header, LogLevel, RuntimeError};
 use serde_json::{json, Value as Json};
 
 use super::run::finish;
@@ -136,7 +136,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
 /// The extension's bytes and its host settings, from the arguments.
 struct Loaded {
     src: MorphSource,
-    policy: runtime::Policy,
+    policy: morph_runtime::Policy,
     settings: ExtSettings,
 }
 
@@ -144,7 +144,7 @@ fn load(ext: Option<&std::ffi::OsStr>, host: &HostArgs, out: &Output) -> Result<
     let (src, policy) = morph_and_policy(ext, &host.sandbox)?;
     let mut settings = ExtSettings { log_level: log_level(out), ..Default::default() };
     for v in &host.env_vars {
-        let (name, value) = runtime::parse_env_var(v).map_err(anyhow::Error::msg)?;
+        let (name, value) = morph_runtime::parse_env_var(v).map_err(anyhow::Error::msg)?;
         settings.vars.insert(name, value);
     }
     Ok(Loaded { src, policy, settings })
@@ -173,7 +173,7 @@ where
     let argv = vec![loaded.src.name.clone()];
     let result = block_on(async {
         let prepared =
-            runtime::prepare(&loaded.src.bytes, &loaded.src.digest, &loaded.src.origin, &limits, home.as_deref())?;
+            morph_runtime::prepare(&loaded.src.bytes, &loaded.src.digest, &loaded.src.origin, &limits, home.as_deref())?;
         let mut session = ExtensionSession::start(&prepared, &policy, &limits, &argv, loaded.settings).await?;
         body(&mut session).await
     });
@@ -402,7 +402,7 @@ fn call(args: CallArgs, out: &Output) -> Result<ExitCode> {
     with_session(loaded, &args.host, out, async |s| {
         let result = s.design_time(which, &input).await.map_err(|e| step_error(which.function(), 0, e))?;
         if let Some(path) = &args.output {
-            registry_client::atomic::write_output(path, &result.content)
+            morph_registry_client::atomic::write_output(path, &result.content)
                 .map_err(|e| RuntimeError::Input(format!("cannot write {}: {e}", path.display())))?;
         }
         if out.json {

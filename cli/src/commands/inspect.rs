@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use contract::inspect::{inspect, inspect_undecodable};
+use morph_contract::inspect::{inspect, inspect_undecodable};
 
 use crate::output::{human_size, Output, Style};
 
@@ -21,7 +21,7 @@ pub struct Args {
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let info = match super::read_component(&args.component) {
         Ok(comp) => inspect(&comp, args.wit)?,
-        Err(e) => match e.downcast::<contract::ContractError>() {
+        Err(e) => match e.downcast::<morph_contract::ContractError>() {
             Ok(undecodable) => {
                 let mut info = inspect_undecodable(&args.component, undecodable)?;
                 info.wit = info.wit.filter(|_| args.wit);

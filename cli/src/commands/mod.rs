@@ -19,7 +19,7 @@ pub mod worlds;
 use std::path::Path;
 
 use anyhow::Result;
-use contract::Component;
+use morph_contract::Component;
 
 /// Reads a component argument; every failure is an input error naming the file.
 ///
@@ -28,13 +28,13 @@ use contract::Component;
 /// path, device, inode, size and modification and change times. Checking an 18 MB morph again
 /// then costs half as much, and a first check hashes nothing.
 pub fn read_component(path: &Path) -> Result<Component> {
-    use contract::component::CodeCheck;
+    use morph_contract::component::CodeCheck;
     let marker = validated_marker(path);
     let known = marker.as_ref().is_some_and(|m| m.is_file());
     let comp = Component::read_with(path, if known { CodeCheck::Deferred } else { CodeCheck::Now })?;
     if let (false, Some(m)) = (known, marker) {
         // Only a speed-up: a home that cannot be written just validates every time.
-        let _ = registry_client::atomic::write_output(&m, b"");
+        let _ = morph_registry_client::atomic::write_output(&m, b"");
     }
     Ok(comp)
 }
@@ -43,7 +43,7 @@ pub fn read_component(path: &Path) -> Result<Component> {
 /// change while it is read gives the next run a different key).
 fn validated_marker(path: &Path) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::MetadataExt;
-    let home = registry_client::Home::from_env()?;
+    let home = morph_registry_client::Home::from_env()?;
     let canonical = std::fs::canonicalize(path).ok()?;
     let m = std::fs::metadata(&canonical).ok()?;
     let key = format!(
@@ -57,6 +57,6 @@ fn validated_marker(path: &Path) -> Option<std::path::PathBuf> {
         m.ctime(),
         m.ctime_nsec()
     );
-    let digest = contract::component::sha256_digest(key.as_bytes());
+    let digest = morph_contract::component::sha256_digest(key.as_bytes());
     Some(home.root().join("cache/validated").join(digest.trim_start_matches("sha256:")))
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use ::build::{Language, NewProject, Template};
+use morph_project::{Language, NewProject, Template};
 use anyhow::Result;
 
 use crate::output::{Output, Style};
@@ -28,7 +28,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let cwd = std::env::current_dir()?;
     let language = Language::parse(&args.lang)?;
     let template = Template::parse(&args.world)?;
-    let (dir, files) = ::build::new_project(&NewProject {
+    let (dir, files) = morph_project::new_project(&NewProject {
         parent: &cwd,
         name: &args.name,
         language,

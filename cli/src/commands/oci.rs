@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use registry_client::auth::Credentials;
-use registry_client::oci::{self, ComponentInfo, OciOptions, ProgressEvent};
-use registry_client::MorphId;
+use morph_registry_client::auth::Credentials;
+use morph_registry_client::oci::{self, ComponentInfo, OciOptions, ProgressEvent};
+use morph_registry_client::MorphId;
 
 use super::registry::home;
 use super::sandbox::{block_on, block_on_interruptible, component_only, resolve_morph_path};
@@ -70,8 +70,8 @@ pub struct PushArgs {
 pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     let home = home()?;
     let morph = resolve_morph_path(&args.morph)?;
-    let comp = contract::Component::read(&morph.path)?;
-    let (imports, exports) = contract::component::world_items(&comp.resolve, comp.world);
+    let comp = morph_contract::Component::read(&morph.path)?;
+    let (imports, exports) = morph_contract::component::world_items(&comp.resolve, comp.world);
     let reference = oci::parse_reference(&args.reference)?;
     let mut annotations = BTreeMap::new();
     annotations.insert("org.opencontainers.image.created".to_string(), oci::rfc3339_now());
@@ -161,11 +161,11 @@ pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
     let bytes = std::fs::read(&pulled.path).with_context(|| format!("reading {}", pulled.path.display()))?;
     let mut written = Vec::new();
     if let Some(id) = &id {
-        let stored = registry_client::register(&home, id, &bytes, args.force)?;
+        let stored = morph_registry_client::register(&home, id, &bytes, args.force)?;
         written.push(stored.path);
     }
     if let Some(o) = &args.output {
-        registry_client::atomic::write_atomic(o, &bytes).with_context(|| format!("writing {}", o.display()))?;
+        morph_registry_client::atomic::write_atomic(o, &bytes).with_context(|| format!("writing {}", o.display()))?;
         written.push(o.clone());
     }
     if out.json {
@@ -218,14 +218,14 @@ pub fn login(args: LoginArgs, out: &Output) -> Result<ExitCode> {
             args.username
         );
     }
-    use registry_client::oci::login::{check_credentials, check_registry_name, verify, Verified};
+    use morph_registry_client::oci::login::{check_credentials, check_registry_name, verify, Verified};
     check_registry_name(&args.registry)?;
     let creds = Credentials { username: args.username.clone(), password: read_password()? };
     check_credentials(&creds)?;
     let home = home()?;
-    let insecure = args.insecure || registry_client::config::Config::load(&home)?.is_insecure(&args.registry);
+    let insecure = args.insecure || morph_registry_client::config::Config::load(&home)?.is_insecure(&args.registry);
     let verified = if args.no_verify { None } else { Some(block_on(verify(&args.registry, &creds, insecure))?) };
-    registry_client::auth::login(&home, &args.registry, &creds)?;
+    morph_registry_client::auth::login(&home, &args.registry, &creds)?;
     let checked = match verified {
         Some(Verified::Accepted) => "checked",
         Some(Verified::OpenRegistry) => "unchecked: the registry needs no login",
@@ -246,7 +246,7 @@ pub struct LogoutArgs {
 }
 
 pub fn logout(args: LogoutArgs, out: &Output) -> Result<ExitCode> {
-    let had = registry_client::auth::logout(&home()?, &args.registry)?;
+    let had = morph_registry_client::auth::logout(&home()?, &args.registry)?;
     if out.json {
         out.json(&serde_json::json!({ "registry": args.registry, "removed": had }));
     } else if !out.quiet {

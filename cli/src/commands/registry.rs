@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use registry_client::{Home, MorphId};
+use morph_registry_client::{Home, MorphId};
 use serde::Serialize;
 
 use crate::output::{Output, Style};
@@ -43,8 +43,8 @@ pub fn register(args: RegisterArgs, out: &Output) -> Result<ExitCode> {
     };
     let id = MorphId::parse(&package)?;
     // Only a whole, valid component goes in: Hayride and `morph run` trust the registry.
-    let comp = contract::Component::read(&file)?;
-    let stored = registry_client::register(&home()?, &id, &comp.bytes, args.force)?;
+    let comp = morph_contract::Component::read(&file)?;
+    let stored = morph_registry_client::register(&home()?, &id, &comp.bytes, args.force)?;
     if out.json {
         out.json(&serde_json::json!({ "id": id.to_string(), "path": stored.path, "digest": comp.digest(), "size": comp.bytes.len() }));
     } else if !out.quiet {
@@ -67,13 +67,13 @@ struct Row {
 }
 
 pub fn list(_args: ListArgs, out: &Output) -> Result<ExitCode> {
-    let rows: Vec<Row> = registry_client::list(&home()?)?
+    let rows: Vec<Row> = morph_registry_client::list(&home()?)?
         .into_iter()
         .map(|m| {
-            let kind = contract::component::read_component_binary(&m.path)
+            let kind = morph_contract::component::read_component_binary(&m.path)
                 .ok()
-                .and_then(|b| contract::component::decode_world(&m.path, &b).ok())
-                .map_or("invalid", |(r, w)| contract::kind::classify(&r, w).as_str());
+                .and_then(|b| morph_contract::component::decode_world(&m.path, &b).ok())
+                .map_or("invalid", |(r, w)| morph_contract::kind::classify(&r, w).as_str());
             Row { id: m.id, kind: kind.to_string(), size: m.size, digest: m.digest, path: m.path }
         })
         .collect();
@@ -109,7 +109,7 @@ pub struct RemoveArgs {
 
 pub fn remove(args: RemoveArgs, out: &Output) -> Result<ExitCode> {
     let id = MorphId::parse(&args.id)?;
-    let path = registry_client::remove(&home()?, &id)?;
+    let path = morph_registry_client::remove(&home()?, &id)?;
     if out.json {
         out.json(&serde_json::json!({ "removed": id.to_string(), "path": path }));
     } else if !out.quiet {

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use runtime::RuntimeError;
+use morph_runtime::RuntimeError;
 
 use super::sandbox::{block_on, morph_and_policy, SandboxArgs};
 use crate::output::Output;
@@ -42,15 +42,15 @@ pub fn run(mut args: Args, out: &Output) -> Result<ExitCode> {
     let mut argv = vec![src.name.clone()];
     argv.extend(args.args.iter().cloned());
     let result = block_on(async {
-        let prepared = runtime::prepare(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
+        let prepared = morph_runtime::prepare(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
         tracing::info!("compiled code: {:?}", prepared.cache);
         match &args.invoke {
-            None => runtime::run_command(&prepared, &policy, &limits, &argv).await.map(Some),
+            None => morph_runtime::run_command(&prepared, &policy, &limits, &argv).await.map(Some),
             Some(expr) => {
-                let (f, vals) = runtime::parse_call(&prepared, expr)?;
-                let result = runtime::call(&prepared, &policy, &limits, &argv, &f, &vals).await?;
+                let (f, vals) = morph_runtime::parse_call(&prepared, expr)?;
+                let result = morph_runtime::call(&prepared, &policy, &limits, &argv, &f, &vals).await?;
                 if let Some(v) = result {
-                    out.line(runtime::result_to_wave(&v));
+                    out.line(morph_runtime::result_to_wave(&v));
                 }
                 Ok(None)
             }

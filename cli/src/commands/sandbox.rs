@@ -5,8 +5,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use registry_client::{resolve_local, Home, MorphId};
-use runtime::{parse_duration, parse_env, parse_size, DirGrant, Limits, Policy};
+use morph_registry_client::{resolve_local, Home, MorphId};
+use morph_runtime::{parse_duration, parse_env, parse_size, DirGrant, Limits, Policy};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SandboxArgs {
@@ -71,14 +71,14 @@ impl SandboxArgs {
         }
         policy.allow_net = self.allow_net;
         for spec in &self.allow {
-            policy.grants.extend(runtime::Grant::parse_list(spec).map_err(anyhow::Error::msg)?);
+            policy.grants.extend(morph_runtime::Grant::parse_list(spec).map_err(anyhow::Error::msg)?);
         }
         for kv in &self.config {
             let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("`--config {kv}`: use KEY=VALUE"))?;
             config.push((k.to_string(), v.to_string()));
         }
         if !config.is_empty() {
-            policy.grants.insert(runtime::Grant::Config);
+            policy.grants.insert(morph_runtime::Grant::Config);
         }
         policy.config = config;
         Ok(policy)
@@ -114,7 +114,7 @@ pub fn morph_and_policy(arg: Option<&OsStr>, sandbox: &SandboxArgs) -> Result<(M
 
 /// A morph ready to run: its binary, digest and the name the guest sees as argv[0].
 pub struct MorphSource {
-    pub bytes: contract::component::Bytes,
+    pub bytes: morph_contract::component::Bytes,
     /// The file or reference the user named, for messages.
     pub origin: PathBuf,
     pub digest: String,
@@ -125,12 +125,12 @@ pub struct MorphSource {
 /// on first use and run from the cache after that, offline).
 pub fn load_morph(arg: &OsStr) -> Result<MorphSource> {
     // A path that is not UTF-8 can only be a file.
-    if let Some(arg) = arg.to_str().filter(|a| !Path::new(a).exists() && registry_client::oci::looks_like_reference(a))
+    if let Some(arg) = arg.to_str().filter(|a| !Path::new(a).exists() && morph_registry_client::oci::looks_like_reference(a))
     {
         let home = super::registry::home()?;
-        let pulled = match registry_client::oci::cached(&home, arg) {
+        let pulled = match morph_registry_client::oci::cached(&home, arg) {
             Some(p) => p,
-            None => block_on_interruptible(registry_client::oci::pull(
+            None => block_on_interruptible(morph_registry_client::oci::pull(
                 &home,
                 arg,
                 &Default::default(),
@@ -138,21 +138,21 @@ pub fn load_morph(arg: &OsStr) -> Result<MorphSource> {
                 &|_| {},
             ))?,
         };
-        let r = registry_client::oci::parse_reference(arg)?;
+        let r = morph_registry_client::oci::parse_reference(arg)?;
         let name = r.repository().rsplit('/').next().unwrap_or("morph").to_string();
         // The layer was verified against its digest on the way in: that is the morph's sha256.
-        let bytes = contract::component::read_component_binary(&pulled.path)?;
+        let bytes = morph_contract::component::read_component_binary(&pulled.path)?;
         return Ok(MorphSource { bytes, digest: pulled.layer_digest, name, origin: PathBuf::from(arg) });
     }
     let local = resolve_morph_path(arg)?;
-    let bytes = contract::component::read_component_binary(&local.path)?;
-    let digest = contract::component::sha256_digest(&bytes);
+    let bytes = morph_contract::component::read_component_binary(&local.path)?;
+    let digest = morph_contract::component::sha256_digest(&bytes);
     Ok(MorphSource { bytes, digest, name: local.name, origin: local.path })
 }
 
 /// What a pull of a morph keeps: a valid component binary, nothing else.
 pub fn component_only(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    contract::component::check_component_bytes(Path::new("the layer"), bytes).map_err(Into::into)
+    morph_contract::component::check_component_bytes(Path::new("the layer"), bytes).map_err(Into::into)
 }
 
 /// A file argument, or the file a local registry id names.

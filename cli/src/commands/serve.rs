@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use runtime::limits::parse_duration;
-use runtime::serve::ServeOptions;
+use morph_runtime::limits::parse_duration;
+use morph_runtime::serve::ServeOptions;
 
 use super::sandbox::{morph_and_policy, SandboxArgs};
 use crate::output::Output;
@@ -51,7 +51,7 @@ pub struct Args {
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_duration)]
     body_timeout: Duration,
     /// The largest request body (413 above it).
-    #[arg(long, default_value = "16MiB", value_name = "SIZE", value_parser = runtime::parse_size)]
+    #[arg(long, default_value = "16MiB", value_name = "SIZE", value_parser = morph_runtime::parse_size)]
     max_body: usize,
     #[command(flatten)]
     sandbox: SandboxArgs,
@@ -90,11 +90,11 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
     let json = out.json;
     let result = rt.block_on(async {
-        let prepared = runtime::prepare_for_serving(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
-        if let Some(config) = runtime::serve::morph_config(&prepared, &policy, &limits, &src.name).await? {
+        let prepared = morph_runtime::prepare_for_serving(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
+        if let Some(config) = morph_runtime::serve::morph_config(&prepared, &policy, &limits, &src.name).await? {
             if given.is_none() {
                 opts.addr = parse_addr(&config.address).map_err(|e| {
-                    runtime::RuntimeError::Input(format!("the morph's hayride:http/config address: {e:#}; pass --addr"))
+                    morph_runtime::RuntimeError::Input(format!("the morph's hayride:http/config address: {e:#}; pass --addr"))
                 })?;
             }
             opts.max_header_bytes = config.max_header_bytes as usize;
@@ -107,7 +107,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         }
         // From here serve drains its requests on SIGINT/SIGTERM itself.
         crate::signals::leave_to_command();
-        runtime::serve::serve(
+        morph_runtime::serve::serve(
             &prepared,
             policy,
             limits,
@@ -128,7 +128,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
 
 /// `HOST:PORT`, `:PORT` (127.0.0.1), or a name that resolves.
 fn parse_addr(s: &str) -> Result<SocketAddr> {
-    runtime::serve::normalize_address(s)
+    morph_runtime::serve::normalize_address(s)
         .to_socket_addrs()
         .ok()
         .and_then(|mut a| a.next())

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use contract::{validate, Finding, Severity, Validation, WorldSpec};
+use morph_contract::{validate, Finding, Severity, Validation, WorldSpec};
 
 use crate::output::{Output, Style};
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use contract::WORLDS;
+use morph_contract::WORLDS;
 use serde::Serialize;
 
 use crate::output::{Output, Style};

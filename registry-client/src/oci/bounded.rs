@@ -87,7 +87,7 @@ pub(super) async fn fetch_manifest(s: &Session) -> Result<(OciManifest, String),
     if !status.is_success() {
         return Err(Failure::Oci(error_response(status, &body, &url)));
     }
-    let digest = contract::component::sha256_digest(&body);
+    let digest = morph_contract::component::sha256_digest(&body);
     if let Some(h) = header_digest.filter(|h| h.starts_with("sha256:") && *h != digest) {
         return Err(Failure::Fatal(RegistryError::DigestMismatch {
             reference: r.whole(),

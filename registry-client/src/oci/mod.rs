@@ -29,7 +29,7 @@ use crate::atomic::write_atomic;
 use crate::auth::{credentials_for, Credentials, Source};
 use crate::config::Config;
 use crate::{Home, RegistryError};
-use contract::component::{sha256_digest, sha256_hex};
+use morph_contract::component::{sha256_digest, sha256_hex};
 
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";

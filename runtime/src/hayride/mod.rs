@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use wasmtime::component::{types::ComponentItem, Component, HasSelf, Linker};
 use wasmtime::Engine;
 
-use contract::host_interfaces::{self, Provision};
+use morph_contract::host_interfaces::{self, Provision};
 
 use crate::host::Host;
 use crate::limits::Limits;
@@ -28,7 +28,7 @@ use crate::RuntimeError;
 type AddToLinker = fn(&mut Linker<Host>, &str) -> wasmtime::Result<()>;
 
 /// The implementation behind each `Implemented` row of the host table
-/// (`contract::host_interfaces`), by its full name. A row without one fails the test below.
+/// (`morph_contract::host_interfaces`), by its full name. A row without one fails the test below.
 fn implementation(full: &str) -> Option<AddToLinker> {
     Some(match full {
         "morphir:ext/runtime@0.1.0" => crate::morphir_host::add_to_linker,

@@ -106,9 +106,9 @@ impl Threads for Host {
         args: Vec<String>,
         envs: Vec<(String, String)>,
     ) -> wasmtime::Result<Result<Resource<ThreadHandle>, ErrNo>> {
-        let Ok(id) = registry_client::MorphId::parse(&pkg) else { return Ok(Err(EINVAL)) };
+        let Ok(id) = morph_registry_client::MorphId::parse(&pkg) else { return Ok(Err(EINVAL)) };
         let Some(home) = self.hayride.policy.home.clone() else { return Ok(Err(ENOENT)) };
-        let Ok(found) = registry_client::resolve_local(&home, &id) else { return Ok(Err(ENOENT)) };
+        let Ok(found) = morph_registry_client::resolve_local(&home, &id) else { return Ok(Err(ENOENT)) };
         let Ok(bytes) = std::fs::read(&found.path) else { return Ok(Err(ENOENT)) };
         let parent = &self.hayride;
         let mut policy = child_policy(&parent.policy, envs);
@@ -213,7 +213,7 @@ async fn run_thread(thread: &Thread, bytes: &[u8], policy: &Policy, limits: &Lim
         tracing::warn!("spawned morph {} ({}) failed: {e}", thread.pkg, thread.id);
         false
     };
-    let digest = contract::component::sha256_digest(bytes);
+    let digest = morph_contract::component::sha256_digest(bytes);
     let home = policy.home.as_ref().map(|h| h.root().to_path_buf());
     // Epoch interruption always, so `kill` can stop a busy thread.
     let settings = EngineSettings { fuel: limits.fuel.is_some(), epoch: true, pool: None };

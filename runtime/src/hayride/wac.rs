@@ -25,7 +25,7 @@ impl Host {
 
 impl Host {
     /// Packages come from morph's home; without one there is nothing to compose from.
-    fn wac_home(&self) -> Result<registry_client::Home, Failure> {
+    fn wac_home(&self) -> Result<morph_registry_client::Home, Failure> {
         self.hayride.policy.home.clone().ok_or((ErrorCode::ResolveFailed, "no morph home to find packages in".into()))
     }
 }
@@ -72,42 +72,42 @@ type Failure = (ErrorCode, String);
 
 /// Composes with packages from the local registry, or OCI namespaces already in morph's cache
 /// (a morph does not make morph pull on its behalf).
-fn compose_source(home: registry_client::Home, source: &str) -> Result<Vec<u8>, Failure> {
+fn compose_source(home: morph_registry_client::Home, source: &str) -> Result<Vec<u8>, Failure> {
     let cache = home.clone();
     let fetch = move |reference: &str| -> Result<std::path::PathBuf, String> {
-        match registry_client::oci::cached(&cache, reference) {
+        match morph_registry_client::oci::cached(&cache, reference) {
             Some(p) => Ok(p.path),
             None => Err(format!("{reference} is not in morph's cache; pull it first with `morph pull {reference}`")),
         }
     };
-    let sources = compose::Sources::from_home(home, &fetch).map_err(|e| (ErrorCode::ResolveFailed, e.to_string()))?;
-    compose::compose(std::path::Path::new("<wac from the morph>"), source, &sources, false)
+    let sources = morph_compose::Sources::from_home(home, &fetch).map_err(|e| (ErrorCode::ResolveFailed, e.to_string()))?;
+    morph_compose::compose(std::path::Path::new("<wac from the morph>"), source, &sources, false)
         .map(|c| c.bytes)
         .map_err(|e| (code_of(&e), e.to_string()))
 }
 
-fn plug_ids(home: &registry_client::Home, socket: &str, plugs: &[String]) -> Result<Vec<u8>, Failure> {
-    let load = |id: &str| -> Result<compose::PlugInput, Failure> {
-        let parsed = registry_client::MorphId::parse(id).map_err(|e| (ErrorCode::FileNotFound, e.to_string()))?;
-        let found = registry_client::resolve_local(home, &parsed)
+fn plug_ids(home: &morph_registry_client::Home, socket: &str, plugs: &[String]) -> Result<Vec<u8>, Failure> {
+    let load = |id: &str| -> Result<morph_compose::PlugInput, Failure> {
+        let parsed = morph_registry_client::MorphId::parse(id).map_err(|e| (ErrorCode::FileNotFound, e.to_string()))?;
+        let found = morph_registry_client::resolve_local(home, &parsed)
             .map_err(|e| (ErrorCode::FileNotFound, format!("{id}: {e}")))?;
         let bytes = std::fs::read(&found.path)
             .map_err(|e| (ErrorCode::FileNotFound, format!("{}: {e}", found.path.display())))?;
-        Ok(compose::PlugInput { name: id.to_string(), bytes })
+        Ok(morph_compose::PlugInput { name: id.to_string(), bytes })
     };
     let socket = load(socket)?;
     let plugs = plugs.iter().map(|p| load(p)).collect::<Result<Vec<_>, _>>()?;
-    compose::plug(socket, plugs).map(|(bytes, _)| bytes).map_err(|e| (code_of(&e), e.to_string()))
+    morph_compose::plug(socket, plugs).map(|(bytes, _)| bytes).map_err(|e| (code_of(&e), e.to_string()))
 }
 
 /// The WIT's code for the step of composing that failed.
-fn code_of(e: &compose::ComposeError) -> ErrorCode {
+fn code_of(e: &morph_compose::ComposeError) -> ErrorCode {
     match e {
-        compose::ComposeError::Rendered { stage: compose::Stage::Resolve, .. } => ErrorCode::ResolveFailed,
-        compose::ComposeError::Rendered { stage: compose::Stage::Load, .. } | compose::ComposeError::Read { .. } => {
+        morph_compose::ComposeError::Rendered { stage: morph_compose::Stage::Resolve, .. } => ErrorCode::ResolveFailed,
+        morph_compose::ComposeError::Rendered { stage: morph_compose::Stage::Load, .. } | morph_compose::ComposeError::Read { .. } => {
             ErrorCode::FileNotFound
         }
-        compose::ComposeError::Rendered { stage: compose::Stage::Encode, .. } => ErrorCode::EncodeFailed,
+        morph_compose::ComposeError::Rendered { stage: morph_compose::Stage::Encode, .. } => ErrorCode::EncodeFailed,
         _ => ErrorCode::ComposeFailed,
     }
 }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use contract::Contract;
+use morph_contract::Contract;
 use wit_component::{dummy_module, embed_component_metadata, ComponentEncoder, StringEncoding};
 use wit_parser::{ManglingAndAbi, Resolve};
 

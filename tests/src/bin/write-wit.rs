@@ -6,9 +6,9 @@ fn main() -> anyhow::Result<()> {
     let (Some(world), Some(dir)) = (args.next(), args.next()) else {
         anyhow::bail!("usage: write-wit WORLD DIR");
     };
-    let contract = contract::Contract::bundled();
+    let contract = morph_contract::Contract::bundled();
     let id = contract.world(&world)?;
-    for f in contract::materialize::write_wit_dir(id, std::path::Path::new(&dir))? {
+    for f in morph_contract::materialize::write_wit_dir(id, std::path::Path::new(&dir))? {
         println!("{}", f.display());
     }
     Ok(())

@@ -130,8 +130,8 @@ pub fn rust_guest(name: &str) -> PathBuf {
 /// written there first (as `morph new` does for a project), so no WIT is kept in the guest.
 pub fn rust_guest_with_wit(name: &str, world: &str) -> PathBuf {
     let wit = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests").join(name).join("wit");
-    let contract = contract::Contract::bundled();
-    contract::materialize::write_wit_dir(contract.world(world).unwrap(), &wit).unwrap();
+    let contract = morph_contract::Contract::bundled();
+    morph_contract::materialize::write_wit_dir(contract.world(world).unwrap(), &wit).unwrap();
     rust_guest(name)
 }
 
@@ -171,8 +171,8 @@ pub fn python_hello() -> PathBuf {
     let found = Command::new("componentize-py").arg("--version").output().is_ok_and(|o| o.status.success());
     assert!(found, "componentize-py is not installed; install it with `pip install componentize-py` (CI does)");
     let wit = tempfile::tempdir().unwrap();
-    let contract = contract::Contract::bundled();
-    contract::materialize::write_wit_dir(contract.world("hayride-cli").unwrap(), wit.path()).unwrap();
+    let contract = morph_contract::Contract::bundled();
+    morph_contract::materialize::write_wit_dir(contract.world("hayride-cli").unwrap(), wit.path()).unwrap();
     // Build to a unique name and rename, so concurrent test binaries never see half a file.
     let tmp = out_dir.join(format!("python-hello.{}.wasm", std::process::id()));
     let out = Command::new("componentize-py")
@@ -196,14 +196,14 @@ pub fn hayride_probe(bin: &str) -> PathBuf {
     let release = BUILT.get_or_init(|| {
         let guest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests/rust-hayride");
         let wit = guest.join("wit");
-        let contract = contract::Contract::bundled();
+        let contract = morph_contract::Contract::bundled();
         for world in
             ["hayride-cli", "hayride-core", "hayride-silo", "hayride-wac", "hayride-db", "hayride-mcp", "hayride-ai"]
         {
-            contract::materialize::write_wit_deps(contract.world(world).unwrap(), &wit.join("deps")).unwrap();
+            morph_contract::materialize::write_wit_deps(contract.world(world).unwrap(), &wit.join("deps")).unwrap();
         }
         let config = contract.world("wasi:config/imports@0.2.0-draft").unwrap();
-        contract::materialize::write_wit_deps(config, &wit.join("deps")).unwrap();
+        morph_contract::materialize::write_wit_deps(config, &wit.join("deps")).unwrap();
         std::fs::copy(guest.join("probe.wit"), wit.join("probe.wit")).unwrap();
         rust_guest("rust-hayride").parent().unwrap().to_path_buf()
     });

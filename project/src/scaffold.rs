@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use registry_client::id::valid_label;
-use registry_client::MorphId;
+use morph_registry_client::id::valid_label;
+use morph_registry_client::MorphId;
 
 use crate::manifest::{Language, Template};
 use crate::BuildError;
@@ -86,7 +86,7 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
     // leaves nothing behind.
     let io = |what: &Path, e: std::io::Error| BuildError::Input(format!("cannot write {}: {e}", what.display()));
     let staging = tempfile::Builder::new().prefix(".morph-new-").tempdir_in(p.parent).map_err(|e| io(p.parent, e))?;
-    let tracked = registry_client::atomic::Pending::track(staging.path());
+    let tracked = morph_registry_client::atomic::Pending::track(staging.path());
     let mut files = Vec::new();
     let mut put = |rel: &str, text: &str| -> Result<(), BuildError> {
         let rel = match rel.rsplit_once('/') {
@@ -111,9 +111,9 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
     let world_file = format!("wit/{}.wit", p.template.as_str());
     let (_, world_text) = TEMPLATES.iter().find(|(path, _)| *path == world_file).expect("every template has a world");
     put("wit/world.wit", world_text)?;
-    let contract = contract::Contract::bundled();
+    let contract = morph_contract::Contract::bundled();
     let base = contract.world(base_world(p.template)).map_err(|e| BuildError::Input(e.to_string()))?;
-    let deps = contract::materialize::write_wit_deps(base, &staging.path().join("wit/deps"))
+    let deps = morph_contract::materialize::write_wit_deps(base, &staging.path().join("wit/deps"))
         .map_err(|e| BuildError::Input(e.to_string()))?;
     files.extend(deps.iter().filter_map(|f| f.strip_prefix(staging.path()).ok()).map(|rel| target.join(rel)));
     let staged = staging.keep();

@@ -101,7 +101,7 @@ struct BuildSection {
 #[derive(Debug, Clone)]
 pub struct Manifest {
     pub dir: PathBuf,
-    pub id: registry_client::MorphId,
+    pub id: morph_registry_client::MorphId,
     pub language: Language,
     /// The world of `wit/` the component is built for and checked against.
     pub world: String,
@@ -125,7 +125,7 @@ impl Manifest {
         })?;
         let file: File =
             toml::from_str(&text).map_err(|e| BuildError::Input(format!("{}: {}", path.display(), e.message())))?;
-        let id = registry_client::MorphId::parse(&file.package.id).map_err(|_| {
+        let id = morph_registry_client::MorphId::parse(&file.package.id).map_err(|_| {
             BuildError::Input(format!("{}: package id `{}` is not ns:name@version", path.display(), file.package.id))
         })?;
         if id.version.is_none() {

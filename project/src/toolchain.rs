@@ -24,7 +24,7 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
         .prefix(".morph-build-")
         .tempdir_in(&out_dir)
         .map_err(|e| BuildError::Input(format!("cannot write in {}: {e}", out_dir.display())))?;
-    let _tracked = registry_client::atomic::Pending::track(scratch.path());
+    let _tracked = morph_registry_client::atomic::Pending::track(scratch.path());
     let produced = scratch.path().join("component.wasm");
     let wasm = match m.language {
         Language::Rust => build_rust(m, release)?,
@@ -54,7 +54,7 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
     if wasmparser::Parser::is_core_wasm(&bytes) {
         bytes = crate::componentize::componentize(&bytes)?;
     }
-    registry_client::atomic::write_output(&m.output, &bytes)
+    morph_registry_client::atomic::write_output(&m.output, &bytes)
         .map_err(|e| BuildError::Input(format!("cannot write {}: {e}", m.output.display())))?;
     Ok(Built { path: m.output.clone(), bytes })
 }
