@@ -4,6 +4,7 @@
 //! does lives in the library crates.
 
 mod commands;
+mod exit;
 mod output;
 mod signals;
 
@@ -92,7 +93,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             out.error(&err);
-            ExitCode::from(2)
+            ExitCode::from(exit::INPUT)
         }
     }
 }

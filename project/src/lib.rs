@@ -22,12 +22,3 @@ pub enum BuildError {
     #[error("{0} failed (its output is above)")]
     Compile(String),
 }
-
-impl BuildError {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            BuildError::Compile(_) => 1,
-            _ => 2,
-        }
-    }
-}

@@ -65,7 +65,7 @@ pub(crate) fn prepare_with(
         // the input; a valid one the engine cannot compile keeps the engine's reason.
         match morph_contract::component::check_component_bytes(origin, wasm) {
             Err(invalid) => RuntimeError::Contract(invalid),
-            Ok(()) => RuntimeError::Input(format!("cannot compile {}: {e:#}", origin.display())),
+            Ok(()) => RuntimeError::Compile { origin: origin.to_path_buf(), source: e.into() },
         }
     })?;
     Ok(Prepared { engine, component, cache })
@@ -252,10 +252,7 @@ impl LimitWatch {
             _ => {}
         }
         if instantiating {
-            return RuntimeError::Input(format!(
-                "the morph cannot be instantiated: {}; `morph validate` lists imports morph's runtime does not provide",
-                e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
-            ));
+            return RuntimeError::Instantiate { source: e.into() };
         }
         // The trap itself, then the guest's backtrace with function names; the host's own
         // stack is noise to a morph author.
@@ -284,11 +281,7 @@ pub async fn run_command(p: &Prepared, policy: &Policy, limits: &Limits, argv: &
 pub(crate) async fn run_in(session: &mut Session) -> Result<i32, RuntimeError> {
     let command = match wasmtime_wasi::p2::bindings::Command::new(&mut session.store, &session.instance) {
         Ok(c) => c,
-        Err(e) => {
-            return Err(RuntimeError::Input(format!(
-                "the morph is not a command: it does not export wasi:cli/run ({e}); use `morph call` for its exports"
-            )))
-        }
+        Err(_) => return Err(RuntimeError::NotACommand),
     };
     match session.watch.within(command.wasi_cli_run().call_run(&mut session.store)).await {
         Ok(Ok(())) => Ok(0),

@@ -95,7 +95,7 @@ pub fn find_export(p: &Prepared, target: &str) -> Result<ExportFunc, RuntimeErro
         if found.is_empty() && iface.is_none() { all.iter().filter(|f| f.name == func).collect() } else { found };
     match found.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => Err(RuntimeError::Input(format!("the morph has no export `{target}`; it exports:\n{}", listing(&all)))),
+        [] => Err(RuntimeError::NoSuchExport { name: target.to_string(), available: listing(&all) }),
         many => Err(RuntimeError::Input(format!(
             "`{target}` is ambiguous; name one of:\n{}",
             many.iter().map(|f| format!("  {}", f.signature())).collect::<Vec<_>>().join("\n")
@@ -125,11 +125,7 @@ fn check_arity(f: &ExportFunc, given: usize) -> Result<(), RuntimeError> {
 /// JSON arguments, one per parameter.
 pub fn args_from_json(f: &ExportFunc, args: &[Json]) -> Result<Vec<Val>, RuntimeError> {
     check_arity(f, args.len())?;
-    f.params
-        .iter()
-        .zip(args)
-        .map(|((name, ty), v)| from_json(ty, v, name).map_err(|e| RuntimeError::Input(format!("argument {e}"))))
-        .collect()
+    f.params.iter().zip(args).map(|((name, ty), v)| from_json(ty, v, name).map_err(RuntimeError::Argument)).collect()
 }
 
 /// WAVE arguments, one per parameter.

@@ -36,11 +36,48 @@ pub use policy::{parse_env, DirGrant, Grant, Policy};
 /// A component value (opaque outside this crate).
 pub type Value = wasmtime::component::Val;
 
+/// What went wrong in a run, a call, a session or a server. The binary decides what each means
+/// as an exit code; variants carry their data and, where there is one, their cause.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    /// The morph or the arguments cannot be used (exit 2).
+    /// The morph or the arguments cannot be used.
     #[error("{0}")]
     Input(String),
+    /// wasmtime cannot compile a valid component (an unsupported feature, say).
+    #[error("cannot compile {}", origin.display())]
+    Compile {
+        origin: std::path::PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An import the runtime does not provide, or does not provide with this type.
+    #[error("the morph cannot be instantiated; `morph validate` lists imports morph's runtime does not provide")]
+    Instantiate {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A host interface imported without its `--allow` grant.
+    #[error("{}", not_granted(interface, grant, *spawned))]
+    NotGranted { interface: String, grant: &'static str, spawned: bool },
+    /// `run` of a morph without `wasi:cli/run`.
+    #[error("the morph is not a command: it does not export wasi:cli/run; use `morph call` for its exports")]
+    NotACommand,
+    /// `serve` of a morph with neither handler.
+    #[error("the morph exports neither wasi:http/incoming-handler nor hayride:socket/websocket, so there is nothing to serve; use `morph run` for commands")]
+    NothingToServe,
+    /// No export by that name; `available` lists the signatures there are.
+    #[error("the morph has no export `{name}`; it exports:\n{available}")]
+    NoSuchExport { name: String, available: String },
+    /// An argument that does not fit its parameter's type.
+    #[error("argument {0}")]
+    Argument(values::ValueError),
+    /// `serve` cannot listen where it was told to.
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     /// The guest trapped (exit 1); the text has the trap and its backtrace.
     #[error("the morph trapped: {0}")]
     Trap(String),
@@ -61,18 +98,16 @@ pub enum RuntimeError {
     Internal(String),
 }
 
+fn not_granted(interface: &str, grant: &str, spawned: bool) -> String {
+    if spawned && grant == "silo" {
+        format!("the spawned morph imports {interface}, but a spawned morph may not spawn others; grant it with --allow silo-nested")
+    } else {
+        format!("the morph imports {interface}, which is not granted; grant it with --allow {grant}")
+    }
+}
+
 impl RuntimeError {
     pub(crate) fn internal(e: impl std::fmt::Debug) -> RuntimeError {
         RuntimeError::Internal(format!("{e:?}"))
-    }
-
-    /// The process exit code this error stands for.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            RuntimeError::Input(_) | RuntimeError::Internal(_) | RuntimeError::Contract(_) => 2,
-            RuntimeError::Trap(_) | RuntimeError::Limit(_) => 1,
-            RuntimeError::Exit(c) => *c,
-            RuntimeError::Step { source, .. } => source.exit_code(),
-        }
     }
 }

@@ -173,21 +173,15 @@ pub async fn serve(
     let limits = Limits { timeout: Some(timeout), ..limits };
     crate::hayride::check_grants(&p.engine, &p.component, &policy)?;
     let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
-    let instance_pre = linker.instantiate_pre(&p.component).map_err(|e| {
-        RuntimeError::Input(format!(
-            "the morph cannot be instantiated: {e:#}; `morph validate` lists imports morph's runtime does not provide"
-        ))
-    })?;
+    let instance_pre =
+        linker.instantiate_pre(&p.component).map_err(|e| RuntimeError::Instantiate { source: e.into() })?;
     let ws = WebsocketExport::find(&p.component, &instance_pre);
     let http = ProxyPre::new(instance_pre).ok();
     if http.is_none() && ws.is_none() {
-        return Err(RuntimeError::Input(
-            "the morph exports neither wasi:http/incoming-handler nor hayride:socket/websocket, so there is nothing to serve; use `morph run` for commands".into(),
-        ));
+        return Err(RuntimeError::NothingToServe);
     }
-    let listener = TcpListener::bind(opts.addr)
-        .await
-        .map_err(|e| RuntimeError::Input(format!("cannot listen on {}: {e}", opts.addr)))?;
+    let listener =
+        TcpListener::bind(opts.addr).await.map_err(|source| RuntimeError::Listen { addr: opts.addr, source })?;
     let bound = listener.local_addr().map_err(RuntimeError::internal)?;
 
     // The epoch ticker that puts every request's deadline within reach.

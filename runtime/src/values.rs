@@ -15,6 +15,8 @@ pub struct ValueError {
     pub message: String,
 }
 
+impl std::error::Error for ValueError {}
+
 impl std::fmt::Display for ValueError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.path, self.message)

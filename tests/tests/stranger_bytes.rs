@@ -138,7 +138,9 @@ fn wac_parsing_and_composing_never_panic() {
 fn json_arguments_never_panic_the_value_mapping() {
     let wasm = wat::parse_file(fixture("types.wat")).unwrap();
     let digest = morph_contract::component::sha256_digest(&wasm);
-    let prepared = morph_runtime::prepare(&wasm, &digest, Path::new("types.wat"), &morph_runtime::Limits::default(), None).unwrap();
+    let prepared =
+        morph_runtime::prepare(&wasm, &digest, Path::new("types.wat"), &morph_runtime::Limits::default(), None)
+            .unwrap();
     let functions = morph_runtime::exported_functions(&prepared);
     let seeds: Vec<Vec<u8>> = [
         r#"{"name":"ann","age":7,"tags":["a"]}"#,

@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use morph_project::{BuildError, Manifest};
 use anyhow::Result;
 use morph_contract::WorldSpec;
+use morph_project::{BuildError, Manifest};
 
 use crate::output::{human_size, Output, Style};
 
@@ -31,19 +31,21 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let built = match morph_project::build_project(&manifest, args.release) {
         Ok(b) => b,
         Err(e) => {
-            let code = e.exit_code();
+            let code = crate::exit::of_build(&e);
             out.error(&anyhow::Error::new(e));
             return Ok(ExitCode::from(code));
         }
     };
     // The bytes just written are still in memory: decode those rather than read the file back.
     let size = built.bytes.len();
-    let comp = morph_contract::Component::from_binary(&built.path, built.bytes, morph_contract::component::CodeCheck::Now)?;
+    let comp =
+        morph_contract::Component::from_binary(&built.path, built.bytes, morph_contract::component::CodeCheck::Now)?;
     let wit = manifest.dir.join("wit");
     let v = morph_contract::validate(&comp, WorldSpec::Wit { dir: &wit, world: Some(&manifest.world) }, false)?;
     // Building checks the world: a non-conforming component fails. What morph's runtime does
     // not provide is reported, not fatal: a host or a composition may supply it.
-    let errors = |findings: &[morph_contract::Finding]| findings.iter().any(|f| f.severity == morph_contract::Severity::Error);
+    let errors =
+        |findings: &[morph_contract::Finding]| findings.iter().any(|f| f.severity == morph_contract::Severity::Error);
     if errors(&v.conformance) {
         super::validate::print_human(&v, out);
         out.error(&anyhow::anyhow!(
@@ -51,7 +53,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             built.path.display(),
             manifest.world
         ));
-        return Ok(ExitCode::from(1));
+        return Ok(ExitCode::from(crate::exit::CHECK_FAILED));
     }
     if errors(&v.compatibility) && !out.quiet && !out.json {
         super::validate::print_human(&v, out);

@@ -41,8 +41,11 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let result = block_on(async {
         let prepared = morph_runtime::prepare(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
         let f = morph_runtime::find_export(&prepared, &args.function)?;
-        let vals =
-            if args.wave { morph_runtime::args_from_wave(&f, &args.args)? } else { morph_runtime::args_from_json(&f, &json_args)? };
+        let vals = if args.wave {
+            morph_runtime::args_from_wave(&f, &args.args)?
+        } else {
+            morph_runtime::args_from_json(&f, &json_args)?
+        };
         let result = morph_runtime::call(&prepared, &policy, &limits, &argv, &f, &vals).await?;
         match (&result, args.wave) {
             (Some(v), true) => out.line(morph_runtime::result_to_wave(v)),

@@ -109,7 +109,7 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
                     super::validate::print_human(&v, out);
                 }
                 eprintln!("the composition does not conform to {world}; nothing was written");
-                return Ok(ExitCode::from(1));
+                return Ok(ExitCode::from(crate::exit::CHECK_FAILED));
             }
             comp.bytes
         }
@@ -205,7 +205,8 @@ fn write_output(output: &Path, bytes: &[u8]) -> Result<()> {
         stdout.write_all(bytes).context("writing the component to stdout")?;
         return Ok(());
     }
-    morph_registry_client::atomic::write_output(output, bytes).with_context(|| format!("cannot write {}", output.display()))
+    morph_registry_client::atomic::write_output(output, bytes)
+        .with_context(|| format!("cannot write {}", output.display()))
 }
 
 /// Composition errors are input errors: the rendered diagnostic is the whole message.

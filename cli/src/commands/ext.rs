@@ -172,8 +172,13 @@ where
     let home = host.sandbox.cache_home();
     let argv = vec![loaded.src.name.clone()];
     let result = block_on(async {
-        let prepared =
-            morph_runtime::prepare(&loaded.src.bytes, &loaded.src.digest, &loaded.src.origin, &limits, home.as_deref())?;
+        let prepared = morph_runtime::prepare(
+            &loaded.src.bytes,
+            &loaded.src.digest,
+            &loaded.src.origin,
+            &limits,
+            home.as_deref(),
+        )?;
         let mut session = ExtensionSession::start(&prepared, &policy, &limits, &argv, loaded.settings).await?;
         body(&mut session).await
     });
@@ -327,7 +332,7 @@ fn run_steps(args: RunArgs, out: &Output) -> Result<ExitCode> {
                 doc["error"] = json!(e.to_string());
                 out.json(&doc);
                 eprintln!("error: {e}");
-                return Ok(Some(e.exit_code()));
+                return Ok(Some(crate::exit::of_runtime(&e)));
             }
             out.json(&doc);
         }

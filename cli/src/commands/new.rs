@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use morph_project::{Language, NewProject, Template};
 use anyhow::Result;
+use morph_project::{Language, NewProject, Template};
 
 use crate::output::{Output, Style};
 

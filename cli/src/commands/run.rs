@@ -72,18 +72,13 @@ fn only_after_dashdash(value: &std::ffi::OsStr) -> bool {
 pub fn finish(result: Result<Option<i32>, RuntimeError>, out: &Output) -> Result<ExitCode> {
     match result {
         Ok(None) => Ok(ExitCode::SUCCESS),
-        Ok(Some(code)) => Ok(exit_code(code)),
+        Ok(Some(code)) => Ok(crate::exit::status(code)),
         Err(e) => {
-            let code = e.exit_code();
+            let code = crate::exit::of_runtime(&e);
             out.error(&anyhow::Error::new(e));
-            Ok(exit_code(code))
+            Ok(crate::exit::status(code))
         }
     }
-}
-
-fn exit_code(code: i32) -> ExitCode {
-    // Exit codes are one byte on Unix; WASI's exit codes are 0..=255 in practice.
-    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 impl Args {

@@ -125,7 +125,8 @@ pub struct MorphSource {
 /// on first use and run from the cache after that, offline).
 pub fn load_morph(arg: &OsStr) -> Result<MorphSource> {
     // A path that is not UTF-8 can only be a file.
-    if let Some(arg) = arg.to_str().filter(|a| !Path::new(a).exists() && morph_registry_client::oci::looks_like_reference(a))
+    if let Some(arg) =
+        arg.to_str().filter(|a| !Path::new(a).exists() && morph_registry_client::oci::looks_like_reference(a))
     {
         let home = super::registry::home()?;
         let pulled = match morph_registry_client::oci::cached(&home, arg) {

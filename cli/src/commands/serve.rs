@@ -90,11 +90,14 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
     let json = out.json;
     let result = rt.block_on(async {
-        let prepared = morph_runtime::prepare_for_serving(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
+        let prepared =
+            morph_runtime::prepare_for_serving(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
         if let Some(config) = morph_runtime::serve::morph_config(&prepared, &policy, &limits, &src.name).await? {
             if given.is_none() {
                 opts.addr = parse_addr(&config.address).map_err(|e| {
-                    morph_runtime::RuntimeError::Input(format!("the morph's hayride:http/config address: {e:#}; pass --addr"))
+                    morph_runtime::RuntimeError::Input(format!(
+                        "the morph's hayride:http/config address: {e:#}; pass --addr"
+                    ))
                 })?;
             }
             opts.max_header_bytes = config.max_header_bytes as usize;

@@ -41,7 +41,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     } else if !out.quiet || !v.valid {
         print_human(&v, out);
     }
-    Ok(if v.valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if v.valid { ExitCode::SUCCESS } else { ExitCode::from(crate::exit::CHECK_FAILED) })
 }
 
 pub(crate) fn print_human(v: &Validation, out: &Output) {

@@ -78,14 +78,11 @@ pub(crate) fn check_grants(engine: &Engine, component: &Component, policy: &Poli
             continue;
         }
         // A spawned morph lost `silo` unless the parent had `silo-nested` (see threads.rs).
-        return Err(RuntimeError::Input(if policy.spawned && grant == Grant::Silo {
-            format!(
-                "the spawned morph imports {name}, but a spawned morph may not spawn others; grant it with \
-                 --allow silo-nested"
-            )
-        } else {
-            format!("the morph imports {name}, which is not granted; grant it with --allow {}", grant.name())
-        }));
+        return Err(RuntimeError::NotGranted {
+            interface: name.to_string(),
+            grant: grant.name(),
+            spawned: policy.spawned,
+        });
     }
     Ok(())
 }

@@ -80,7 +80,8 @@ fn compose_source(home: morph_registry_client::Home, source: &str) -> Result<Vec
             None => Err(format!("{reference} is not in morph's cache; pull it first with `morph pull {reference}`")),
         }
     };
-    let sources = morph_compose::Sources::from_home(home, &fetch).map_err(|e| (ErrorCode::ResolveFailed, e.to_string()))?;
+    let sources =
+        morph_compose::Sources::from_home(home, &fetch).map_err(|e| (ErrorCode::ResolveFailed, e.to_string()))?;
     morph_compose::compose(std::path::Path::new("<wac from the morph>"), source, &sources, false)
         .map(|c| c.bytes)
         .map_err(|e| (code_of(&e), e.to_string()))
@@ -104,9 +105,8 @@ fn plug_ids(home: &morph_registry_client::Home, socket: &str, plugs: &[String]) 
 fn code_of(e: &morph_compose::ComposeError) -> ErrorCode {
     match e {
         morph_compose::ComposeError::Rendered { stage: morph_compose::Stage::Resolve, .. } => ErrorCode::ResolveFailed,
-        morph_compose::ComposeError::Rendered { stage: morph_compose::Stage::Load, .. } | morph_compose::ComposeError::Read { .. } => {
-            ErrorCode::FileNotFound
-        }
+        morph_compose::ComposeError::Rendered { stage: morph_compose::Stage::Load, .. }
+        | morph_compose::ComposeError::Read { .. } => ErrorCode::FileNotFound,
         morph_compose::ComposeError::Rendered { stage: morph_compose::Stage::Encode, .. } => ErrorCode::EncodeFailed,
         _ => ErrorCode::ComposeFailed,
     }
