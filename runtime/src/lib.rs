@@ -18,6 +18,7 @@ pub mod morphir_host;
 pub mod policy;
 mod pool;
 pub mod serve;
+pub mod tea;
 pub mod values;
 mod websocket;
 mod write_deadline;

@@ -5,14 +5,15 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use morph_runtime::tea::{
+    base64_encode, is_json, json_content, new_session_id, show_envelope, step_error, Tea, JSON_TYPE,
+};
 use morph_runtime::{DesignTime, Envelope, ExtSettings, ExtensionSession, Header, LogLevel, RuntimeError};
 use serde_json::{json, Value as Json};
 
 use super::run::finish;
 use super::sandbox::{block_on, morph_and_policy, MorphSource, SandboxArgs};
 use crate::output::Output;
-
-const JSON_TYPE: &str = "application/json";
 
 /// Run a Morphir extension: its capabilities, a scripted session, a JSON Lines session, or a
 /// design-time call.
@@ -198,101 +199,9 @@ fn info(args: InfoArgs, out: &Output) -> Result<ExitCode> {
     })
 }
 
-/// Host-side state of a TEA session: the stamps and the last good model.
-struct Tea {
-    session_id: String,
-    content_type: String,
-    seqnum: u64,
-    model: Option<Envelope>,
-}
-
-impl Tea {
-    fn new(args: &EnvelopeArgs) -> Tea {
-        Tea {
-            session_id: args.session_id.clone().unwrap_or_else(new_session_id),
-            content_type: args.content_type.clone(),
-            seqnum: 0,
-            model: None,
-        }
-    }
-
-    fn header(&self, kind: &str) -> Header {
-        Header { seqnum: self.seqnum, session_id: self.session_id.clone(), kind: Some(kind.to_string()) }
-    }
-
-    fn stamp(&self, kind: &str, content: Vec<u8>) -> Envelope {
-        Envelope { header: self.header(kind), content_type: self.content_type.clone(), content }
-    }
-
-    async fn init(&mut self, s: &mut ExtensionSession<'_>, flags: Vec<u8>) -> Result<Json, RuntimeError> {
-        self.seqnum = 0;
-        let sent = self.stamp("flags", flags);
-        let (model, commands) = s.init(&sent).await.map_err(|e| step_error("init", 0, e))?;
-        self.after("init", show_content(&sent), model, commands, s).await
-    }
-
-    async fn update(&mut self, s: &mut ExtensionSession<'_>, msg: Vec<u8>) -> Result<Json, RuntimeError> {
-        self.seqnum += 1;
-        let sent = self.stamp("msg", msg);
-        let header = self.header("model");
-        // The model goes back in with the extension's content, stamped with this step.
-        let model = self.model.as_mut().expect("init ran first");
-        model.header = header;
-        let (model, commands) = s.update(&sent, model).await.map_err(|e| step_error("update", self.seqnum, e))?;
-        self.after("update", show_content(&sent), model, commands, s).await
-    }
-
-    /// Keeps the new model, asks for its subscriptions, and gives the step's record (with the
-    /// model as the extension returned it).
-    async fn after(
-        &mut self,
-        step: &str,
-        message: Json,
-        mut model: Envelope,
-        commands: Envelope,
-        s: &mut ExtensionSession<'_>,
-    ) -> Result<Json, RuntimeError> {
-        let shown = show_envelope(&model);
-        model.header = self.header("model");
-        let model = self.model.insert(model);
-        let subs = s.subscriptions(model).await.map_err(|e| step_error("subscriptions", self.seqnum, e))?;
-        Ok(json!({
-            "step": step,
-            "seqnum": self.seqnum,
-            "message": message,
-            "model": shown,
-            "commands": show_envelope(&commands),
-            "subscriptions": show_envelope(&subs),
-        }))
-    }
-
-    /// The bytes of a message or init data the user wrote: JSON is checked (and sent as
-    /// written); other content types are sent as they are.
-    fn content(&self, text: &str, origin: &str) -> Result<Vec<u8>, String> {
-        if is_json(&self.content_type) {
-            if let Err(e) = serde_json::from_str::<Json>(text) {
-                return Err(format!(
-                    "{origin} is not JSON ({e}): {text:?}; quote strings ('\"Increment\"') or pass \
-                     --content-type for other content"
-                ));
-            }
-        }
-        Ok(text.trim_end_matches(['\r', '\n']).as_bytes().to_vec())
-    }
-}
-
-/// Names the step that failed; the error keeps its kind (and so its exit code). An extension
-/// that is not one is not a step's fault.
-fn step_error(step: &str, seqnum: u64, e: RuntimeError) -> RuntimeError {
-    match e {
-        RuntimeError::Input(_) | RuntimeError::Internal(_) => e,
-        e => RuntimeError::Step { step: format!("{step} (seqnum {seqnum})"), source: Box::new(e) },
-    }
-}
-
 fn run_steps(args: RunArgs, out: &Output) -> Result<ExitCode> {
     let loaded = load(args.ext.as_deref(), &args.host, out)?;
-    let mut tea = Tea::new(&args.envelope);
+    let mut tea = Tea::new(args.envelope.session_id.clone(), args.envelope.content_type.clone());
     let flags = init_content(&tea, args.init.as_deref())?;
     let msgs = args
         .msgs
@@ -332,7 +241,7 @@ fn run_steps(args: RunArgs, out: &Output) -> Result<ExitCode> {
                 doc["error"] = json!(e.to_string());
                 out.json(&doc);
                 eprintln!("error: {e}");
-                return Ok(Some(crate::exit::of_runtime(&e)));
+                return Ok(Some(crate::exit::of_runtime(e)));
             }
             out.json(&doc);
         }
@@ -342,7 +251,7 @@ fn run_steps(args: RunArgs, out: &Output) -> Result<ExitCode> {
 
 fn session(args: SessionArgs, out: &Output) -> Result<ExitCode> {
     let loaded = load(args.ext.as_deref(), &args.host, out)?;
-    let mut tea = Tea::new(&args.envelope);
+    let mut tea = Tea::new(args.envelope.session_id.clone(), args.envelope.content_type.clone());
     let flags = init_content(&tea, args.init.as_deref())?;
     with_session(loaded, &args.host, out, async |s| {
         // Without a first model there is nothing to update: a failed init ends the session.
@@ -351,35 +260,9 @@ fn session(args: SessionArgs, out: &Output) -> Result<ExitCode> {
         let stdin = std::io::stdin();
         for (n, line) in stdin.lock().split(b'\n').enumerate() {
             let line = line.map_err(|e| RuntimeError::Input(format!("cannot read stdin: {e}")))?;
-            // A line that is not UTF-8 is that line's error, as a line that is not JSON is.
-            let line = match String::from_utf8(line) {
-                Ok(text) => text,
-                Err(e) => {
-                    let at = e.utf8_error().valid_up_to();
-                    let error = format!(
-                        "line {} is not UTF-8 text (invalid byte at column {}); send UTF-8 JSON",
-                        n + 1,
-                        at + 1
-                    );
-                    out.line(json!({ "line": n + 1, "error": error }).to_string());
-                    continue;
-                }
-            };
-            if line.trim().is_empty() {
-                continue;
+            if let Some(record) = tea.session_line(s, n + 1, line).await? {
+                out.line(record.to_string());
             }
-            let record = match tea.content(line.trim_end_matches('\r'), &format!("line {}", n + 1)) {
-                Err(e) => json!({ "line": n + 1, "error": e }),
-                Ok(msg) => match tea.update(s, msg).await {
-                    Ok(step) => step,
-                    Err(e) => {
-                        // The model is still the last good one; a fresh instance takes over.
-                        s.recover().await?;
-                        json!({ "line": n + 1, "seqnum": tea.seqnum, "error": e.to_string() })
-                    }
-                },
-            };
-            out.line(record.to_string());
         }
         Ok(None)
     })
@@ -431,11 +314,6 @@ fn init_content(tea: &Tea, init: Option<&str>) -> Result<Vec<u8>> {
     tea.content(&text, "--init").map_err(anyhow::Error::msg)
 }
 
-fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == JSON_TYPE || essence.ends_with("+json") || essence == "text/json"
-}
-
 fn guess_content_type(path: &str, content: &[u8]) -> String {
     if path.ends_with(".json") {
         JSON_TYPE.into()
@@ -446,16 +324,6 @@ fn guess_content_type(path: &str, content: &[u8]) -> String {
     }
 }
 
-/// The content, decoded, when the envelope says it is JSON and it is.
-fn json_content(e: &Envelope) -> Option<Json> {
-    is_json(&e.content_type).then(|| serde_json::from_slice(&e.content).ok()).flatten()
-}
-
-/// An envelope's content for people and scripts: JSON when it is JSON, otherwise base64.
-fn show_content(e: &Envelope) -> Json {
-    json_content(e).unwrap_or_else(|| json!({ "base64": base64_encode(&e.content) }))
-}
-
 /// The content alone, for `info` and `call`: JSON pretty-printed, other content as base64.
 fn show_content_pretty(e: &Envelope) -> String {
     let pretty = |v: Json| serde_json::to_string_pretty(&v).unwrap_or_default();
@@ -464,21 +332,6 @@ fn show_content_pretty(e: &Envelope) -> String {
         None if is_json(&e.content_type) => pretty(json!({ "base64": base64_encode(&e.content) })),
         None => base64_encode(&e.content),
     }
-}
-
-/// The whole envelope as JSON; `content` decoded, or `content-base64` when it is not JSON.
-fn show_envelope(e: &Envelope) -> Json {
-    let mut v = json!({
-        "seqnum": e.header.seqnum,
-        "session-id": e.header.session_id,
-        "kind": e.header.kind,
-        "content-type": e.content_type,
-    });
-    match json_content(e) {
-        Some(c) => v["content"] = c,
-        None => v["content-base64"] = json!(base64_encode(&e.content)),
-    }
-    v
 }
 
 fn print_step(step: &Json, out: &Output) {
@@ -494,18 +347,4 @@ fn print_step(step: &Json, out: &Output) {
     out.line(format!("  model          {}", compact(&step["model"])));
     out.line(format!("  commands       {}", compact(&step["commands"])));
     out.line(format!("  subscriptions  {}", compact(&step["subscriptions"])));
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// A session id no other run shares: std's randomly keyed hasher over the time and the pid.
-fn new_session_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
-    h.write_u32(std::process::id());
-    format!("{:016x}", h.finish())
 }
