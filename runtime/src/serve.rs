@@ -40,9 +40,19 @@ const TICK: Duration = Duration::from_millis(10);
 /// Per-request deadline when the limits set none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Where to listen when neither `--addr` nor the morph's `hayride:http/config` says.
+pub const DEFAULT_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
+/// How long a request head may take when neither the flag nor the morph says.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may leave a response unread when neither the flag nor the morph says.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How to serve. The address and the two timeouts left `None` come from the morph's
+/// `hayride:http/config.get()` when it exports one (as Hayride reads it), else the defaults
+/// above; a flag always wins.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    pub addr: SocketAddr,
+    pub addr: Option<SocketAddr>,
     /// Requests handled at once; more wait for a slot.
     pub max_concurrency: usize,
     /// How long a request may wait for a slot before it gets 503.
@@ -55,17 +65,15 @@ pub struct ServeOptions {
     pub quiet: bool,
     /// argv[0] the guest sees.
     pub name: String,
-    /// The largest request head accepted (hyper's read buffer; at least 8 KiB).
-    pub max_header_bytes: usize,
     /// How long a client may take to send a request head (a slow client holds no connection
     /// forever); the morph's hayride:http/config read-timeout when it sets one.
-    pub header_timeout: Duration,
+    pub header_timeout: Option<Duration>,
     /// The largest request body: a larger Content-Length gets 413 before the guest runs; a
     /// streamed body that grows past it ends with a body-size error in the guest.
     pub max_body: usize,
     /// How long a response may wait for the client to take its bytes before the connection is
     /// dropped (the morph's hayride:http/config write-timeout when it sets one).
-    pub write_timeout: Duration,
+    pub write_timeout: Option<Duration>,
     /// A websocket connection with no frame either way for this long is closed.
     pub ws_idle: Duration,
     /// A request body that delivers less than `body_progress::MIN_BYTES` in this long, while
@@ -149,6 +157,50 @@ pub async fn morph_config(
     }))
 }
 
+/// What a serve runs with, the flags and the morph's own config combined.
+struct Settled {
+    addr: SocketAddr,
+    header_timeout: Duration,
+    write_timeout: Duration,
+    /// The largest request head (hyper's read buffer; at least 8 KiB).
+    max_header_bytes: usize,
+}
+
+/// Combines `opts` with the morph's `hayride:http/config`: a flag wins, then the morph, then
+/// the defaults.
+async fn settle(p: &Prepared, policy: &Policy, limits: &Limits, opts: &ServeOptions) -> Result<Settled, RuntimeError> {
+    let config = morph_config(p, policy, limits, &opts.name).await?;
+    let from_morph = |ms: u32| (ms > 0).then(|| Duration::from_millis(ms.into()));
+    let addr = match (opts.addr, &config) {
+        (Some(a), _) => a,
+        (None, Some(c)) => parse_address(&c.address)
+            .map_err(|e| RuntimeError::Input(format!("the morph's hayride:http/config address: {e}; pass --addr")))?,
+        (None, None) => DEFAULT_ADDR,
+    };
+    Ok(Settled {
+        addr,
+        header_timeout: opts
+            .header_timeout
+            .or_else(|| config.as_ref().and_then(|c| from_morph(c.read_timeout_ms)))
+            .unwrap_or(DEFAULT_HEADER_TIMEOUT),
+        write_timeout: opts
+            .write_timeout
+            .or_else(|| config.as_ref().and_then(|c| from_morph(c.write_timeout_ms)))
+            .unwrap_or(DEFAULT_WRITE_TIMEOUT),
+        max_header_bytes: config.as_ref().map_or(0, |c| c.max_header_bytes as usize),
+    })
+}
+
+/// `HOST:PORT`, `:PORT` (127.0.0.1), `http://HOST:PORT/`, or a name that resolves.
+pub fn parse_address(s: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    normalize_address(s)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| format!("`{s}` is not an address to listen on; write HOST:PORT, e.g. 127.0.0.1:8080"))
+}
+
 /// `http://host:port` → `host:port`; `:port` → `127.0.0.1:port`.
 pub fn normalize_address(raw: &str) -> String {
     let without_scheme = raw.split_once("://").map_or(raw, |(_, rest)| rest).trim_end_matches('/');
@@ -169,6 +221,7 @@ pub async fn serve(
     listening: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RuntimeError> {
+    let settled = settle(p, &policy, &limits, &opts).await?;
     let timeout = limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let limits = Limits { timeout: Some(timeout), ..limits };
     crate::hayride::check_grants(&p.engine, &p.component, &policy)?;
@@ -181,7 +234,7 @@ pub async fn serve(
         return Err(RuntimeError::NothingToServe);
     }
     let listener =
-        TcpListener::bind(opts.addr).await.map_err(|source| RuntimeError::Listen { addr: opts.addr, source })?;
+        TcpListener::bind(settled.addr).await.map_err(|source| RuntimeError::Listen { addr: settled.addr, source })?;
     let bound = listener.local_addr().map_err(RuntimeError::internal)?;
 
     // The epoch ticker that puts every request's deadline within reach.
@@ -210,9 +263,9 @@ pub async fn serve(
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
                 let server = server.clone();
-                let max_buf = server.opts.max_header_bytes.max(8192);
-                let header_timeout = server.opts.header_timeout;
-                let write_timeout = server.opts.write_timeout;
+                let max_buf = settled.max_header_bytes.max(8192);
+                let header_timeout = settled.header_timeout;
+                let write_timeout = settled.write_timeout;
                 let mut stop = stop_rx.clone();
                 connections.spawn(async move {
                     let service = hyper::service::service_fn(move |req| {

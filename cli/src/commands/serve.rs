@@ -1,6 +1,5 @@
 //! `morph serve`: serve an http morph.
 
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -60,19 +59,15 @@ pub struct Args {
 /// The most requests `--max-concurrency` lets run at once (each holds an instance).
 const MAX_CONCURRENCY: i64 = 100_000;
 
-/// How long a request head may take when neither the flag nor the morph says.
-const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a client may leave a response unread when neither the flag nor the morph says.
-const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     // An --addr that does not parse is an error before anything is compiled.
-    let given = args.addr.as_deref().map(parse_addr).transpose()?;
+    let given =
+        args.addr.as_deref().map(morph_runtime::serve::parse_address).transpose().map_err(anyhow::Error::msg)?;
     let (src, policy) = morph_and_policy(args.morph.as_deref(), &args.sandbox)?;
     let limits = args.sandbox.limits();
     let home = args.sandbox.cache_home();
-    let mut opts = ServeOptions {
-        addr: given.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+    let opts = ServeOptions {
+        addr: given,
         max_concurrency: args.max_concurrency as usize,
         body_timeout: args.body_timeout,
         queue_timeout: args.queue_timeout,
@@ -80,10 +75,9 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         json_logs: out.json,
         quiet: out.quiet,
         name: src.name.clone(),
-        max_header_bytes: 0,
         max_body: args.max_body,
-        header_timeout: args.header_timeout.unwrap_or(DEFAULT_HEADER_TIMEOUT),
-        write_timeout: args.write_timeout.unwrap_or(DEFAULT_WRITE_TIMEOUT),
+        header_timeout: args.header_timeout,
+        write_timeout: args.write_timeout,
         ws_idle: args.ws_idle,
     };
     // All cores: requests are served concurrently, each instance on whichever worker is free.
@@ -92,22 +86,6 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let result = rt.block_on(async {
         let prepared =
             morph_runtime::prepare_for_serving(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
-        if let Some(config) = morph_runtime::serve::morph_config(&prepared, &policy, &limits, &src.name).await? {
-            if given.is_none() {
-                opts.addr = parse_addr(&config.address).map_err(|e| {
-                    morph_runtime::RuntimeError::Input(format!(
-                        "the morph's hayride:http/config address: {e:#}; pass --addr"
-                    ))
-                })?;
-            }
-            opts.max_header_bytes = config.max_header_bytes as usize;
-            if args.header_timeout.is_none() && config.read_timeout_ms > 0 {
-                opts.header_timeout = Duration::from_millis(config.read_timeout_ms.into());
-            }
-            if args.write_timeout.is_none() && config.write_timeout_ms > 0 {
-                opts.write_timeout = Duration::from_millis(config.write_timeout_ms.into());
-            }
-        }
         // From here serve drains its requests on SIGINT/SIGTERM itself.
         crate::signals::leave_to_command();
         morph_runtime::serve::serve(
@@ -127,15 +105,6 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         .await
     });
     super::run::finish(result.map(|()| None), out)
-}
-
-/// `HOST:PORT`, `:PORT` (127.0.0.1), or a name that resolves.
-fn parse_addr(s: &str) -> Result<SocketAddr> {
-    morph_runtime::serve::normalize_address(s)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .with_context(|| format!("`{s}` is not an address to listen on; write HOST:PORT, e.g. 127.0.0.1:8080"))
 }
 
 async fn shutdown_signal() {
