@@ -8,6 +8,7 @@ pub mod home;
 pub mod id;
 pub mod local;
 pub mod oci;
+pub mod source;
 
 pub use home::Home;
 pub use id::MorphId;
@@ -31,6 +32,11 @@ pub enum RegistryError {
     Config(String),
     #[error("{0}")]
     Oci(String),
+    #[error("--annotation {0}: write KEY=VALUE")]
+    BadAnnotation(String),
+    /// The bytes named are not a component (or cannot be read).
+    #[error(transparent)]
+    Contract(#[from] morph_contract::ContractError),
     #[error("pull {reference}: {registry} sent more than the {declared} bytes its manifest declares for {digest}; stopped there and kept nothing (the registry is misbehaving: try again later, or ask its operator)")]
     BlobTooLarge { reference: String, registry: String, digest: String, declared: u64 },
     #[error("pull {reference}: the manifest {registry} sent is larger than {limit} bytes, the most morph reads; kept nothing (is {registry} an OCI registry?)")]

@@ -1,6 +1,5 @@
 //! `morph push`, `morph pull`, `morph login`, `morph logout`: OCI registries.
 
-use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,21 +71,7 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     let morph = resolve_morph_path(&args.morph)?;
     let comp = morph_contract::Component::read(&morph.path)?;
     let (imports, exports) = morph_contract::component::world_items(&comp.resolve, comp.world);
-    let reference = oci::parse_reference(&args.reference)?;
-    let mut annotations = BTreeMap::new();
-    annotations.insert("org.opencontainers.image.created".to_string(), oci::rfc3339_now());
-    if let Some(v) =
-        morph.version.or_else(|| reference.tag().filter(|t| semver::Version::parse(t).is_ok()).map(str::to_string))
-    {
-        annotations.insert("org.opencontainers.image.version".to_string(), v);
-    }
-    if let Some(src) = &args.source {
-        annotations.insert("org.opencontainers.image.source".to_string(), src.clone());
-    }
-    for a in &args.annotations {
-        let (k, v) = a.split_once('=').with_context(|| format!("--annotation {a}: write KEY=VALUE"))?;
-        annotations.insert(k.to_string(), v.to_string());
-    }
+    let annotations = oci::annotations(&args.reference, morph.version, args.source.as_deref(), &args.annotations)?;
     let info = ComponentInfo { imports, exports, target: None };
     let spinner = progress(out, &format!("pushing {} to {}", human_size(comp.bytes.len() as u64), args.reference));
     let pushed = block_on_interruptible(oci::push(

@@ -2,10 +2,10 @@
 //! argument (a file or a registry id) becomes bytes.
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
-use morph_registry_client::{resolve_local, Home, MorphId};
+use morph_registry_client::Home;
 use morph_runtime::{parse_duration, parse_env, parse_size, DirGrant, Limits, Policy};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -112,71 +112,17 @@ pub fn morph_and_policy(arg: Option<&OsStr>, sandbox: &SandboxArgs) -> Result<(M
     Ok((load_morph(&path)?, policy))
 }
 
-/// A morph ready to run: its binary, digest and the name the guest sees as argv[0].
-pub struct MorphSource {
-    pub bytes: morph_contract::component::Bytes,
-    /// The file or reference the user named, for messages.
-    pub origin: PathBuf,
-    pub digest: String,
-    pub name: String,
-}
+pub use morph_registry_client::source::{component_only, MorphSource};
 
-/// A `.wasm`/`.wat` file, a local registry id `ns:name[@version]`, or an OCI reference (pulled
-/// on first use and run from the cache after that, offline).
+/// A `.wasm`/`.wat` file, a local registry id `ns:name[@version]`, or an OCI reference.
 pub fn load_morph(arg: &OsStr) -> Result<MorphSource> {
-    // A path that is not UTF-8 can only be a file.
-    if let Some(arg) =
-        arg.to_str().filter(|a| !Path::new(a).exists() && morph_registry_client::oci::looks_like_reference(a))
-    {
-        let home = super::registry::home()?;
-        let pulled = match morph_registry_client::oci::cached(&home, arg) {
-            Some(p) => p,
-            None => block_on_interruptible(morph_registry_client::oci::pull(
-                &home,
-                arg,
-                &Default::default(),
-                &component_only,
-                &|_| {},
-            ))?,
-        };
-        let r = morph_registry_client::oci::parse_reference(arg)?;
-        let name = r.repository().rsplit('/').next().unwrap_or("morph").to_string();
-        // The layer was verified against its digest on the way in: that is the morph's sha256.
-        let bytes = morph_contract::component::read_component_binary(&pulled.path)?;
-        return Ok(MorphSource { bytes, digest: pulled.layer_digest, name, origin: PathBuf::from(arg) });
-    }
-    let local = resolve_morph_path(arg)?;
-    let bytes = morph_contract::component::read_component_binary(&local.path)?;
-    let digest = morph_contract::component::sha256_digest(&bytes);
-    Ok(MorphSource { bytes, digest, name: local.name, origin: local.path })
-}
-
-/// What a pull of a morph keeps: a valid component binary, nothing else.
-pub fn component_only(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    morph_contract::component::check_component_bytes(Path::new("the layer"), bytes).map_err(Into::into)
+    let home = super::registry::home()?;
+    block_on_interruptible(morph_registry_client::source::load(&home, arg))
 }
 
 /// A file argument, or the file a local registry id names.
-pub struct MorphPath {
-    pub path: PathBuf,
-    /// What the guest sees as argv[0]: the registry name or the file stem.
-    pub name: String,
-    /// The registry version, for an id.
-    pub version: Option<String>,
-}
-
-pub fn resolve_morph_path(arg: &OsStr) -> Result<MorphPath> {
-    let path = Path::new(arg);
-    if let Some(arg) = arg.to_str().filter(|a| !path.exists() && MorphId::looks_like_id(a)) {
-        let found = resolve_local(&super::registry::home()?, &MorphId::parse(arg)?)?;
-        return Ok(MorphPath {
-            path: found.path,
-            name: found.id.name,
-            version: found.id.version.map(|v| v.to_string()),
-        });
-    }
-    let name = path.file_stem().unwrap_or(arg).to_string_lossy().into_owned();
-    Ok(MorphPath { path: path.to_path_buf(), name, version: None })
+pub fn resolve_morph_path(arg: &OsStr) -> Result<morph_registry_client::source::MorphPath> {
+    Ok(morph_registry_client::source::resolve_path(&super::registry::home()?, arg)?)
 }
 
 /// A single-threaded async runtime: a run or a call is one guest on one thread.

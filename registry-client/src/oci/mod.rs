@@ -304,6 +304,31 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// The manifest annotations of a push: `created` (now), `version` (the registry id's, else a
+/// semver tag), `source` when given, then `extra` (`KEY=VALUE`, winning over the others).
+pub fn annotations(
+    reference: &str,
+    version: Option<String>,
+    source: Option<&str>,
+    extra: &[String],
+) -> Result<BTreeMap<String, String>, RegistryError> {
+    let reference = parse_reference(reference)?;
+    let mut out = BTreeMap::new();
+    out.insert("org.opencontainers.image.created".to_string(), rfc3339_now());
+    let tag_version = || reference.tag().filter(|t| semver::Version::parse(t).is_ok()).map(str::to_string);
+    if let Some(v) = version.or_else(tag_version) {
+        out.insert("org.opencontainers.image.version".to_string(), v);
+    }
+    if let Some(src) = source {
+        out.insert("org.opencontainers.image.source".to_string(), src.to_string());
+    }
+    for a in extra {
+        let (k, v) = a.split_once('=').ok_or_else(|| RegistryError::BadAnnotation(a.clone()))?;
+        out.insert(k.to_string(), v.to_string());
+    }
+    Ok(out)
+}
+
 /// Pushes a component; `annotations` go on the manifest.
 pub async fn push(
     home: &Home,

@@ -1,0 +1,109 @@
+//! What a `<morph>` argument names, made into bytes to run: a `.wasm`/`.wat` file, a local
+//! registry id `ns:name[@version]`, or an OCI reference (pulled on first use, checked to be a
+//! component, and run from the cache after that, offline). A path that is not UTF-8 can only
+//! be a file.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use morph_contract::component::{read_component_binary, sha256_digest, Bytes, CodeCheck};
+use morph_contract::Component;
+
+use crate::{oci, Home, MorphId, RegistryError};
+
+/// A morph ready to run: its binary, digest, what the user called it, and the name the guest
+/// sees as argv[0].
+pub struct MorphSource {
+    pub bytes: Bytes,
+    /// The file or reference the user named, for messages.
+    pub origin: PathBuf,
+    pub digest: String,
+    pub name: String,
+}
+
+/// A file argument, or the file a local registry id names.
+pub struct MorphPath {
+    pub path: PathBuf,
+    /// What the guest sees as argv[0]: the registry name or the file stem.
+    pub name: String,
+    /// The registry version, for an id.
+    pub version: Option<String>,
+}
+
+/// The file `arg` names: itself, or the file of the local registry id it is.
+pub fn resolve_path(home: &Home, arg: &OsStr) -> Result<MorphPath, RegistryError> {
+    let path = Path::new(arg);
+    if let Some(arg) = arg.to_str().filter(|a| !path.exists() && MorphId::looks_like_id(a)) {
+        let found = crate::resolve_local(home, &MorphId::parse(arg)?)?;
+        return Ok(MorphPath {
+            path: found.path,
+            name: found.id.name,
+            version: found.id.version.map(|v| v.to_string()),
+        });
+    }
+    let name = path.file_stem().unwrap_or(arg).to_string_lossy().into_owned();
+    Ok(MorphPath { path: path.to_path_buf(), name, version: None })
+}
+
+/// The morph `arg` names, its bytes read (a file is mapped, not copied).
+pub async fn load(home: &Home, arg: &OsStr) -> Result<MorphSource, RegistryError> {
+    if let Some(arg) = arg.to_str().filter(|a| !Path::new(a).exists() && oci::looks_like_reference(a)) {
+        let pulled = match oci::cached(home, arg) {
+            Some(p) => p,
+            None => oci::pull(home, arg, &Default::default(), &component_only, &|_| {}).await?,
+        };
+        let r = oci::parse_reference(arg)?;
+        let name = r.repository().rsplit('/').next().unwrap_or("morph").to_string();
+        // The layer was verified against its digest on the way in: that is the morph's sha256.
+        let bytes = read_component_binary(&pulled.path)?;
+        return Ok(MorphSource { bytes, digest: pulled.layer_digest, name, origin: PathBuf::from(arg) });
+    }
+    let local = resolve_path(home, arg)?;
+    let bytes = read_component_binary(&local.path)?;
+    let digest = sha256_digest(&bytes);
+    Ok(MorphSource { bytes, digest, name: local.name, origin: local.path })
+}
+
+/// What a pull of a morph keeps: a valid component binary, nothing else.
+pub fn component_only(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    morph_contract::component::check_component_bytes(Path::new("the layer"), bytes).map_err(Into::into)
+}
+
+/// Reads and decodes a component file for `validate` and `inspect`.
+///
+/// The code of its core modules is validated unless this file, unchanged, was validated before:
+/// `$MORPH_HOME/cache/validated/<key>` remembers it, keyed (as git's index does) by the file's
+/// path, device, inode, size and modification and change times. Checking an 18 MB morph again
+/// then costs half as much, and a first check hashes nothing. A file that failed is never
+/// remembered.
+pub fn read_validated(home: Option<&Home>, path: &Path) -> Result<Component, morph_contract::ContractError> {
+    let marker = home.and_then(|h| validated_marker(h, path));
+    let known = marker.as_ref().is_some_and(|m| m.is_file());
+    let comp = Component::read_with(path, if known { CodeCheck::Deferred } else { CodeCheck::Now })?;
+    if let (false, Some(m)) = (known, marker) {
+        // Only a speed-up: a home that cannot be written just validates every time.
+        let _ = crate::atomic::write_output(&m, b"");
+    }
+    Ok(comp)
+}
+
+/// Where the "validated" marker of a file lives, from its metadata (read before the file, so a
+/// change while it is read gives the next run a different key).
+fn validated_marker(home: &Home, path: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let canonical = std::fs::canonicalize(path).ok()?;
+    let m = std::fs::metadata(&canonical).ok()?;
+    let key = format!(
+        "{}\0{}:{}:{}:{}.{}:{}.{}",
+        canonical.display(),
+        m.dev(),
+        m.ino(),
+        m.size(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec()
+    );
+    let digest = sha256_digest(key.as_bytes());
+    Some(home.root().join("cache/validated").join(digest.trim_start_matches("sha256:")))
+}
