@@ -19,7 +19,7 @@ pub fn of_runtime(e: &RuntimeError) -> i32 {
 /// check; anything else is input.
 pub fn of_build(e: &BuildError) -> u8 {
     match e {
-        BuildError::Compile(_) => 1,
+        BuildError::Compile(_) | BuildError::DoesNotConform { .. } => 1,
         _ => 2,
     }
 }

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use morph_contract::WorldSpec;
 use morph_project::{BuildError, Manifest};
 
 use crate::output::{human_size, Output, Style};
@@ -28,45 +27,31 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     if let Some(o) = args.output {
         manifest.output = std::env::current_dir()?.join(o);
     }
-    let built = match morph_project::build_project(&manifest, args.release) {
-        Ok(b) => b,
+    let checked = match morph_project::build_project(&manifest, args.release)
+        .and_then(|built| morph_project::check_built(&manifest, built))
+    {
+        Ok(c) => c,
         Err(e) => {
+            if let BuildError::DoesNotConform { validation, .. } = &e {
+                super::validate::print_human(validation, out);
+            }
             let code = crate::exit::of_build(&e);
             out.error(&anyhow::Error::new(e));
             return Ok(ExitCode::from(code));
         }
     };
-    // The bytes just written are still in memory: decode those rather than read the file back.
-    let size = built.bytes.len();
-    let comp =
-        morph_contract::Component::from_binary(&built.path, built.bytes, morph_contract::component::CodeCheck::Now)?;
-    let wit = manifest.dir.join("wit");
-    let v = morph_contract::validate(&comp, WorldSpec::Wit { dir: &wit, world: Some(&manifest.world) }, false)?;
-    // Building checks the world: a non-conforming component fails. What morph's runtime does
-    // not provide is reported, not fatal: a host or a composition may supply it.
-    let errors =
-        |findings: &[morph_contract::Finding]| findings.iter().any(|f| f.severity == morph_contract::Severity::Error);
-    if errors(&v.conformance) {
-        super::validate::print_human(&v, out);
-        out.error(&anyhow::anyhow!(
-            "{} does not conform to its world `{}`; see the report above",
-            built.path.display(),
-            manifest.world
-        ));
-        return Ok(ExitCode::from(crate::exit::CHECK_FAILED));
+    if checked.unprovided && !out.quiet && !out.json {
+        super::validate::print_human(&checked.validation, out);
     }
-    if errors(&v.compatibility) && !out.quiet && !out.json {
-        super::validate::print_human(&v, out);
-    }
-    let digest = comp.digest();
+    let (path, size, digest, v) = (checked.path, checked.size, checked.digest, checked.validation);
     if out.json {
         out.json(&serde_json::json!({
-            "path": built.path, "size": size, "digest": digest, "id": manifest.id.to_string(), "validation": v
+            "path": path, "size": size, "digest": digest, "id": manifest.id.to_string(), "validation": v
         }));
     } else if !out.quiet {
         out.line(format!(
             "built {} ({}, {}) {}",
-            out.paint(Style::Bold, &built.path.display().to_string()),
+            out.paint(Style::Bold, &path.display().to_string()),
             human_size(size as u64),
             manifest.world,
             digest
