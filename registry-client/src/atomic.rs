@@ -82,10 +82,6 @@ impl TempFile {
         Ok(TempFile { file, pending })
     }
 
-    pub fn path(&self) -> &Path {
-        self.file.path()
-    }
-
     pub fn as_file(&self) -> &std::fs::File {
         self.file.as_file()
     }

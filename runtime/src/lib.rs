@@ -4,7 +4,6 @@
 //! (`hayride:*`, `wasi:config`, `morphir:ext/runtime`). Nothing outside this crate names a
 //! wasmtime type.
 
-mod body_progress;
 pub mod cache;
 mod channel_streams;
 pub mod engine;
@@ -91,7 +90,7 @@ pub enum RuntimeError {
     /// A step of a longer session (an extension's `update`, say) failed as `source` says.
     #[error("in {step}: {source}")]
     Step { step: String, source: Box<RuntimeError> },
-    /// The input is not a component (exit 2), in the words `validate` uses.
+    /// The input is not a component, in the words `validate` uses.
     #[error(transparent)]
     Contract(#[from] morph_contract::ContractError),
     /// A failure of morph itself.

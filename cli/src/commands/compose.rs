@@ -12,7 +12,7 @@ use morph_contract::{Component, WorldSpec};
 use morph_registry_client::oci::{self, OciOptions};
 
 use super::registry::home;
-use super::sandbox::{block_on_interruptible, component_only, resolve_morph_path};
+use super::sandbox::{block_on, component_only, resolve_morph_path};
 use crate::output::Output;
 
 /// Compose components with a WAC file.
@@ -80,9 +80,9 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
         if args.offline {
             return Err("not pulled before, and --offline".into());
         }
-        block_on_interruptible(oci::pull(&home, reference, &OciOptions::default(), &component_only, &|_| {}))
+        block_on(oci::pull(&home, reference, &OciOptions::default(), &component_only, &|_| {}))
             .map(|pulled| pulled.path)
-            .map_err(|e| format!("{e:#}"))
+            .map_err(|e| format!("{:#}", anyhow::Error::new(e)))
     };
     let mut sources = Sources::from_home(home.clone(), &fetch)?;
     sources.deps = args.deps.clone();

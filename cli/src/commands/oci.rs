@@ -10,7 +10,7 @@ use morph_registry_client::oci::{self, ComponentInfo, OciOptions, ProgressEvent}
 use morph_registry_client::MorphId;
 
 use super::registry::home;
-use super::sandbox::{block_on, block_on_interruptible, component_only, resolve_morph_path};
+use super::sandbox::{block_on, component_only, resolve_morph_path};
 use crate::output::{human_size, Output, Style};
 
 /// How to reach and authenticate to a registry.
@@ -74,14 +74,7 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     let annotations = oci::annotations(&args.reference, morph.version, args.source.as_deref(), &args.annotations)?;
     let info = ComponentInfo { imports, exports, target: None };
     let spinner = progress(out, &format!("pushing {} to {}", human_size(comp.bytes.len() as u64), args.reference));
-    let pushed = block_on_interruptible(oci::push(
-        &home,
-        &args.reference,
-        &comp.bytes,
-        info,
-        annotations,
-        &args.registry.options()?,
-    ));
+    let pushed = block_on(oci::push(&home, &args.reference, &comp.bytes, info, annotations, &args.registry.options()?));
     if let Some(p) = spinner {
         p.finish_and_clear();
     }
@@ -137,8 +130,7 @@ pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
     };
     let anything = |_: &[u8]| Ok(());
     let accept: oci::Acceptance<'_> = if args.raw { &anything } else { &component_only };
-    let pulled =
-        block_on_interruptible(oci::pull(&home, &args.reference, &args.registry.options()?, accept, &on_progress));
+    let pulled = block_on(oci::pull(&home, &args.reference, &args.registry.options()?, accept, &on_progress));
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

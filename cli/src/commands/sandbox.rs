@@ -117,7 +117,7 @@ pub use morph_registry_client::source::{component_only, MorphSource};
 /// A `.wasm`/`.wat` file, a local registry id `ns:name[@version]`, or an OCI reference.
 pub fn load_morph(arg: &OsStr) -> Result<MorphSource> {
     let home = super::registry::home()?;
-    block_on_interruptible(morph_registry_client::source::load(&home, arg))
+    Ok(block_on(morph_registry_client::source::load(&home, arg))?)
 }
 
 /// A file argument, or the file a local registry id names.
@@ -133,13 +133,4 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     // stdin); the answer is known, so nothing waits for it.
     rt.shutdown_background();
     out
-}
-
-/// [`block_on`] for work that writes files: a signal removes what it has under way (see
-/// `crate::signals`), so this is only `block_on` with the error made `anyhow`'s.
-pub fn block_on_interruptible<T, E>(f: impl std::future::Future<Output = Result<T, E>>) -> Result<T, anyhow::Error>
-where
-    E: Into<anyhow::Error>,
-{
-    block_on(f).map_err(Into::into)
 }

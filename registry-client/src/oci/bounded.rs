@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
 
+use super::failure::Failure;
 use super::Session;
 use crate::atomic::TempFile;
 use crate::RegistryError;
@@ -17,31 +18,6 @@ use crate::RegistryError;
 /// The largest manifest morph reads: the size the OCI distribution spec says registries
 /// should accept at least. A wasm artifact's manifest is under 1 KiB.
 pub const MANIFEST_LIMIT: u64 = 4 << 20;
-
-/// What a download can end in: a registry failure (retried when transient), or a verdict that
-/// no retry changes.
-pub(super) enum Failure {
-    Oci(OciDistributionError),
-    Fatal(RegistryError),
-}
-
-impl From<OciDistributionError> for Failure {
-    fn from(e: OciDistributionError) -> Failure {
-        Failure::Oci(e)
-    }
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Failure {
-        Failure::Oci(OciDistributionError::IoError(e))
-    }
-}
-
-impl From<reqwest::Error> for Failure {
-    fn from(e: reqwest::Error) -> Failure {
-        Failure::Oci(OciDistributionError::RequestError(e))
-    }
-}
 
 /// The manifest types a wasm artifact may come as (an index is named as such by the caller).
 const ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
@@ -55,7 +31,7 @@ pub(super) async fn fetch_manifest(s: &Session) -> Result<(OciManifest, String),
     let registry = r.resolve_registry();
     let target = r.digest().or(r.tag()).unwrap_or("latest");
     let url = format!("{}://{registry}/v2/{}/manifests/{target}", s.scheme, r.repository());
-    let mut request = s.http.get(&url).header(reqwest::header::ACCEPT, ACCEPT);
+    let mut request = super::http_client().map_err(Failure::Fatal)?.get(&url).header(reqwest::header::ACCEPT, ACCEPT);
     request = match (token, &s.auth) {
         (Some(t), _) => request.bearer_auth(t),
         (None, oci_client::secrets::RegistryAuth::Basic(u, p)) => request.basic_auth(u, Some(p)),
@@ -155,11 +131,12 @@ pub(super) async fn download(
     let mut tmp = TempFile::new_in(dir)?;
     let mut stream = s.client.pull_blob_stream(r, layer).await?;
     let mut hasher = Sha256::new();
-    let mut total = 0u64;
+    // The bytes are kept as they come (a morph is megabytes), so `accept` reads no file back.
+    // The declared size only bounds the stream; it is not trusted as an allocation size.
+    let mut bytes = Vec::with_capacity(declared.min(64 << 20) as usize);
     while let Some(chunk) = stream.stream.next().await {
         let chunk = chunk?;
-        total += chunk.len() as u64;
-        if total > declared {
+        if bytes.len() as u64 + chunk.len() as u64 > declared {
             return Err(Failure::Fatal(RegistryError::BlobTooLarge {
                 reference: r.whole(),
                 registry: r.registry().to_string(),
@@ -169,6 +146,7 @@ pub(super) async fn download(
         }
         hasher.update(&chunk);
         tmp.as_file_mut().write_all(&chunk)?;
+        bytes.extend_from_slice(&chunk);
         progress(super::ProgressEvent::Bytes(chunk.len() as u64));
     }
     let actual = format!("sha256:{}", super::sha256_hex(&hasher.finalize()));
@@ -177,13 +155,13 @@ pub(super) async fn download(
             oci_client::errors::DigestError::VerificationError { expected: layer.digest.clone(), actual }.into(),
         ));
     }
-    if total != declared {
+    if bytes.len() as u64 != declared {
         return Err(Failure::Oci(OciDistributionError::SpecViolationError(format!(
-            "the layer is {total} bytes, the manifest says {declared}"
+            "the layer is {} bytes, the manifest says {declared}",
+            bytes.len()
         ))));
     }
     tmp.as_file().sync_data()?;
-    let bytes = std::fs::read(tmp.path())?;
     accept(&bytes).map_err(|source| {
         Failure::Fatal(RegistryError::NotAComponent { reference: r.whole(), digest: layer.digest.clone(), source })
     })?;

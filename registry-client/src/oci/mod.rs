@@ -8,6 +8,7 @@
 //! manifest seen for a tag in `cache/oci/refs/`, so running a pulled morph again needs no network.
 
 mod bounded;
+mod failure;
 pub mod login;
 
 use std::collections::BTreeMap;
@@ -15,15 +16,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::errors::OciDistributionError;
 use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
 
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 use serde::{Deserialize, Serialize};
 
-use bounded::Failure;
 pub use bounded::{parse_manifest, Acceptance, MANIFEST_LIMIT};
+use failure::{explain, explain_failure, retry};
 
 use crate::atomic::write_atomic;
 use crate::auth::{credentials_for, Credentials, Source};
@@ -118,8 +118,7 @@ pub fn looks_like_reference(s: &str) -> bool {
 
 struct Session {
     client: Client,
-    /// For the requests morph bounds itself (manifests), set up as `client` is.
-    http: reqwest::Client,
+    /// `http` or `https`, for the requests morph makes itself (manifests).
     scheme: &'static str,
     auth: RegistryAuth,
     reference: Reference,
@@ -150,7 +149,6 @@ fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, R
     };
     let client = Client::try_from(client_config)
         .map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))?;
-    let http = http_client()?;
     let (creds, source) = match &opts.credentials {
         Some(c) => (Some(c.clone()), Source::Environment),
         None => credentials_for(home, reference.registry())?,
@@ -160,7 +158,7 @@ fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, R
         Some(c) => RegistryAuth::Basic(c.username, c.password),
         None => RegistryAuth::Anonymous,
     };
-    Ok(Session { client, http, scheme, auth, reference, source })
+    Ok(Session { client, scheme, auth, reference, source })
 }
 
 /// An HTTP client with the registry client's timeouts, for the requests morph makes itself.
@@ -173,135 +171,6 @@ pub(crate) fn http_client() -> Result<reqwest::Client, RegistryError> {
         .user_agent(concat!("morph/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))
-}
-
-/// An error [`retry`] can tell transient from final.
-trait Retryable: std::fmt::Display {
-    fn transient(&self) -> bool;
-}
-
-impl Retryable for OciDistributionError {
-    fn transient(&self) -> bool {
-        transient(self)
-    }
-}
-
-impl Retryable for Failure {
-    fn transient(&self) -> bool {
-        matches!(self, Failure::Oci(e) if transient(e))
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Oci(e) => e.fmt(f),
-            Failure::Fatal(e) => e.fmt(f),
-        }
-    }
-}
-
-/// Runs `op` again after transient failures (connection resets, timeouts, 5xx), with backoff.
-async fn retry<T, E: Retryable, F, Fut>(what: &str, mut op: F) -> Result<T, E>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, E>>,
-{
-    let mut delay = Duration::from_millis(200);
-    for attempt in 1.. {
-        match op().await {
-            Err(e) if attempt < 4 && e.transient() => {
-                tracing::warn!("{what} failed ({e}); retrying in {delay:?}");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-            }
-            other => return other,
-        }
-    }
-    unreachable!("the loop returns")
-}
-
-fn transient(e: &OciDistributionError) -> bool {
-    match e {
-        // A TLS handshake with a plain-HTTP server fails the same way every time.
-        OciDistributionError::RequestError(r) if error_chain(r).contains("corrupt message") => false,
-        OciDistributionError::RequestError(r) => r.is_connect() || r.is_timeout() || r.is_request() || r.is_body(),
-        OciDistributionError::ServerError { code, .. } => *code >= 500,
-        OciDistributionError::IoError(_) => true,
-        _ => false,
-    }
-}
-
-/// An error a person can act on: which reference, what happened, what to do.
-fn explain(e: OciDistributionError, s: &Session, op: &str) -> RegistryError {
-    let r = &s.reference;
-    let registry = r.registry();
-    let login_hint = format!("log in with `morph login {registry} -u USER --password-stdin` or set MORPH_REGISTRY_USER and MORPH_REGISTRY_PASSWORD");
-    let text = e.to_string();
-    let status = match &e {
-        OciDistributionError::RequestError(req) => req.status().map(|s| s.as_u16()),
-        OciDistributionError::ServerError { code, .. } => Some(*code),
-        _ => None,
-    };
-    let msg = match (&e, status) {
-        (_, Some(401)) if s.source == Source::Anonymous => {
-            format!("{op} {r}: the registry requires authentication (401); {login_hint}")
-        }
-        (_, Some(401)) => format!("{op} {r}: the registry refused the credentials (401); check them, or {login_hint}"),
-        (_, Some(403)) => format!("{op} {r}: access denied (403); the account may lack permission for this repository"),
-        (_, Some(404)) => format!("{op} {r}: not found (404); check the repository and tag"),
-        (e, _) => match e {
-        OciDistributionError::UnauthorizedError { .. } | OciDistributionError::AuthenticationFailure(_) => {
-            if s.source == Source::Anonymous {
-                format!("{op} {r}: the registry requires authentication (401); {login_hint}")
-            } else {
-                format!("{op} {r}: the registry refused the credentials ({text}); check them, or {login_hint}")
-            }
-        }
-        OciDistributionError::ImageManifestNotFoundError(_) => format!("{op} {r}: not found (404); check the repository and tag"),
-        OciDistributionError::RegistryError { envelope, .. } => {
-            let codes: Vec<String> = envelope.errors.iter().map(|x| format!("{:?}", x.code)).collect();
-            if codes.iter().any(|c| c == "Denied") {
-                format!("{op} {r}: access denied (403): {text}; the account may lack permission for this repository")
-            } else if codes.iter().any(|c| c.contains("Unknown")) {
-                format!("{op} {r}: not found (404): {text}; check the repository and tag")
-            } else if codes.iter().any(|c| c == "Unauthorized") {
-                format!("{op} {r}: the registry requires authentication (401); {login_hint}")
-            } else {
-                format!("{op} {r}: the registry answered with an error: {text}")
-            }
-        }
-        OciDistributionError::RequestError(req) if error_chain(req).contains("corrupt message") => format!(
-            "{op} {r}: {registry} does not speak HTTPS; for a plain-HTTP registry pass --insecure or set `insecure = true` under [registries.\"{registry}\"] in $MORPH_HOME/config.toml"
-        ),
-        OciDistributionError::RequestError(req) if req.is_connect() => format!(
-            "{op} {r}: cannot connect to {registry} ({}); check the address, or pass --insecure for a plain-HTTP registry",
-            error_chain(req)
-        ),
-        OciDistributionError::RequestError(req) => format!("{op} {r}: the connection failed ({}); try again", error_chain(req)),
-        OciDistributionError::DigestError(_) => format!("{op} {r}: a blob did not match its digest ({text}); nothing was written"),
-        _ => format!("{op} {r}: {text}"),
-        },
-    };
-    RegistryError::Oci(msg)
-}
-
-/// [`explain`] for a download's failure; a verdict is already in the user's terms.
-fn explain_failure(e: Failure, s: &Session, op: &str) -> RegistryError {
-    match e {
-        Failure::Oci(e) => explain(e, s, op),
-        Failure::Fatal(e) => e,
-    }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        parts.push(s.to_string());
-        cur = s.source();
-    }
-    parts.join(": ")
 }
 
 /// The manifest annotations of a push: `created` (now), `version` (the registry id's, else a
@@ -414,8 +283,7 @@ fn blobs_dir(home: &Home) -> PathBuf {
 /// The record of the last pull of `r`, keyed by the sha256 of the whole reference: two
 /// references never share a record, however their names are spelled.
 fn ref_file(home: &Home, r: &Reference) -> PathBuf {
-    let key = format!("{}/{}:{}", r.registry(), r.repository(), r.tag().unwrap_or("latest"));
-    let digest = sha256_digest(key.as_bytes());
+    let digest = sha256_digest(r.whole().as_bytes());
     home.root().join("cache/oci/refs").join(format!("{}.json", digest.trim_start_matches("sha256:")))
 }
 
@@ -426,9 +294,6 @@ pub fn cached(home: &Home, reference: &str) -> Option<PullOutcome> {
     // The record of the last pull names the layer; a digest reference must match its manifest.
     let text = std::fs::read_to_string(ref_file(home, &r)).ok()?;
     let rec: PullOutcome = serde_json::from_str(&text).ok()?;
-    if rec.reference != r.whole() && r.digest().is_none() {
-        return None;
-    }
     if r.digest().is_some_and(|d| d != rec.manifest_digest) {
         return None;
     }

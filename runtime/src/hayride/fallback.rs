@@ -18,17 +18,17 @@ use crate::host::Host;
 /// Dynamic resource types are told apart by a number; each linked resource gets its own.
 static NEXT_TYPE: AtomicU32 = AtomicU32::new(1);
 
-/// Links `name`, an interface of type `instance`, as a fallback whose failures carry `code`
-/// and `text` (from the host table).
+/// Links `name` (the imported name of the table's interface `iface`), of type `instance`, as a
+/// fallback whose failures carry `code` and `text` (from the host table).
 pub(super) fn add(
     linker: &mut Linker<Host>,
     engine: &Engine,
     name: &str,
+    iface: &str,
     instance: &ComponentInstance,
     code: &'static str,
     text: &'static str,
 ) -> wasmtime::Result<()> {
-    let iface = name.split_once('@').map_or(name, |(base, _)| base);
     let mut inst = linker.instance(name)?;
     let mut resources: Vec<(String, u32)> = Vec::new();
     for (export, item) in instance.exports(engine) {

@@ -101,7 +101,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Host>, engine: &Engine, componen
                     .ok_or_else(|| wasmtime::Error::msg(format!("{full} has no implementation in morph's host")))?;
                 add(linker, name)?;
             }
-            Provision::Fallback { code, text } => fallback::add(linker, engine, name, &instance, code, text)?,
+            Provision::Fallback { code, text } => fallback::add(linker, engine, name, row.name, &instance, code, text)?,
         }
     }
     Ok(())

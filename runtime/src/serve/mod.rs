@@ -7,6 +7,9 @@
 //! that request's 500 and is logged with its method and path; the server goes on. Requests in
 //! flight are bounded: extra ones wait for a slot, then get 503.
 
+mod body_progress;
+mod settings;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,19 +36,17 @@ use crate::policy::Policy;
 use crate::websocket::{self, Ending, WebsocketExport};
 use crate::write_deadline::WriteDeadline;
 use crate::RuntimeError;
+use settings::settle;
+pub use settings::{
+    morph_config, normalize_address, parse_address, MorphConfig, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_WRITE_TIMEOUT,
+};
 
 /// How often the epoch advances: the granularity of `--timeout`.
 const TICK: Duration = Duration::from_millis(10);
 
 /// Per-request deadline when the limits set none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Where to listen when neither `--addr` nor the morph's `hayride:http/config` says.
-pub const DEFAULT_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
-/// How long a request head may take when neither the flag nor the morph says.
-pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a client may leave a response unread when neither the flag nor the morph says.
-pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How to serve. The address and the two timeouts left `None` come from the morph's
 /// `hayride:http/config.get()` when it exports one (as Hayride reads it), else the defaults
@@ -100,116 +101,6 @@ struct Server {
 }
 
 type Answer = Response<HyperOutgoingBody>;
-
-/// What a morph's `hayride:http/config.get()` asks of its server, when it exports one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MorphConfig {
-    /// `host:port`, as Hayride reads it: a missing scheme means http, a missing host 127.0.0.1.
-    pub address: String,
-    pub max_header_bytes: u32,
-    /// Milliseconds; 0 when unset.
-    pub read_timeout_ms: u32,
-    /// Milliseconds; 0 when unset.
-    pub write_timeout_ms: u32,
-}
-
-/// Calls the morph's `hayride:http/config.get()`, if it exports one.
-pub async fn morph_config(
-    p: &Prepared,
-    policy: &Policy,
-    limits: &Limits,
-    name: &str,
-) -> Result<Option<MorphConfig>, RuntimeError> {
-    let Some(get) = crate::invoke::exported_functions(p)
-        .into_iter()
-        .find(|f| f.name == "get" && f.instance.as_deref().is_some_and(|i| i.starts_with("hayride:http/config@")))
-    else {
-        return Ok(None);
-    };
-    // The serving engine interrupts by epoch (and counts fuel with --fuel), so this call needs
-    // a deadline and the run's fuel too.
-    let limits = Limits { timeout: Some(Duration::from_secs(5)), ..limits.clone() };
-    let value = crate::invoke::call(p, policy, &limits, &[name.to_string()], &get, &[]).await?;
-    use wasmtime::component::Val;
-    let record = match value {
-        Some(Val::Result(Ok(Some(inner)))) => match *inner {
-            Val::Record(fields) => fields,
-            _ => return Ok(None),
-        },
-        Some(Val::Result(Err(_))) => {
-            return Err(RuntimeError::Input(
-                "the morph's hayride:http/config.get() returned an error; pass --addr".into(),
-            ))
-        }
-        _ => return Ok(None),
-    };
-    let field = |n: &str| record.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let Some(Val::String(raw)) = field("address") else { return Ok(None) };
-    let number = |n: &str| match field(n) {
-        Some(Val::U32(v)) => v,
-        _ => 0,
-    };
-    Ok(Some(MorphConfig {
-        address: normalize_address(&raw),
-        max_header_bytes: number("max-header-bytes"),
-        read_timeout_ms: number("read-timeout"),
-        write_timeout_ms: number("write-timeout"),
-    }))
-}
-
-/// What a serve runs with, the flags and the morph's own config combined.
-struct Settled {
-    addr: SocketAddr,
-    header_timeout: Duration,
-    write_timeout: Duration,
-    /// The largest request head (hyper's read buffer; at least 8 KiB).
-    max_header_bytes: usize,
-}
-
-/// Combines `opts` with the morph's `hayride:http/config`: a flag wins, then the morph, then
-/// the defaults.
-async fn settle(p: &Prepared, policy: &Policy, limits: &Limits, opts: &ServeOptions) -> Result<Settled, RuntimeError> {
-    let config = morph_config(p, policy, limits, &opts.name).await?;
-    let from_morph = |ms: u32| (ms > 0).then(|| Duration::from_millis(ms.into()));
-    let addr = match (opts.addr, &config) {
-        (Some(a), _) => a,
-        (None, Some(c)) => parse_address(&c.address)
-            .map_err(|e| RuntimeError::Input(format!("the morph's hayride:http/config address: {e}; pass --addr")))?,
-        (None, None) => DEFAULT_ADDR,
-    };
-    Ok(Settled {
-        addr,
-        header_timeout: opts
-            .header_timeout
-            .or_else(|| config.as_ref().and_then(|c| from_morph(c.read_timeout_ms)))
-            .unwrap_or(DEFAULT_HEADER_TIMEOUT),
-        write_timeout: opts
-            .write_timeout
-            .or_else(|| config.as_ref().and_then(|c| from_morph(c.write_timeout_ms)))
-            .unwrap_or(DEFAULT_WRITE_TIMEOUT),
-        max_header_bytes: config.as_ref().map_or(0, |c| c.max_header_bytes as usize),
-    })
-}
-
-/// `HOST:PORT`, `:PORT` (127.0.0.1), `http://HOST:PORT/`, or a name that resolves.
-pub fn parse_address(s: &str) -> Result<SocketAddr, String> {
-    use std::net::ToSocketAddrs;
-    normalize_address(s)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| format!("`{s}` is not an address to listen on; write HOST:PORT, e.g. 127.0.0.1:8080"))
-}
-
-/// `http://host:port` → `host:port`; `:port` → `127.0.0.1:port`.
-pub fn normalize_address(raw: &str) -> String {
-    let without_scheme = raw.split_once("://").map_or(raw, |(_, rest)| rest).trim_end_matches('/');
-    if without_scheme.starts_with(':') {
-        format!("127.0.0.1{without_scheme}")
-    } else {
-        without_scheme.to_string()
-    }
-}
 
 /// Serves until `shutdown` completes, then lets requests in flight finish (up to the grace
 /// period). `listening` is told the bound address once the socket accepts.
@@ -426,11 +317,11 @@ impl Server {
         }
         let window = self.opts.body_timeout;
         let req = req.map(|body| {
-            let progressing = crate::body_progress::Progressing::new(body, window, declared);
+            let progressing = body_progress::Progressing::new(body, window, declared);
             http_body_util::Limited::new(progressing, self.opts.max_body).map_err(move |e| {
                 if e.is::<http_body_util::LengthLimitError>() {
                     ErrorCode::HttpRequestBodySize(Some(max))
-                } else if e.is::<crate::body_progress::Stalled>() {
+                } else if e.is::<body_progress::Stalled>() {
                     ErrorCode::ConnectionReadTimeout
                 } else {
                     ErrorCode::HttpProtocolError
@@ -544,17 +435,4 @@ fn plain(status: StatusCode, text: &str) -> Answer {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::normalize_address;
-
-    #[test]
-    fn addresses_read_as_hayride_reads_them() {
-        assert_eq!(normalize_address("http://0.0.0.0:8081"), "0.0.0.0:8081");
-        assert_eq!(normalize_address(":9000"), "127.0.0.1:9000");
-        assert_eq!(normalize_address("http://:9000/"), "127.0.0.1:9000");
-        assert_eq!(normalize_address("localhost:80"), "localhost:80");
-    }
 }
