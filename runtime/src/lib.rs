@@ -1,113 +1,30 @@
-//! The embedded wasmtime: engines, the compiled-code cache, the sandbox and its limits, `run`
-//! and `call` (typed values), `serve` (http and websocket, a pooled instance per request), the
-//! Morphir extension host (`ext` sessions), and the host interfaces of the contract's table
-//! (`hayride:*`, `wasi:config`, `morphir:ext/runtime`). Nothing outside this crate names a
-//! wasmtime type.
+//! The embedded wasmtime. A [`Sandbox`] (grants, limits, the compiled-code cache) prepares a
+//! morph and runs it (`run`), calls its exports (`call`), serves it over http and websockets
+//! (`serve`, a pooled instance per request) or hosts it as a Morphir extension (`ext`, TEA
+//! sessions). Inside: `engine` (engines, the cache, the pool), `store` (a guest's store, its
+//! linker, and the one function that applies limits), `host` (the host interfaces beyond WASI,
+//! `hayride:*`, `wasi:config`, `morphir:ext/runtime`, each linked by the contract's host
+//! table). Nothing outside this crate names a wasmtime type.
+//!
+//! Modules depend downward only: `serve`, `ext` → `sandbox` → `store` → `host`, `engine` →
+//! `policy`, `limits`, `values`, `error`.
 
-pub mod cache;
-mod channel_streams;
-pub mod engine;
-pub mod exec;
-pub mod extension;
-mod hayride;
-pub mod host;
-pub mod invoke;
+mod engine;
+mod error;
+pub mod ext;
+mod host;
 pub mod limits;
-pub mod morphir_host;
 pub mod policy;
-mod pool;
+mod sandbox;
 pub mod serve;
-pub mod tea;
-pub mod values;
-mod websocket;
-mod write_deadline;
+mod store;
+mod values;
 
-pub use cache::CacheOutcome;
-pub use exec::{prepare, prepare_for_serving, run_command, Prepared};
-pub use extension::{DesignTime, Envelope, ExtensionSession, Header};
-pub use invoke::{
-    args_from_json, args_from_wave, call, exported_functions, find_export, parse_call, result_to_json, result_to_wave,
-    ExportFunc,
-};
+pub use engine::cache::CacheOutcome;
+pub use error::RuntimeError;
+pub use ext::{tea, DesignTime, Envelope, ExtensionSession, Header};
+pub use host::morphir::{ExtSettings, LogLevel};
 pub use limits::{parse_duration, parse_size, Limits};
-pub use morphir_host::{parse_env_var, ExtSettings, LogLevel};
 pub use policy::{parse_env, DirGrant, Grant, Policy};
-
-/// A component value (opaque outside this crate).
-pub type Value = wasmtime::component::Val;
-
-/// What went wrong in a run, a call, a session or a server. The binary decides what each means
-/// as an exit code; variants carry their data and, where there is one, their cause.
-#[derive(Debug, thiserror::Error)]
-pub enum RuntimeError {
-    /// The morph or the arguments cannot be used.
-    #[error("{0}")]
-    Input(String),
-    /// wasmtime cannot compile a valid component (an unsupported feature, say).
-    #[error("cannot compile {}", origin.display())]
-    Compile {
-        origin: std::path::PathBuf,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// An import the runtime does not provide, or does not provide with this type.
-    #[error("the morph cannot be instantiated; `morph validate` lists imports morph's runtime does not provide")]
-    Instantiate {
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// A host interface imported without its `--allow` grant.
-    #[error("{}", not_granted(interface, grant, *spawned))]
-    NotGranted { interface: String, grant: &'static str, spawned: bool },
-    /// `run` of a morph without `wasi:cli/run`.
-    #[error("the morph is not a command: it does not export wasi:cli/run; use `morph call` for its exports")]
-    NotACommand,
-    /// `serve` of a morph with neither handler.
-    #[error("the morph exports neither wasi:http/incoming-handler nor hayride:socket/websocket, so there is nothing to serve; use `morph run` for commands")]
-    NothingToServe,
-    /// No export by that name; `available` lists the signatures there are.
-    #[error("the morph has no export `{name}`; it exports:\n{available}")]
-    NoSuchExport { name: String, available: String },
-    /// An argument that does not fit its parameter's type.
-    #[error("argument {0}")]
-    Argument(values::ValueError),
-    /// `serve` cannot listen where it was told to.
-    #[error("cannot listen on {addr}")]
-    Listen {
-        addr: std::net::SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
-    /// The guest trapped (exit 1); the text has the trap and its backtrace.
-    #[error("the morph trapped: {0}")]
-    Trap(String),
-    /// A limit stopped the guest (exit 1).
-    #[error("{0}")]
-    Limit(String),
-    /// The guest exited with this code.
-    #[error("the morph exited with code {0}")]
-    Exit(i32),
-    /// A step of a longer session (an extension's `update`, say) failed as `source` says.
-    #[error("in {step}: {source}")]
-    Step { step: String, source: Box<RuntimeError> },
-    /// The input is not a component, in the words `validate` uses.
-    #[error(transparent)]
-    Contract(#[from] morph_contract::ContractError),
-    /// A failure of morph itself.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-fn not_granted(interface: &str, grant: &str, spawned: bool) -> String {
-    if spawned && grant == "silo" {
-        format!("the spawned morph imports {interface}, but a spawned morph may not spawn others; grant it with --allow silo-nested")
-    } else {
-        format!("the morph imports {interface}, which is not granted; grant it with --allow {grant}")
-    }
-}
-
-impl RuntimeError {
-    pub(crate) fn internal(e: impl std::fmt::Debug) -> RuntimeError {
-        RuntimeError::Internal(format!("{e:?}"))
-    }
-}
+pub use sandbox::{ExportFunc, Morph, Prepared, Sandbox};
+pub use values::{Value, ValueError};

@@ -8,6 +8,23 @@ use serde_json::{Map, Number, Value as Json};
 use wasmtime::component::types::Type;
 use wasmtime::component::Val;
 
+/// A component value: what an export takes and gives. Opaque outside this crate; it is shown as
+/// JSON or WAVE.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value(pub(crate) Val);
+
+impl Value {
+    /// JSON, mapped by the value's WIT type as [`from_json`] reads it.
+    pub fn to_json(&self) -> Json {
+        to_json(&self.0)
+    }
+
+    /// WAVE, as `wasmtime run --invoke` prints it.
+    pub fn to_wave(&self) -> String {
+        wasm_wave::to_string(&self.0).unwrap_or_else(|e| format!("<unprintable: {e}>"))
+    }
+}
+
 /// A value that does not fit its type, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValueError {
@@ -28,7 +45,7 @@ fn err<T>(path: &str, message: impl Into<String>) -> Result<T, ValueError> {
 }
 
 /// The WIT name of a type's shape, for messages.
-pub fn type_name(ty: &Type) -> String {
+pub(crate) fn type_name(ty: &Type) -> String {
     match ty {
         Type::Bool => "bool".into(),
         Type::S8 => "s8".into(),
@@ -90,7 +107,7 @@ fn describe(v: &Json) -> &'static str {
 }
 
 /// JSON → component value of type `ty`.
-pub fn from_json(ty: &Type, v: &Json, path: &str) -> Result<Val, ValueError> {
+pub(crate) fn from_json(ty: &Type, v: &Json, path: &str) -> Result<Val, ValueError> {
     let expected = |what: &str| err(path, format!("expected {what}, found {}", describe(v)));
     macro_rules! int {
         ($variant:ident, $t:ty) => {{
@@ -305,7 +322,7 @@ fn case_of<'a>(v: &'a Json, path: &str, ty: &Type) -> Result<(&'a str, Option<&'
 }
 
 /// Component value → JSON, the inverse of [`from_json`].
-pub fn to_json(v: &Val) -> Json {
+pub(crate) fn to_json(v: &Val) -> Json {
     let num = |n: Number| Json::Number(n);
     let fl = |f: f64| {
         if f.is_nan() {

@@ -138,10 +138,10 @@ fn wac_parsing_and_composing_never_panic() {
 fn json_arguments_never_panic_the_value_mapping() {
     let wasm = wat::parse_file(fixture("types.wat")).unwrap();
     let digest = morph_contract::component::sha256_digest(&wasm);
-    let prepared =
-        morph_runtime::prepare(&wasm, &digest, Path::new("types.wat"), &morph_runtime::Limits::default(), None)
-            .unwrap();
-    let functions = morph_runtime::exported_functions(&prepared);
+    let sandbox = morph_runtime::Sandbox::new(Default::default(), Default::default(), None);
+    let morph = morph_runtime::Morph { bytes: &wasm, digest: &digest, origin: Path::new("types.wat"), name: "types" };
+    let prepared = sandbox.prepare(morph).unwrap();
+    let functions = prepared.exports();
     let seeds: Vec<Vec<u8>> = [
         r#"{"name":"ann","age":7,"tags":["a"]}"#,
         r#"[1,2,3]"#,
@@ -160,8 +160,8 @@ fn json_arguments_never_panic_the_value_mapping() {
     let ran = property("json-args", &seeds, 500, |bytes| {
         let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return };
         let f = &functions[rng.below(functions.len())];
-        let args = vec![value; f.params.len()];
-        let _ = morph_runtime::args_from_json(f, &args);
+        let args = vec![value; f.arity()];
+        let _ = f.args_from_json(&args);
     });
     assert_eq!(ran, seeds.len() * 500);
 }

@@ -33,23 +33,15 @@ pub struct Args {
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let src = load_morph(&args.morph)?;
-    let policy = args.sandbox.policy()?;
-    let limits = args.sandbox.limits();
-    let home = args.sandbox.cache_home();
+    let sandbox = args.sandbox.sandbox(Vec::new())?;
     let json_args = if args.wave { Vec::new() } else { parse_json_args(&args.args)? };
-    let argv = vec![src.name.clone()];
     let result = block_on(async {
-        let prepared = morph_runtime::prepare(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
-        let f = morph_runtime::find_export(&prepared, &args.function)?;
-        let vals = if args.wave {
-            morph_runtime::args_from_wave(&f, &args.args)?
-        } else {
-            morph_runtime::args_from_json(&f, &json_args)?
-        };
-        let result = morph_runtime::call(&prepared, &policy, &limits, &argv, &f, &vals).await?;
-        match (&result, args.wave) {
-            (Some(v), true) => out.line(morph_runtime::result_to_wave(v)),
-            (Some(v), false) => out.line(serde_json::to_string(&morph_runtime::result_to_json(v)).unwrap_or_default()),
+        let prepared = sandbox.prepare((&src).into())?;
+        let f = prepared.find_export(&args.function)?;
+        let vals = if args.wave { f.args_from_wave(&args.args)? } else { f.args_from_json(&json_args)? };
+        match (sandbox.call(&prepared, &f, &vals).await?, args.wave) {
+            (Some(v), true) => out.line(v.to_wave()),
+            (Some(v), false) => out.line(serde_json::to_string(&v.to_json()).unwrap_or_default()),
             (None, _) => {}
         }
         Ok(None)

@@ -12,7 +12,7 @@ use morph_runtime::{DesignTime, Envelope, ExtSettings, ExtensionSession, Header,
 use serde_json::{json, Value as Json};
 
 use super::run::finish;
-use super::sandbox::{block_on, morph_and_policy, MorphSource, SandboxArgs};
+use super::sandbox::{block_on, morph_and_sandbox, MorphSource, SandboxArgs};
 use crate::output::Output;
 
 /// Run a Morphir extension: its capabilities, a scripted session, a JSON Lines session, or a
@@ -137,18 +137,18 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
 /// The extension's bytes and its host settings, from the arguments.
 struct Loaded {
     src: MorphSource,
-    policy: morph_runtime::Policy,
+    sandbox: morph_runtime::Sandbox,
     settings: ExtSettings,
 }
 
 fn load(ext: Option<&std::ffi::OsStr>, host: &HostArgs, out: &Output) -> Result<Loaded> {
-    let (src, policy) = morph_and_policy(ext, &host.sandbox)?;
-    let mut settings = ExtSettings { log_level: log_level(out), ..Default::default() };
+    let (src, sandbox) = morph_and_sandbox(ext, &host.sandbox)?;
+    let mut settings = ExtSettings::default();
+    settings.log_level = log_level(out);
     for v in &host.env_vars {
-        let (name, value) = morph_runtime::parse_env_var(v).map_err(anyhow::Error::msg)?;
-        settings.vars.insert(name, value);
+        settings.set_from_arg(v).map_err(anyhow::Error::msg)?;
     }
-    Ok(Loaded { src, policy, settings })
+    Ok(Loaded { src, sandbox, settings })
 }
 
 /// The extension's log lines shown: info and up by default, -v debug, -vv trace, -q errors.
@@ -164,23 +164,14 @@ fn log_level(out: &Output) -> LogLevel {
 /// Runs `body` with a live session of the loaded extension; a runtime error becomes morph's
 /// exit code (2 for bad input, 1 for a trap or a limit) with the message on stderr, as for
 /// `morph run`.
-fn with_session<F>(loaded: Loaded, host: &HostArgs, out: &Output, body: F) -> Result<ExitCode>
+fn with_session<F>(loaded: Loaded, out: &Output, body: F) -> Result<ExitCode>
 where
     F: for<'p> AsyncFnOnce(&mut ExtensionSession<'p>) -> Result<Option<i32>, RuntimeError>,
 {
-    let policy = loaded.policy;
-    let limits = host.sandbox.limits();
-    let home = host.sandbox.cache_home();
-    let argv = vec![loaded.src.name.clone()];
+    let Loaded { src, sandbox, settings } = loaded;
     let result = block_on(async {
-        let prepared = morph_runtime::prepare(
-            &loaded.src.bytes,
-            &loaded.src.digest,
-            &loaded.src.origin,
-            &limits,
-            home.as_deref(),
-        )?;
-        let mut session = ExtensionSession::start(&prepared, &policy, &limits, &argv, loaded.settings).await?;
+        let prepared = sandbox.prepare((&src).into())?;
+        let mut session = sandbox.extension(&prepared, settings).await?;
         body(&mut session).await
     });
     finish(result, out)
@@ -188,7 +179,7 @@ where
 
 fn info(args: InfoArgs, out: &Output) -> Result<ExitCode> {
     let loaded = load(args.ext.as_deref(), &args.host, out)?;
-    with_session(loaded, &args.host, out, async |s| {
+    with_session(loaded, out, async |s| {
         let caps = s.capabilities().await?;
         if out.json {
             out.json(&show_envelope(&caps));
@@ -211,7 +202,7 @@ fn run_steps(args: RunArgs, out: &Output) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()?;
     let session_id = tea.session_id.clone();
     let mut steps = Vec::new();
-    with_session(loaded, &args.host, out, async |s| {
+    with_session(loaded, out, async |s| {
         let mut outcome = Ok(None);
         let first = tea.init(s, flags).await;
         let mut record = |r: Result<Json, RuntimeError>| match r {
@@ -253,7 +244,7 @@ fn session(args: SessionArgs, out: &Output) -> Result<ExitCode> {
     let loaded = load(args.ext.as_deref(), &args.host, out)?;
     let mut tea = Tea::new(args.envelope.session_id.clone(), args.envelope.content_type.clone());
     let flags = init_content(&tea, args.init.as_deref())?;
-    with_session(loaded, &args.host, out, async |s| {
+    with_session(loaded, out, async |s| {
         // Without a first model there is nothing to update: a failed init ends the session.
         let first = tea.init(s, flags).await?;
         out.line(first.to_string());
@@ -287,7 +278,7 @@ fn call(args: CallArgs, out: &Output) -> Result<ExitCode> {
         content_type,
         content,
     };
-    with_session(loaded, &args.host, out, async |s| {
+    with_session(loaded, out, async |s| {
         let result = s.design_time(which, &input).await.map_err(|e| step_error(which.function(), 0, e))?;
         if let Some(path) = &args.output {
             morph_registry_client::atomic::write_output(path, &result.content)

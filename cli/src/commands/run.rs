@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use morph_runtime::RuntimeError;
 
-use super::sandbox::{block_on, morph_and_policy, SandboxArgs};
+use super::sandbox::{block_on, morph_and_sandbox, SandboxArgs};
 use crate::output::Output;
 
 /// Run a morph in the embedded runtime, sandboxed: no files, env or network unless granted.
@@ -36,21 +36,16 @@ pub fn run(mut args: Args, out: &Output) -> Result<ExitCode> {
             args.morph = Some(m);
         }
     }
-    let (src, policy) = morph_and_policy(args.morph.as_deref(), &args.sandbox)?;
-    let limits = args.sandbox.limits();
-    let home = args.sandbox.cache_home();
-    let mut argv = vec![src.name.clone()];
-    argv.extend(args.args.iter().cloned());
+    let (src, sandbox) = morph_and_sandbox(args.morph.as_deref(), &args.sandbox)?;
     let result = block_on(async {
-        let prepared = morph_runtime::prepare(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
+        let prepared = sandbox.prepare((&src).into())?;
         tracing::info!("compiled code: {:?}", prepared.cache);
         match &args.invoke {
-            None => morph_runtime::run_command(&prepared, &policy, &limits, &argv).await.map(Some),
+            None => sandbox.run(&prepared, &args.args).await.map(Some),
             Some(expr) => {
-                let (f, vals) = morph_runtime::parse_call(&prepared, expr)?;
-                let result = morph_runtime::call(&prepared, &policy, &limits, &argv, &f, &vals).await?;
-                if let Some(v) = result {
-                    out.line(morph_runtime::result_to_wave(&v));
+                let (f, vals) = prepared.parse_call(expr)?;
+                if let Some(v) = sandbox.call(&prepared, &f, &vals).await? {
+                    out.line(v.to_wave());
                 }
                 Ok(None)
             }

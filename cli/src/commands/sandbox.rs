@@ -2,11 +2,10 @@
 //! argument (a file or a registry id) becomes bytes.
 
 use std::ffi::OsStr;
-use std::path::PathBuf;
 
 use anyhow::Result;
 use morph_registry_client::Home;
-use morph_runtime::{parse_duration, parse_env, parse_size, DirGrant, Limits, Policy};
+use morph_runtime::{parse_duration, parse_env, parse_size, DirGrant, Grant, Limits, Policy, Sandbox};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SandboxArgs {
@@ -48,15 +47,12 @@ pub struct SandboxArgs {
 }
 
 impl SandboxArgs {
-    pub fn policy(&self) -> Result<Policy> {
-        self.policy_with_config(Vec::new())
-    }
-
-    /// The policy, its `wasi:config/store` values being `config` (a project's `[config]`) and
-    /// then `--config`; any value grants config.
-    fn policy_with_config(&self, mut config: Vec<(String, String)>) -> Result<Policy> {
+    /// The sandbox the flags describe, its `wasi:config/store` values being `config` (a
+    /// project's `[config]`) and then `--config`; any value grants config.
+    pub fn sandbox(&self, mut config: Vec<(String, String)>) -> Result<Sandbox> {
         let mut policy = Policy::default();
         policy.home = Home::from_env();
+        policy.allow_net = self.allow_net;
         for d in &self.dirs {
             policy.dirs.push(DirGrant::parse(d, false).map_err(anyhow::Error::msg)?);
         }
@@ -69,38 +65,28 @@ impl SandboxArgs {
         for e in &self.env {
             policy.env.push(parse_env(e).map_err(anyhow::Error::msg)?);
         }
-        policy.allow_net = self.allow_net;
         for spec in &self.allow {
-            policy.grants.extend(morph_runtime::Grant::parse_list(spec).map_err(anyhow::Error::msg)?);
+            policy.grants.extend(Grant::parse_list(spec).map_err(anyhow::Error::msg)?);
         }
         for kv in &self.config {
             let (k, v) = kv.split_once('=').ok_or_else(|| anyhow::anyhow!("`--config {kv}`: use KEY=VALUE"))?;
             config.push((k.to_string(), v.to_string()));
         }
         if !config.is_empty() {
-            policy.grants.insert(morph_runtime::Grant::Config);
+            policy.grants.insert(Grant::Config);
         }
         policy.config = config;
-        Ok(policy)
-    }
-
-    pub fn limits(&self) -> Limits {
-        Limits { fuel: self.fuel, timeout: self.timeout, max_memory: self.max_memory }
-    }
-
-    /// The home whose cache to use, unless `--no-cache`.
-    pub fn cache_home(&self) -> Option<PathBuf> {
-        if self.no_cache {
-            return None;
-        }
-        Home::from_env().map(|h| h.root().to_path_buf())
+        let limits = Limits { fuel: self.fuel, timeout: self.timeout, max_memory: self.max_memory };
+        // The home whose compiled-code cache to use, unless `--no-cache`.
+        let cache = if self.no_cache { None } else { Home::from_env().map(|h| h.root().to_path_buf()) };
+        Ok(Sandbox::new(policy, limits, cache))
     }
 }
 
 /// The morph a command runs (`arg`, or the project's built component when it is left out) and
-/// its policy: the sandbox flags, plus the project's `[config]` (which grants config) when the
-/// morph is the project's own.
-pub fn morph_and_policy(arg: Option<&OsStr>, sandbox: &SandboxArgs) -> Result<(MorphSource, Policy)> {
+/// its sandbox: the flags, plus the project's `[config]` (which grants config) when the morph is
+/// the project's own.
+pub fn morph_and_sandbox(arg: Option<&OsStr>, flags: &SandboxArgs) -> Result<(MorphSource, Sandbox)> {
     let (path, project_config) = match arg {
         Some(m) => (m.to_os_string(), Vec::new()),
         None => {
@@ -108,8 +94,8 @@ pub fn morph_and_policy(arg: Option<&OsStr>, sandbox: &SandboxArgs) -> Result<(M
             (path.into(), config)
         }
     };
-    let policy = sandbox.policy_with_config(project_config)?;
-    Ok((load_morph(&path)?, policy))
+    let sandbox = flags.sandbox(project_config)?;
+    Ok((load_morph(&path)?, sandbox))
 }
 
 pub use morph_registry_client::source::{component_only, MorphSource};

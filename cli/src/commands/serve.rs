@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use morph_runtime::limits::parse_duration;
 use morph_runtime::serve::ServeOptions;
 
-use super::sandbox::{morph_and_policy, SandboxArgs};
+use super::sandbox::{morph_and_sandbox, SandboxArgs};
 use crate::output::Output;
 
 /// Serve an http morph (exporting wasi:http/incoming-handler) or a websocket morph (exporting
@@ -63,9 +63,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     // An --addr that does not parse is an error before anything is compiled.
     let given =
         args.addr.as_deref().map(morph_runtime::serve::parse_address).transpose().map_err(anyhow::Error::msg)?;
-    let (src, policy) = morph_and_policy(args.morph.as_deref(), &args.sandbox)?;
-    let limits = args.sandbox.limits();
-    let home = args.sandbox.cache_home();
+    let (src, sandbox) = morph_and_sandbox(args.morph.as_deref(), &args.sandbox)?;
     let opts = ServeOptions {
         addr: given,
         max_concurrency: args.max_concurrency as usize,
@@ -74,7 +72,6 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         grace: args.grace,
         json_logs: out.json,
         quiet: out.quiet,
-        name: src.name.clone(),
         max_body: args.max_body,
         header_timeout: args.header_timeout,
         write_timeout: args.write_timeout,
@@ -84,25 +81,22 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;
     let json = out.json;
     let result = rt.block_on(async {
-        let prepared =
-            morph_runtime::prepare_for_serving(&src.bytes, &src.digest, &src.origin, &limits, home.as_deref())?;
-        // From here serve drains its requests on SIGINT/SIGTERM itself.
-        crate::signals::leave_to_command();
-        morph_runtime::serve::serve(
-            &prepared,
-            policy,
-            limits,
-            opts,
-            |bound| {
-                if json {
-                    eprintln!("{}", serde_json::json!({ "level": "info", "listening": format!("http://{bound}") }));
-                } else {
-                    eprintln!("listening on http://{bound}");
-                }
-            },
-            shutdown_signal(),
-        )
-        .await
+        sandbox
+            .serve(
+                (&src).into(),
+                opts,
+                |bound| {
+                    // From here serve drains its requests on SIGINT/SIGTERM itself.
+                    crate::signals::leave_to_command();
+                    if json {
+                        eprintln!("{}", serde_json::json!({ "level": "info", "listening": format!("http://{bound}") }));
+                    } else {
+                        eprintln!("listening on http://{bound}");
+                    }
+                },
+                shutdown_signal(),
+            )
+            .await
     });
     super::run::finish(result.map(|()| None), out)
 }

@@ -8,7 +8,10 @@
 //! flight are bounded: extra ones wait for a slot, then get 503.
 
 mod body_progress;
+mod channel_streams;
 mod settings;
+mod websocket;
+mod write_deadline;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,18 +32,17 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
 
-use crate::exec::{serving_store, Prepared};
-use crate::host::{build_linker, Host};
+use crate::engine::pool::MemoryReset;
+use crate::engine::EngineSettings;
+use crate::host::check_grants;
 use crate::limits::Limits;
-use crate::policy::Policy;
-use crate::websocket::{self, Ending, WebsocketExport};
-use crate::write_deadline::WriteDeadline;
+use crate::sandbox::{compile, Morph, Sandbox};
+use crate::store::{build_linker, configure_store, Interruption, LimitWatch, StoreData};
 use crate::RuntimeError;
 use settings::settle;
-pub use settings::{
-    morph_config, normalize_address, parse_address, MorphConfig, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT,
-    DEFAULT_WRITE_TIMEOUT,
-};
+pub use settings::{parse_address, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
+use websocket::{Ending, WebsocketExport};
+use write_deadline::WriteDeadline;
 
 /// How often the epoch advances: the granularity of `--timeout`.
 const TICK: Duration = Duration::from_millis(10);
@@ -64,8 +66,6 @@ pub struct ServeOptions {
     pub json_logs: bool,
     /// No request log lines.
     pub quiet: bool,
-    /// argv[0] the guest sees.
-    pub name: String,
     /// How long a client may take to send a request head (a slow client holds no connection
     /// forever); the morph's hayride:http/config read-timeout when it sets one.
     pub header_timeout: Option<Duration>,
@@ -84,14 +84,15 @@ pub struct ServeOptions {
 
 struct Server {
     /// The http handler, when the morph exports one.
-    http: Option<ProxyPre<Host>>,
+    http: Option<ProxyPre<StoreData>>,
     /// The websocket handler, when the morph exports one.
     ws: Option<WebsocketExport>,
-    policy: Policy,
-    /// With the timeout always set: per request, the guest is interrupted after it and the
-    /// client gets 504.
-    limits: Limits,
+    /// The sandbox, its timeout always set: per request, the guest is interrupted after it and
+    /// the client gets 504.
+    sandbox: Sandbox,
     timeout: Duration,
+    /// argv[0] the guest sees.
+    argv: Vec<String>,
     opts: ServeOptions,
     /// Requests and websocket connections in flight share these.
     slots: Arc<Semaphore>,
@@ -102,20 +103,54 @@ struct Server {
 
 type Answer = Response<HyperOutgoingBody>;
 
-/// Serves until `shutdown` completes, then lets requests in flight finish (up to the grace
-/// period). `listening` is told the bound address once the socket accepts.
-pub async fn serve(
-    p: &Prepared,
-    policy: Policy,
-    limits: Limits,
+impl Sandbox {
+    /// Compiles `morph` for serving and serves it until `shutdown` completes, then lets
+    /// requests in flight finish (up to the grace period). `listening` is told the bound
+    /// address once the socket accepts.
+    pub async fn serve(
+        &self,
+        morph: Morph<'_>,
+        opts: ServeOptions,
+        listening: impl FnOnce(SocketAddr),
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), RuntimeError> {
+        // The pooling allocator (an instance per request) and epoch interruption (a deadline per
+        // request) always; fuel when the limits ask for it. The pool resets memory the way that
+        // suits this guest.
+        let settings = EngineSettings {
+            fuel: self.limits.fuel.is_some(),
+            epoch: true,
+            pool: Some(MemoryReset::for_guest(morph.bytes)),
+        };
+        let p = compile(morph, settings, self.cache.as_deref())?;
+        tracing::info!("compiled code: {:?}", p.cache);
+        serve(self, &p, opts, listening, shutdown).await
+    }
+
+    /// A store for one served instance (a request or a websocket connection), interrupted at
+    /// the first epoch tick at which `expired()` says so.
+    pub(crate) fn served_store(
+        &self,
+        engine: &wasmtime::Engine,
+        argv: &[String],
+        expired: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> Result<(wasmtime::Store<StoreData>, LimitWatch), RuntimeError> {
+        let interruption = Interruption::Served(Box::new(expired));
+        configure_store(engine, &self.policy, &self.limits, argv, self.runner(), interruption)
+    }
+}
+
+async fn serve(
+    sandbox: &Sandbox,
+    p: &crate::sandbox::Prepared,
     opts: ServeOptions,
     listening: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RuntimeError> {
-    let settled = settle(p, &policy, &limits, &opts).await?;
-    let timeout = limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let limits = Limits { timeout: Some(timeout), ..limits };
-    crate::hayride::check_grants(&p.engine, &p.component, &policy)?;
+    let settled = settle(sandbox, p, &opts).await?;
+    let timeout = sandbox.limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let sandbox = Sandbox { limits: Limits { timeout: Some(timeout), ..sandbox.limits.clone() }, ..sandbox.clone() };
+    check_grants(&p.engine, &p.component, &sandbox.policy)?;
     let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
     let instance_pre =
         linker.instantiate_pre(&p.component).map_err(|e| RuntimeError::Instantiate { source: e.into() })?;
@@ -143,7 +178,8 @@ pub async fn serve(
 
     let slots = Arc::new(Semaphore::new(opts.max_concurrency.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let server = Arc::new(Server { http, ws, policy, limits, timeout, opts, slots, stop: stop_rx.clone(), bound });
+    let argv = vec![p.name.clone()];
+    let server = Arc::new(Server { http, ws, sandbox, timeout, argv, opts, slots, stop: stop_rx.clone(), bound });
     listening(bound);
 
     let mut connections = tokio::task::JoinSet::new();
@@ -270,9 +306,8 @@ impl Server {
         let conn = websocket::Connection {
             guest: websocket::Guest {
                 export,
-                policy: self.policy.clone(),
-                limits: self.limits.clone(),
-                argv: vec![self.opts.name.clone()],
+                sandbox: self.sandbox.clone(),
+                argv: self.argv.clone(),
                 idle: self.opts.ws_idle,
             },
             stop: self.stop.clone(),
@@ -330,9 +365,8 @@ impl Server {
         });
         // Past the timeout the guest traps (504).
         let deadline = Instant::now() + self.timeout;
-        let argv = std::slice::from_ref(&self.opts.name);
         let (mut store, limit_watch) =
-            match serving_store(pre.engine(), &self.policy, argv, &self.limits, move || Instant::now() >= deadline) {
+            match self.sandbox.served_store(pre.engine(), &self.argv, move || Instant::now() >= deadline) {
                 Ok(pair) => pair,
                 Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string()),
             };

@@ -6,9 +6,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::ServeOptions;
-use crate::exec::Prepared;
 use crate::limits::Limits;
-use crate::policy::Policy;
+use crate::sandbox::{Prepared, Sandbox};
 use crate::RuntimeError;
 
 /// Where to listen when neither `--addr` nor the morph's `hayride:http/config` says.
@@ -20,7 +19,7 @@ pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What a morph's `hayride:http/config.get()` asks of its server, when it exports one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MorphConfig {
+pub(crate) struct MorphConfig {
     /// `host:port`, as Hayride reads it: a missing scheme means http, a missing host 127.0.0.1.
     pub address: String,
     pub max_header_bytes: u32,
@@ -31,13 +30,9 @@ pub struct MorphConfig {
 }
 
 /// Calls the morph's `hayride:http/config.get()`, if it exports one.
-pub async fn morph_config(
-    p: &Prepared,
-    policy: &Policy,
-    limits: &Limits,
-    name: &str,
-) -> Result<Option<MorphConfig>, RuntimeError> {
-    let Some(get) = crate::invoke::exported_functions(p)
+pub(crate) async fn morph_config(sandbox: &Sandbox, p: &Prepared) -> Result<Option<MorphConfig>, RuntimeError> {
+    let Some(get) = p
+        .exports()
         .into_iter()
         .find(|f| f.name == "get" && f.instance.as_deref().is_some_and(|i| i.starts_with("hayride:http/config@")))
     else {
@@ -45,10 +40,10 @@ pub async fn morph_config(
     };
     // The serving engine interrupts by epoch (and counts fuel with --fuel), so this call needs
     // a deadline and the run's fuel too.
-    let limits = Limits { timeout: Some(Duration::from_secs(5)), ..limits.clone() };
-    let value = crate::invoke::call(p, policy, &limits, &[name.to_string()], &get, &[]).await?;
+    let limits = Limits { timeout: Some(Duration::from_secs(5)), ..sandbox.limits.clone() };
+    let value = Sandbox { limits, ..sandbox.clone() }.call(p, &get, &[]).await?;
     use wasmtime::component::Val;
-    let record = match value {
+    let record = match value.map(|v| v.0) {
         Some(Val::Result(Ok(Some(inner)))) => match *inner {
             Val::Record(fields) => fields,
             _ => return Ok(None),
@@ -85,13 +80,8 @@ pub(super) struct Settled {
 
 /// Combines `opts` with the morph's `hayride:http/config`: a flag wins, then the morph, then
 /// the defaults.
-pub(super) async fn settle(
-    p: &Prepared,
-    policy: &Policy,
-    limits: &Limits,
-    opts: &ServeOptions,
-) -> Result<Settled, RuntimeError> {
-    let config = morph_config(p, policy, limits, &opts.name).await?;
+pub(super) async fn settle(sandbox: &Sandbox, p: &Prepared, opts: &ServeOptions) -> Result<Settled, RuntimeError> {
+    let config = morph_config(sandbox, p).await?;
     let from_morph = |ms: u32| (ms > 0).then(|| Duration::from_millis(ms.into()));
     let addr = match (opts.addr, &config) {
         (Some(a), _) => a,
@@ -124,7 +114,7 @@ pub fn parse_address(s: &str) -> Result<SocketAddr, String> {
 }
 
 /// `http://host:port` → `host:port`; `:port` → `127.0.0.1:port`.
-pub fn normalize_address(raw: &str) -> String {
+pub(crate) fn normalize_address(raw: &str) -> String {
     let without_scheme = raw.split_once("://").map_or(raw, |(_, rest)| rest).trim_end_matches('/');
     if without_scheme.starts_with(':') {
         format!("127.0.0.1{without_scheme}")

@@ -1,11 +1,49 @@
 //! `hayride:wac/wac`: WAC composition and plugging for a morph, backed by the `compose` crate,
 //! with packages from the local registry (and OCI namespaces already pulled into morph's cache).
 
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
-use super::bindings::hayride::wac::types::ErrorCode;
-use super::bindings::hayride::wac::wac::{Host as Wac, HostError};
-use crate::host::Host;
+mod bindings {
+    wasmtime::component::bindgen!({
+        inline: "
+            package morph:host;
+            world wac { import hayride:wac/wac@0.0.65; }
+        ",
+        world: "morph:host/wac",
+        path: ["../wit/hayride-wac.wit"],
+        imports: { default: async | trappable },
+        with: { "hayride:wac/wac.error": super::WacError },
+    });
+}
+
+use bindings::hayride::wac::types::ErrorCode;
+use bindings::hayride::wac::wac::{Host, HostError};
+
+/// Where a morph's compositions find their packages: the morph home (none, and they find
+/// nothing).
+pub(crate) struct WacCtx {
+    pub home: Option<morph_registry_client::Home>,
+}
+
+/// What the interface reaches of the store's data.
+pub(crate) struct WacView<'a> {
+    pub ctx: &'a WacCtx,
+    pub table: &'a mut ResourceTable,
+}
+
+struct HasWac;
+
+impl HasData for HasWac {
+    type Data<'a> = WacView<'a>;
+}
+
+/// Links `hayride:wac/wac` over the view `get` makes of the store's data.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> WacView<'_>,
+) -> wasmtime::Result<()> {
+    bindings::hayride::wac::wac::add_to_linker::<T, HasWac>(linker, get)
+}
 
 /// A failed compose or plug: its code and the message compose gave.
 pub struct WacError {
@@ -13,31 +51,29 @@ pub struct WacError {
     data: String,
 }
 
-impl Host {
+impl WacView<'_> {
     /// The guest's answer: the component, or an `error` resource for the failure.
-    fn wac_reply(&mut self, result: Result<Vec<u8>, Failure>) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
+    fn reply(&mut self, result: Result<Vec<u8>, Failure>) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
         match result {
             Ok(bytes) => Ok(Ok(bytes)),
             Err((code, data)) => Ok(Err(self.table.push(WacError { code, data })?)),
         }
     }
-}
 
-impl Host {
     /// Packages come from morph's home; without one there is nothing to compose from.
-    fn wac_home(&self) -> Result<morph_registry_client::Home, Failure> {
-        self.hayride.policy.home.clone().ok_or((ErrorCode::ResolveFailed, "no morph home to find packages in".into()))
+    fn home(&self) -> Result<morph_registry_client::Home, Failure> {
+        self.ctx.home.clone().ok_or((ErrorCode::ResolveFailed, "no morph home to find packages in".into()))
     }
 }
 
-impl Wac for Host {
+impl Host for WacView<'_> {
     async fn compose(&mut self, contents: String) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
         // Composing reads and validates whole components: off the async threads.
-        let result = match self.wac_home() {
+        let result = match self.home() {
             Ok(home) => tokio::task::spawn_blocking(move || compose_source(home, &contents)).await?,
             Err(f) => Err(f),
         };
-        self.wac_reply(result)
+        self.reply(result)
     }
 
     async fn plug(
@@ -45,15 +81,15 @@ impl Wac for Host {
         socket_pkg: String,
         plug_pkgs: Vec<String>,
     ) -> wasmtime::Result<Result<Vec<u8>, Resource<WacError>>> {
-        let result = match self.wac_home() {
+        let result = match self.home() {
             Ok(home) => tokio::task::spawn_blocking(move || plug_ids(&home, &socket_pkg, &plug_pkgs)).await?,
             Err(f) => Err(f),
         };
-        self.wac_reply(result)
+        self.reply(result)
     }
 }
 
-impl HostError for Host {
+impl HostError for WacView<'_> {
     async fn code(&mut self, e: Resource<WacError>) -> wasmtime::Result<ErrorCode> {
         Ok(self.table.get(&e)?.code)
     }

@@ -22,11 +22,9 @@ use wasmtime::Trap;
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 use wasmtime_wasi::WasiView;
 
-use crate::channel_streams::{ChannelInput, ChannelOutput};
-use crate::exec::serving_store;
-use crate::host::Host;
-use crate::limits::Limits;
-use crate::policy::Policy;
+use super::channel_streams::{ChannelInput, ChannelOutput};
+use crate::sandbox::Sandbox;
+use crate::store::StoreData;
 
 /// Messages queued between the socket and the guest, each way, before the faster side waits.
 const QUEUE: usize = 16;
@@ -34,13 +32,13 @@ const QUEUE: usize = 16;
 /// The morph's `handle` export, ready to instantiate per connection.
 #[derive(Clone)]
 pub(crate) struct WebsocketExport {
-    pre: InstancePre<Host>,
+    pre: InstancePre<StoreData>,
     handle: ComponentExportIndex,
 }
 
 impl WebsocketExport {
     /// The `handle` function of the morph's `hayride:socket/websocket` export, if it has one.
-    pub(crate) fn find(component: &Component, pre: &InstancePre<Host>) -> Option<WebsocketExport> {
+    pub(crate) fn find(component: &Component, pre: &InstancePre<StoreData>) -> Option<WebsocketExport> {
         let engine = component.engine();
         let name = component
             .component_type()
@@ -65,8 +63,7 @@ pub(crate) struct Connection {
 /// The morph that runs for one connection, and its sandbox.
 pub(crate) struct Guest {
     pub export: WebsocketExport,
-    pub policy: Policy,
-    pub limits: Limits,
+    pub sandbox: Sandbox,
     pub argv: Vec<String>,
     /// A connection with no frame either way for this long is closed (the guest is interrupted
     /// if it is still computing).
@@ -188,14 +185,14 @@ async fn run_guest(
     input: mpsc::Receiver<Bytes>,
     output: mpsc::Sender<Bytes>,
 ) -> Result<(), String> {
-    let Guest { export, policy, limits, argv, idle } = guest;
+    let Guest { export, sandbox, argv, idle } = guest;
     // A guest that computes for the idle limit with no frame either way is interrupted.
     let quiet_too_long = move || {
         let quiet_ms = (started.elapsed().as_millis() as u64).saturating_sub(last_activity.load(Ordering::Relaxed));
         Duration::from_millis(quiet_ms) >= idle
     };
     let (mut store, limit_watch) =
-        serving_store(export.pre.engine(), &policy, &argv, &limits, quiet_too_long).map_err(|e| e.to_string())?;
+        sandbox.served_store(export.pre.engine(), &argv, quiet_too_long).map_err(|e| e.to_string())?;
     let result = async {
         let instance = export.pre.instantiate_async(&mut store).await?;
         let handle = instance

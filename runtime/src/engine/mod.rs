@@ -1,17 +1,21 @@
 //! Engine setup. Fuel and epoch interruption change the generated code, so each combination is
 //! its own engine with its own compatibility hash (and so its own cache entries); a run with no
-//! limits gets code without the checks.
+//! limits gets code without the checks. The compiled-code cache and the serving pool live here
+//! too.
 
 use std::hash::{Hash, Hasher};
 
 use wasmtime::{Config, Engine, OptLevel};
 
+pub(crate) mod cache;
+pub(crate) mod pool;
+
 use crate::limits::Limits;
-use crate::pool::{serving_pool, MemoryReset};
+use pool::{serving_pool, MemoryReset};
 
 /// The engine-level switches a run needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct EngineSettings {
+pub(crate) struct EngineSettings {
     pub fuel: bool,
     pub epoch: bool,
     /// The pooling allocator, for servers that instantiate per request, and how it resets a
@@ -20,12 +24,12 @@ pub struct EngineSettings {
 }
 
 impl EngineSettings {
-    pub fn for_limits(limits: &Limits) -> EngineSettings {
+    pub(crate) fn for_limits(limits: &Limits) -> EngineSettings {
         EngineSettings { fuel: limits.fuel.is_some(), epoch: limits.timeout.is_some(), pool: None }
     }
 }
 
-pub fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine> {
+pub(crate) fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.cranelift_opt_level(OptLevel::Speed);
@@ -39,7 +43,7 @@ pub fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine> {
 }
 
 /// A short, stable hex name for what makes compiled code usable by this engine.
-pub fn engine_hash(engine: &Engine) -> String {
+pub(crate) fn engine_hash(engine: &Engine) -> String {
     // SipHash with fixed keys: stable for a given morph binary, which is all the cache needs.
     #[allow(deprecated)]
     let mut h = std::hash::SipHasher::new();

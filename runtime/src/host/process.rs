@@ -2,12 +2,41 @@
 //! sandbox: the process runs as morph's user with morph's environment plus `envs`). Errors are
 //! errno values, as the WIT's `err-no` says.
 
-use super::bindings::hayride::silo::process::Host as Process;
-use super::bindings::hayride::silo::types::ErrNo;
-use super::errno::{self, EIO, ENOENT, ESRCH};
-use crate::host::Host;
+use std::collections::HashMap;
 
-impl Process for Host {
+use wasmtime::component::{HasSelf, Linker};
+
+use super::errno::{self, ErrNo, EIO, ENOENT, ESRCH};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        inline: "
+            package morph:host;
+            world process { import hayride:silo/process@0.0.65; }
+        ",
+        world: "morph:host/process",
+        path: ["../wit/hayride-silo.wit"],
+        imports: { default: async | trappable },
+    });
+}
+
+use bindings::hayride::silo::process::Host;
+
+/// The processes one morph started, by pid: the only ones it may wait for or signal.
+#[derive(Default)]
+pub(crate) struct ProcessCtx {
+    processes: HashMap<u32, tokio::process::Child>,
+}
+
+/// Links `hayride:silo/process` over the `ProcessCtx` that `get` finds in the store's data.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut ProcessCtx,
+) -> wasmtime::Result<()> {
+    bindings::hayride::silo::process::add_to_linker::<T, HasSelf<ProcessCtx>>(linker, get)
+}
+
+impl Host for ProcessCtx {
     async fn spawn(
         &mut self,
         path: String,
@@ -20,24 +49,24 @@ impl Process for Host {
             Err(e) => return Ok(Err(errno::of(&e, ENOENT))),
         };
         let Some(pid) = child.id() else { return Ok(Err(EIO)) };
-        self.hayride.processes.insert(pid, child);
+        self.processes.insert(pid, child);
         Ok(Ok(pid as i32))
     }
 
     async fn wait(&mut self, pid: u32) -> wasmtime::Result<Result<i32, ErrNo>> {
-        let Some(child) = self.hayride.processes.get_mut(&pid) else { return Ok(Err(ESRCH)) };
+        let Some(child) = self.processes.get_mut(&pid) else { return Ok(Err(ESRCH)) };
         let status = match child.wait().await {
             Ok(s) => s,
             Err(e) => return Ok(Err(errno::of(&e, EIO))),
         };
-        self.hayride.processes.remove(&pid);
+        self.processes.remove(&pid);
         // A process ended by a signal reports 128 + the signal, as shells do.
         use std::os::unix::process::ExitStatusExt;
         Ok(Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))))
     }
 
     async fn status(&mut self, pid: u32) -> wasmtime::Result<Result<bool, ErrNo>> {
-        let Some(child) = self.hayride.processes.get_mut(&pid) else { return Ok(Err(ESRCH)) };
+        let Some(child) = self.processes.get_mut(&pid) else { return Ok(Err(ESRCH)) };
         match child.try_wait() {
             Ok(None) => Ok(Ok(true)),
             Ok(Some(_)) => Ok(Ok(false)),
@@ -47,7 +76,7 @@ impl Process for Host {
 
     async fn kill(&mut self, pid: u32, sig: i32) -> wasmtime::Result<Result<i32, ErrNo>> {
         // Only processes this morph started: a morph cannot signal anything else on the host.
-        if !self.hayride.processes.contains_key(&pid) {
+        if !self.processes.contains_key(&pid) {
             return Ok(Err(ESRCH));
         }
         let Ok(target) = i32::try_from(pid) else { return Ok(Err(ESRCH)) };

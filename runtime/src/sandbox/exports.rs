@@ -1,22 +1,21 @@
-//! `morph call`: finding an export by the names users write, and calling it with typed values.
+//! A morph's exports by the names users write (`name`, `iface#name`), and their arguments from
+//! JSON or WAVE.
 
 use serde_json::Value as Json;
 use wasmtime::component::types::{ComponentFunc, ComponentItem, Type};
 use wasmtime::component::Val;
 
-use crate::exec::{Prepared, Session};
-use crate::limits::Limits;
-use crate::policy::Policy;
-use crate::values::{from_json, to_json, type_name};
+use super::Prepared;
+use crate::values::{from_json, type_name, Value};
 use crate::RuntimeError;
 
 /// An exported function: top level (`instance` is `None`) or inside an exported interface.
 #[derive(Clone)]
 pub struct ExportFunc {
-    pub instance: Option<String>,
-    pub name: String,
-    pub params: Vec<(String, Type)>,
-    pub result: Option<Type>,
+    pub(crate) instance: Option<String>,
+    pub(crate) name: String,
+    pub(crate) params: Vec<(String, Type)>,
+    pub(crate) result: Option<Type>,
 }
 
 impl ExportFunc {
@@ -27,6 +26,11 @@ impl ExportFunc {
             params: ty.params().map(|(n, t)| (n.to_string(), t)).collect(),
             result: ty.results().next(),
         }
+    }
+
+    /// How many arguments it takes.
+    pub fn arity(&self) -> usize {
+        self.params.len()
     }
 
     /// `iface#name` or `name`, as `morph call` accepts it.
@@ -46,7 +50,7 @@ impl ExportFunc {
 }
 
 /// Every exported function, interfaces first-level included.
-pub fn exported_functions(p: &Prepared) -> Vec<ExportFunc> {
+pub(crate) fn exported_functions(p: &Prepared) -> Vec<ExportFunc> {
     let engine = &p.engine;
     let mut out = Vec::new();
     for (name, item) in p.component.component_type().exports(engine) {
@@ -67,7 +71,7 @@ pub fn exported_functions(p: &Prepared) -> Vec<ExportFunc> {
 
 /// Finds `func`, `iface#func` (iface being the interface's own name, `run` for
 /// `wasi:cli/run@0.2.0`, or its name without version) or `ns:pkg/iface@ver#func`.
-pub fn find_export(p: &Prepared, target: &str) -> Result<ExportFunc, RuntimeError> {
+pub(crate) fn find_export(p: &Prepared, target: &str) -> Result<ExportFunc, RuntimeError> {
     let all = exported_functions(p);
     let (iface, func) = match target.rsplit_once('#') {
         Some((i, f)) => (Some(i), f),
@@ -122,89 +126,64 @@ fn check_arity(f: &ExportFunc, given: usize) -> Result<(), RuntimeError> {
     )))
 }
 
-/// JSON arguments, one per parameter.
-pub fn args_from_json(f: &ExportFunc, args: &[Json]) -> Result<Vec<Val>, RuntimeError> {
-    check_arity(f, args.len())?;
-    f.params.iter().zip(args).map(|((name, ty), v)| from_json(ty, v, name).map_err(RuntimeError::Argument)).collect()
-}
-
-/// WAVE arguments, one per parameter.
-pub fn args_from_wave(f: &ExportFunc, args: &[String]) -> Result<Vec<Val>, RuntimeError> {
-    check_arity(f, args.len())?;
-    f.params
-        .iter()
-        .zip(args)
-        .map(|((name, ty), s)| {
-            wasm_wave::from_str::<Val>(ty, s)
-                .map_err(|e| RuntimeError::Input(format!("argument {name}: {e} (expected WAVE for {})", type_name(ty))))
-        })
-        .collect()
-}
-
-/// A WAVE call expression, `name(arg, …)`, as `wasmtime run --invoke` takes it.
-pub fn parse_call(p: &Prepared, expr: &str) -> Result<(ExportFunc, Vec<Val>), RuntimeError> {
-    let call = wasm_wave::untyped::UntypedFuncCall::parse(expr)
-        .map_err(|e| RuntimeError::Input(format!("`{expr}` is not a call like `name(arg, …)`: {e}")))?;
-    let f = find_export(p, call.name())?;
-    let types: Vec<Type> = f.params.iter().map(|(_, t)| t.clone()).collect();
-    let args = call
-        .to_wasm_params::<Val>(types.iter())
-        .map_err(|e| RuntimeError::Input(format!("arguments of `{expr}`: {e}\n  {}", f.signature())))?;
-    Ok((f, args))
-}
-
-pub fn result_to_json(v: &Val) -> Json {
-    to_json(v)
-}
-
-pub fn result_to_wave(v: &Val) -> String {
-    wasm_wave::to_string(v).unwrap_or_else(|e| format!("<unprintable: {e}>"))
-}
-
-/// Instantiates and calls `f`; gives its result, if it has one.
-pub async fn call(
-    p: &Prepared,
-    policy: &Policy,
-    limits: &Limits,
-    argv: &[String],
-    f: &ExportFunc,
-    args: &[Val],
-) -> Result<Option<Val>, RuntimeError> {
-    if let Some((name, _)) = f.params.iter().find(|(_, t)| matches!(t, Type::Own(_) | Type::Borrow(_))) {
-        return Err(RuntimeError::Input(format!(
-            "{} takes a resource (`{name}`), which cannot be passed from the command line",
-            f.path()
-        )));
+impl ExportFunc {
+    /// JSON arguments, one per parameter.
+    pub fn args_from_json(&self, args: &[Json]) -> Result<Vec<Value>, RuntimeError> {
+        check_arity(self, args.len())?;
+        self.params
+            .iter()
+            .zip(args)
+            .map(|((name, ty), v)| from_json(ty, v, name).map(Value).map_err(RuntimeError::Argument))
+            .collect()
     }
-    let mut session = Session::start(p, policy, limits, argv).await?;
-    call_in(&mut session, f, args).await
+
+    /// WAVE arguments, one per parameter.
+    pub fn args_from_wave(&self, args: &[String]) -> Result<Vec<Value>, RuntimeError> {
+        check_arity(self, args.len())?;
+        self.params
+            .iter()
+            .zip(args)
+            .map(|((name, ty), s)| {
+                wasm_wave::from_str::<Val>(ty, s).map(Value).map_err(|e| {
+                    RuntimeError::Input(format!("argument {name}: {e} (expected WAVE for {})", type_name(ty)))
+                })
+            })
+            .collect()
+    }
+
+    /// A resource cannot be made from the command line.
+    pub(crate) fn check_callable(&self) -> Result<(), RuntimeError> {
+        match self.params.iter().find(|(_, t)| matches!(t, Type::Own(_) | Type::Borrow(_))) {
+            Some((name, _)) => Err(RuntimeError::Input(format!(
+                "{} takes a resource (`{name}`), which cannot be passed from the command line",
+                self.path()
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
-/// Calls `f` in an instantiated session.
-pub(crate) async fn call_in(session: &mut Session, f: &ExportFunc, args: &[Val]) -> Result<Option<Val>, RuntimeError> {
-    let func = {
-        let store = &mut session.store;
-        let inst_idx = match &f.instance {
-            Some(i) => Some(
-                session
-                    .instance
-                    .get_export_index(&mut *store, None, i)
-                    .ok_or_else(|| RuntimeError::Input(format!("no export {i}")))?,
-            ),
-            None => None,
-        };
-        let idx = session
-            .instance
-            .get_export_index(&mut *store, inst_idx.as_ref(), &f.name)
-            .ok_or_else(|| RuntimeError::Input(format!("no export {}", f.path())))?;
-        session
-            .instance
-            .get_func(&mut *store, idx)
-            .ok_or_else(|| RuntimeError::Input(format!("{} is not a function", f.path())))?
-    };
-    let mut results = vec![Val::Bool(false); usize::from(f.result.is_some())];
-    if let Err(e) = session.watch.within(func.call_async(&mut session.store, args, &mut results)).await {
-        return Err(session.watch.classify(e, false));
+impl Prepared {
+    /// Every exported function, those of exported interfaces included.
+    pub fn exports(&self) -> Vec<ExportFunc> {
+        exported_functions(self)
     }
-    Ok(results.pop())
+
+    /// The export `target` names: `func`, `iface#func` or `ns:pkg/iface@ver#func`; an unknown
+    /// name lists the exports with their signatures.
+    pub fn find_export(&self, target: &str) -> Result<ExportFunc, RuntimeError> {
+        find_export(self, target)
+    }
+
+    /// A WAVE call expression, `name(arg, …)`, as `wasmtime run --invoke` takes it.
+    pub fn parse_call(&self, expr: &str) -> Result<(ExportFunc, Vec<Value>), RuntimeError> {
+        let call = wasm_wave::untyped::UntypedFuncCall::parse(expr)
+            .map_err(|e| RuntimeError::Input(format!("`{expr}` is not a call like `name(arg, …)`: {e}")))?;
+        let f = find_export(self, call.name())?;
+        let types: Vec<Type> = f.params.iter().map(|(_, t)| t.clone()).collect();
+        let args = call
+            .to_wasm_params::<Val>(types.iter())
+            .map_err(|e| RuntimeError::Input(format!("arguments of `{expr}`: {e}\n  {}", f.signature())))?;
+        Ok((f, args.into_iter().map(Value).collect()))
+    }
 }

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use wasmtime::component::{ComponentType, Func, Lift, Lower, TypedFunc};
 
-use crate::exec::{Prepared, Session};
-use crate::limits::Limits;
-use crate::morphir_host::ExtSettings;
-use crate::policy::Policy;
+pub mod tea;
+
+use crate::host::morphir::ExtSettings;
+use crate::sandbox::{Prepared, Sandbox, Session};
 use crate::RuntimeError;
 
 /// `morphir:ext/envelope.header`.
@@ -66,35 +66,26 @@ type Pair = (Envelope, Envelope);
 /// A live extension: its instance and what a replacement instance needs.
 pub struct ExtensionSession<'p> {
     prepared: &'p Prepared,
-    policy: Policy,
-    limits: Limits,
-    argv: Vec<String>,
+    sandbox: Sandbox,
     live: Session,
     /// The live instance's exports found so far, by function name (each names one interface),
     /// so a step does not look its function up again.
     funcs: HashMap<&'static str, Func>,
 }
 
-impl<'p> ExtensionSession<'p> {
-    /// Instantiates the extension under `policy`, with `settings` for its `runtime` import.
-    pub async fn start(
+impl Sandbox {
+    /// Instantiates the extension `prepared`, with `settings` for its `runtime` import.
+    pub async fn extension<'p>(
+        &self,
         prepared: &'p Prepared,
-        policy: &Policy,
-        limits: &Limits,
-        argv: &[String],
         settings: ExtSettings,
     ) -> Result<ExtensionSession<'p>, RuntimeError> {
-        let live = instantiate(prepared, policy, limits, argv, settings).await?;
-        Ok(ExtensionSession {
-            prepared,
-            policy: policy.clone(),
-            limits: limits.clone(),
-            argv: argv.to_vec(),
-            live,
-            funcs: HashMap::new(),
-        })
+        let live = instantiate(self, prepared, settings).await?;
+        Ok(ExtensionSession { prepared, sandbox: self.clone(), live, funcs: HashMap::new() })
     }
+}
 
+impl<'p> ExtensionSession<'p> {
     /// `program.init(flags)`: the first model and commands.
     pub async fn init(&mut self, flags: &Envelope) -> Result<Pair, RuntimeError> {
         let f: TypedFunc<(&Envelope,), (Pair,)> = self.typed(PROGRAM, "init")?;
@@ -128,8 +119,8 @@ impl<'p> ExtensionSession<'p> {
     /// After a failed step the instance may be left mid-call; this swaps in a fresh one that
     /// keeps the env vars the extension set.
     pub async fn recover(&mut self) -> Result<(), RuntimeError> {
-        let settings = std::mem::take(&mut self.live.store.data_mut().ext_settings);
-        self.live = instantiate(self.prepared, &self.policy, &self.limits, &self.argv, settings).await?;
+        let settings = std::mem::take(&mut self.live.store.data_mut().ext);
+        self.live = instantiate(&self.sandbox, self.prepared, settings).await?;
         self.funcs.clear();
         Ok(())
     }
@@ -191,7 +182,7 @@ impl<'p> ExtensionSession<'p> {
         P: wasmtime::component::ComponentNamedList + Lower + Send + Sync,
         R: wasmtime::component::ComponentNamedList + Lift + Send + Sync + 'static,
     {
-        arm(&mut self.live, &self.prepared.engine, &self.limits)?;
+        self.live.watch.rearm(&mut self.live.store)?;
         let result = self.live.watch.within(f.call_async(&mut self.live.store, params)).await;
         self.live.watch.disarm_timer();
         result.map_err(|e| self.live.watch.classify(e, false))
@@ -200,25 +191,9 @@ impl<'p> ExtensionSession<'p> {
 
 /// A live instance whose `runtime` import sees `settings`; the timeout covers instantiation,
 /// then each step arms its own.
-async fn instantiate(
-    prepared: &Prepared,
-    policy: &Policy,
-    limits: &Limits,
-    argv: &[String],
-    settings: ExtSettings,
-) -> Result<Session, RuntimeError> {
-    let mut live = Session::start_with(prepared, policy, limits, argv, |host| host.ext_settings = settings).await?;
+async fn instantiate(sandbox: &Sandbox, prepared: &Prepared, settings: ExtSettings) -> Result<Session, RuntimeError> {
+    let argv = std::slice::from_ref(&prepared.name);
+    let mut live = sandbox.session(prepared, argv, |data| data.ext = settings).await?;
     live.watch.disarm_timer();
     Ok(live)
-}
-
-/// Resets the step's limits: fuel refilled, the timeout counted from now.
-fn arm(live: &mut Session, engine: &wasmtime::Engine, limits: &Limits) -> Result<(), RuntimeError> {
-    if let Some(fuel) = limits.fuel {
-        live.store.set_fuel(fuel).map_err(RuntimeError::internal)?;
-    }
-    if let Some(timeout) = limits.timeout {
-        live.watch.arm_timer(&mut live.store, engine, timeout);
-    }
-    Ok(())
 }

@@ -8,13 +8,59 @@ mod sqlite;
 
 use std::collections::VecDeque;
 
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
-use super::bindings::hayride::db::db::{
-    ErrorCode, Host as Db, HostConnection, HostError, HostRows, HostStatement, HostTransaction,
-};
-use super::bindings::hayride::db::types::{DbValue, IsolationLevel};
-use crate::host::Host;
+use crate::policy::DirGrant;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        inline: "
+            package morph:host;
+            world db { import hayride:db/db@0.0.65; }
+        ",
+        world: "morph:host/db",
+        path: ["../wit/hayride-db.wit"],
+        imports: { default: async | trappable },
+        with: {
+            "hayride:db/db.error": super::DbError,
+            "hayride:db/db.connection": super::Connection,
+            "hayride:db/db.statement": super::Statement,
+            "hayride:db/db.transaction": super::Transaction,
+            "hayride:db/db.rows": super::Rows,
+        },
+    });
+}
+
+use bindings::hayride::db::db::{ErrorCode, Host, HostConnection, HostError, HostRows, HostStatement, HostTransaction};
+use bindings::hayride::db::types::{DbValue, IsolationLevel};
+
+/// What a morph's databases may reach: SQLite files inside its `--dir` grants, PostgreSQL
+/// servers only with `--allow-net`.
+#[derive(Default)]
+pub(crate) struct DbCtx {
+    pub dirs: Vec<DirGrant>,
+    pub allow_net: bool,
+}
+
+/// What the interface reaches of the store's data.
+pub(crate) struct DbView<'a> {
+    pub ctx: &'a DbCtx,
+    pub table: &'a mut ResourceTable,
+}
+
+struct HasDb;
+
+impl HasData for HasDb {
+    type Data<'a> = DbView<'a>;
+}
+
+/// Links `hayride:db/db` over the view `get` makes of the store's data.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> DbView<'_>,
+) -> wasmtime::Result<()> {
+    bindings::hayride::db::db::add_to_linker::<T, HasDb>(linker, get)
+}
 
 /// A failure: the WIT's code and the database's message.
 type Failure = (ErrorCode, String);
@@ -57,7 +103,7 @@ pub struct Rows {
 
 type DbResult<T> = wasmtime::Result<Result<T, Resource<DbError>>>;
 
-impl Host {
+impl DbView<'_> {
     fn db_fail<T>(&mut self, (code, data): Failure) -> DbResult<T> {
         Ok(Err(self.table.push(DbError { code, data })?))
     }
@@ -142,18 +188,18 @@ impl Statement {
     }
 }
 
-impl Db for Host {
+impl Host for DbView<'_> {
     async fn open(&mut self, name: String) -> DbResult<Resource<Connection>> {
         let opened = if postgres::is_dsn(&name) {
-            postgres::open(&name, &self.hayride.policy).await.map(Conn::Postgres)
+            postgres::open(&name, self.ctx).await.map(Conn::Postgres)
         } else {
-            sqlite::open(&name, &self.hayride.policy).map(Conn::Sqlite)
+            sqlite::open(&name, self.ctx).map(Conn::Sqlite)
         };
         self.db_new(opened.map(|conn| Connection { conn }))
     }
 }
 
-impl HostConnection for Host {
+impl HostConnection for DbView<'_> {
     async fn prepare(&mut self, c: Resource<Connection>, query: String) -> DbResult<Resource<Statement>> {
         let conn = self.table.get(&c)?.conn.clone();
         let st = conn.prepare(query).await;
@@ -184,7 +230,7 @@ impl HostConnection for Host {
     }
 }
 
-impl HostStatement for Host {
+impl HostStatement for DbView<'_> {
     async fn query(&mut self, s: Resource<Statement>, args: Vec<DbValue>) -> DbResult<Resource<Rows>> {
         let rows = self.table.get(&s)?.query(args).await;
         self.db_new(rows)
@@ -209,7 +255,7 @@ impl HostStatement for Host {
     }
 }
 
-impl HostTransaction for Host {
+impl HostTransaction for DbView<'_> {
     async fn commit(&mut self, t: Resource<Transaction>) -> DbResult<()> {
         end_transaction(self, t, true).await
     }
@@ -248,7 +294,7 @@ impl HostTransaction for Host {
 
 /// The transaction's database while it is open; `code` otherwise.
 fn open_transaction(
-    host: &mut Host,
+    host: &mut DbView<'_>,
     t: &Resource<Transaction>,
     code: ErrorCode,
 ) -> wasmtime::Result<Result<Conn, Failure>> {
@@ -256,7 +302,7 @@ fn open_transaction(
     Ok(if tx.open { Ok(tx.conn.clone()) } else { Err((code, "the transaction has ended".into())) })
 }
 
-async fn end_transaction(host: &mut Host, t: Resource<Transaction>, commit: bool) -> DbResult<()> {
+async fn end_transaction(host: &mut DbView<'_>, t: Resource<Transaction>, commit: bool) -> DbResult<()> {
     let code = if commit { ErrorCode::CommitFailed } else { ErrorCode::RollbackFailed };
     let tx = host.table.get_mut(&t)?;
     if !tx.open {
@@ -268,7 +314,7 @@ async fn end_transaction(host: &mut Host, t: Resource<Transaction>, commit: bool
     host.db_reply(ended.map_err(|e| (code, e)))
 }
 
-impl HostRows for Host {
+impl HostRows for DbView<'_> {
     async fn columns(&mut self, r: Resource<Rows>) -> wasmtime::Result<Vec<String>> {
         Ok(self.table.get(&r)?.columns.clone())
     }
@@ -289,7 +335,7 @@ impl HostRows for Host {
     }
 }
 
-impl HostError for Host {
+impl HostError for DbView<'_> {
     async fn code(&mut self, e: Resource<DbError>) -> wasmtime::Result<ErrorCode> {
         Ok(self.table.get(&e)?.code)
     }

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value as Json};
 
-use crate::extension::{Envelope, ExtensionSession, Header};
+use super::{Envelope, ExtensionSession, Header};
 use crate::RuntimeError;
 
 pub const JSON_TYPE: &str = "application/json";

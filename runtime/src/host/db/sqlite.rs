@@ -7,19 +7,19 @@ use std::sync::{Arc, Mutex};
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::OpenFlags;
 
+use super::bindings::hayride::db::db::ErrorCode;
+use super::bindings::hayride::db::types::DbValue;
+use super::DbCtx;
 use super::{Failure, Rows};
-use crate::hayride::bindings::hayride::db::db::ErrorCode;
-use crate::hayride::bindings::hayride::db::types::DbValue;
-use crate::policy::Policy;
 
 pub(super) type Shared = Arc<Mutex<rusqlite::Connection>>;
 
-/// Opens `:memory:` or a file `name` inside a directory `policy` grants.
-pub(super) fn open(name: &str, policy: &Policy) -> Result<Shared, Failure> {
+/// Opens `:memory:` or a file `name` inside a directory the morph was granted.
+pub(super) fn open(name: &str, ctx: &DbCtx) -> Result<Shared, Failure> {
     let opened = if name == ":memory:" || name == "sqlite://:memory:" {
         rusqlite::Connection::open_in_memory()
     } else {
-        let (path, writable) = host_path(name, policy).map_err(|e| (ErrorCode::OpenFailed, e))?;
+        let (path, writable) = host_path(name, ctx).map_err(|e| (ErrorCode::OpenFailed, e))?;
         let flags = if writable {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
         } else {
@@ -31,9 +31,9 @@ pub(super) fn open(name: &str, policy: &Policy) -> Result<Shared, Failure> {
 }
 
 /// Where `name` is on the host, and whether it may be written, by the `--dir` grants.
-fn host_path(name: &str, policy: &Policy) -> Result<(PathBuf, bool), String> {
+fn host_path(name: &str, ctx: &DbCtx) -> Result<(PathBuf, bool), String> {
     let guest = name.strip_prefix("sqlite://").unwrap_or(name);
-    for d in &policy.dirs {
+    for d in &ctx.dirs {
         let root = d.guest.trim_end_matches('/');
         let rest = if root.is_empty() || root == "." {
             Some(guest.trim_start_matches("./"))

@@ -13,15 +13,13 @@ use wasmtime::component::types::{ComponentInstance, ComponentItem, Type};
 use wasmtime::component::{Linker, ResourceDynamic, ResourceType, Val};
 use wasmtime::{Engine, StoreContextMut};
 
-use crate::host::Host;
-
 /// Dynamic resource types are told apart by a number; each linked resource gets its own.
 static NEXT_TYPE: AtomicU32 = AtomicU32::new(1);
 
 /// Links `name` (the imported name of the table's interface `iface`), of type `instance`, as a
 /// fallback whose failures carry `code` and `text` (from the host table).
-pub(super) fn add(
-    linker: &mut Linker<Host>,
+pub(crate) fn add<T: Send + 'static>(
+    linker: &mut Linker<T>,
     engine: &Engine,
     name: &str,
     iface: &str,
@@ -66,16 +64,16 @@ pub(super) fn add(
 }
 
 /// A fresh handle of the dynamic resource type `ty` (they carry no state: rep 0).
-fn new_own(store: &mut StoreContextMut<'_, Host>, ty: u32) -> wasmtime::Result<Val> {
+fn new_own<T: 'static>(store: &mut StoreContextMut<'_, T>, ty: u32) -> wasmtime::Result<Val> {
     Ok(Val::Resource(ResourceDynamic::new_own(0, ty).try_into_resource_any(store)?))
 }
 
 /// Defines `export` to end the borrows it is handed (a dynamic host function must, for `self`
 /// of a method) and to return what `result` makes.
-fn answer(
-    inst: &mut wasmtime::component::LinkerInstance<'_, Host>,
+fn answer<T: Send + 'static>(
+    inst: &mut wasmtime::component::LinkerInstance<'_, T>,
     export: &str,
-    result: impl Fn(&mut StoreContextMut<'_, Host>) -> wasmtime::Result<Val> + Send + Sync + 'static,
+    result: impl Fn(&mut StoreContextMut<'_, T>) -> wasmtime::Result<Val> + Send + Sync + 'static,
 ) -> wasmtime::Result<()> {
     let result = std::sync::Arc::new(result);
     inst.func_new_async(export, move |mut store, _, params, results| {

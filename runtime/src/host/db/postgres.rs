@@ -11,10 +11,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, Utc};
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
+use super::bindings::hayride::db::db::ErrorCode;
+use super::bindings::hayride::db::types::{DbValue, IsolationLevel};
+use super::DbCtx;
 use super::{Failure, Rows};
-use crate::hayride::bindings::hayride::db::db::ErrorCode;
-use crate::hayride::bindings::hayride::db::types::{DbValue, IsolationLevel};
-use crate::policy::Policy;
 
 pub(super) type Pg = Arc<Client>;
 
@@ -22,8 +22,8 @@ pub(super) fn is_dsn(name: &str) -> bool {
     name.starts_with("postgres://") || name.starts_with("postgresql://")
 }
 
-pub(super) async fn open(dsn: &str, policy: &Policy) -> Result<Pg, Failure> {
-    if !policy.allow_net {
+pub(super) async fn open(dsn: &str, ctx: &DbCtx) -> Result<Pg, Failure> {
+    if !ctx.allow_net {
         return Err((ErrorCode::OpenFailed, "connecting to PostgreSQL needs --allow-net as well as --allow db".into()));
     }
     let (client, connection) =

@@ -6,8 +6,6 @@ use std::collections::HashMap;
 
 use wasmtime::component::{Linker, Val};
 
-use crate::host::Host;
-
 /// `runtime.log-level`, least to most severe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum LogLevel {
@@ -35,14 +33,23 @@ impl LogLevel {
 /// level that is printed.
 #[derive(Default)]
 pub struct ExtSettings {
-    pub vars: HashMap<String, Val>,
+    pub(crate) vars: HashMap<String, Val>,
     pub log_level: LogLevel,
+}
+
+impl ExtSettings {
+    /// Sets the env var an `--env-var NAME=TYPE:VALUE` argument gives.
+    pub fn set_from_arg(&mut self, arg: &str) -> Result<(), String> {
+        let (name, value) = parse_env_var(arg)?;
+        self.vars.insert(name, value);
+        Ok(())
+    }
 }
 
 /// `NAME=TYPE:VALUE` as `--env-var` takes it, TYPE being an `env-value` case (`text`,
 /// `text-list`, `boolean`, `u8`…`u64`, `s8`…`s64`, `f32`, `f64`; the `v-` prefix of the WIT
 /// case names is optional). A text-list is a JSON array or comma-separated.
-pub fn parse_env_var(arg: &str) -> Result<(String, Val), String> {
+pub(crate) fn parse_env_var(arg: &str) -> Result<(String, Val), String> {
     let usage = "use NAME=TYPE:VALUE, e.g. greeting=text:hello, retries=u8:3, verbose=boolean:true";
     let (name, typed) = arg.split_once('=').ok_or_else(|| format!("--env-var {arg:?} has no `=`; {usage}"))?;
     let (ty, value) = typed.split_once(':').ok_or_else(|| format!("--env-var {arg:?} has no TYPE:; {usage}"))?;
@@ -89,15 +96,20 @@ pub fn parse_env_var(arg: &str) -> Result<(String, Val), String> {
     Ok((name.to_string(), Val::Variant(case, Some(Box::new(payload)))))
 }
 
-/// Defines `morphir:ext/runtime` (as `name`, its imported name) in `linker`.
-pub(crate) fn add_to_linker(linker: &mut Linker<Host>, name: &str) -> wasmtime::Result<()> {
+/// Defines `morphir:ext/runtime` (as `name`, its imported name) in `linker`, over the settings
+/// `get` finds in the store's data.
+pub(crate) fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    name: &str,
+    get: fn(&mut T) -> &mut ExtSettings,
+) -> wasmtime::Result<()> {
     let mut inst = linker.instance(name)?;
-    inst.func_new("log", |store, _ty, params, _results| {
+    inst.func_new("log", move |mut store, _ty, params, _results| {
         let level = match params.first() {
             Some(Val::Enum(l)) => l.as_str(),
             _ => "info",
         };
-        if LogLevel::from_case(level) >= store.data().ext_settings.log_level {
+        if LogLevel::from_case(level) >= get(store.data_mut()).log_level {
             let msg = match params.get(1) {
                 Some(Val::String(s)) => s.as_str(),
                 _ => "",
@@ -106,17 +118,17 @@ pub(crate) fn add_to_linker(linker: &mut Linker<Host>, name: &str) -> wasmtime::
         }
         Ok(())
     })?;
-    inst.func_new("get-env-var", |store, _ty, params, results| {
+    inst.func_new("get-env-var", move |mut store, _ty, params, results| {
         let value = match params.first() {
-            Some(Val::String(name)) => store.data().ext_settings.vars.get(name).cloned(),
+            Some(Val::String(name)) => get(store.data_mut()).vars.get(name).cloned(),
             _ => None,
         };
         results[0] = Val::Option(value.map(Box::new));
         Ok(())
     })?;
-    inst.func_new("set-env-var", |mut store, _ty, params, _results| {
+    inst.func_new("set-env-var", move |mut store, _ty, params, _results| {
         if let (Some(Val::String(name)), Some(value)) = (params.first(), params.get(1)) {
-            store.data_mut().ext_settings.vars.insert(name.clone(), value.clone());
+            get(store.data_mut()).vars.insert(name.clone(), value.clone());
         }
         Ok(())
     })?;

@@ -16,7 +16,7 @@ use tracing::{debug, warn};
 use wasmtime::component::Component;
 use wasmtime::Engine;
 
-use crate::engine::engine_hash;
+use super::engine_hash;
 
 pub struct CodeCache {
     dir: Option<PathBuf>,

@@ -1,0 +1,85 @@
+//! The runtime's errors: what went wrong, with its data and cause; the binary renders them and
+//! picks the exit code.
+
+/// What went wrong in a run, a call, a session or a server. The binary decides what each means
+/// as an exit code; variants carry their data and, where there is one, their cause.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The morph or the arguments cannot be used.
+    #[error("{0}")]
+    Input(String),
+    /// A `--dir` grant whose directory cannot be opened.
+    #[error("cannot open --dir {}", host.display())]
+    DirGrant {
+        host: std::path::PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// wasmtime cannot compile a valid component (an unsupported feature, say).
+    #[error("cannot compile {}", origin.display())]
+    Compile {
+        origin: std::path::PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An import the runtime does not provide, or does not provide with this type.
+    #[error("the morph cannot be instantiated; `morph validate` lists imports morph's runtime does not provide")]
+    Instantiate {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A host interface imported without its `--allow` grant.
+    #[error("{}", not_granted(interface, grant, *spawned))]
+    NotGranted { interface: String, grant: &'static str, spawned: bool },
+    /// `run` of a morph without `wasi:cli/run`.
+    #[error("the morph is not a command: it does not export wasi:cli/run; use `morph call` for its exports")]
+    NotACommand,
+    /// `serve` of a morph with neither handler.
+    #[error("the morph exports neither wasi:http/incoming-handler nor hayride:socket/websocket, so there is nothing to serve; use `morph run` for commands")]
+    NothingToServe,
+    /// No export by that name; `available` lists the signatures there are.
+    #[error("the morph has no export `{name}`; it exports:\n{available}")]
+    NoSuchExport { name: String, available: String },
+    /// An argument that does not fit its parameter's type.
+    #[error("argument {0}")]
+    Argument(crate::values::ValueError),
+    /// `serve` cannot listen where it was told to.
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The guest trapped (exit 1); the text has the trap and its backtrace.
+    #[error("the morph trapped: {0}")]
+    Trap(String),
+    /// A limit stopped the guest (exit 1).
+    #[error("{0}")]
+    Limit(String),
+    /// The guest exited with this code.
+    #[error("the morph exited with code {0}")]
+    Exit(i32),
+    /// A step of a longer session (an extension's `update`, say) failed as `source` says.
+    #[error("in {step}: {source}")]
+    Step { step: String, source: Box<RuntimeError> },
+    /// The input is not a component, in the words `validate` uses.
+    #[error(transparent)]
+    Contract(#[from] morph_contract::ContractError),
+    /// A failure of morph itself.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn not_granted(interface: &str, grant: &str, spawned: bool) -> String {
+    if spawned && grant == "silo" {
+        format!("the spawned morph imports {interface}, but a spawned morph may not spawn others; grant it with --allow silo-nested")
+    } else {
+        format!("the morph imports {interface}, which is not granted; grant it with --allow {grant}")
+    }
+}
+
+impl RuntimeError {
+    pub(crate) fn internal(e: impl std::fmt::Debug) -> RuntimeError {
+        RuntimeError::Internal(format!("{e:?}"))
+    }
+}

@@ -1,0 +1,126 @@
+//! The sandbox a morph runs in: one [`Sandbox`] (grants, limits, where compiled code is cached)
+//! prepares a morph and then runs it, calls its exports, serves it (`serve/`) or hosts it as an
+//! extension (`ext/`). Everything it does to a store goes through `store::configure_store`.
+
+mod exports;
+mod session;
+mod spawn;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use wasmtime::component::Component;
+use wasmtime::Engine;
+
+use crate::engine::cache::{CacheOutcome, CodeCache};
+use crate::engine::{build_engine, EngineSettings};
+use crate::host::threads::MorphRunner;
+use crate::limits::Limits;
+use crate::policy::Policy;
+use crate::store::{configure_store, Interruption, StoreData};
+use crate::values::Value;
+use crate::RuntimeError;
+pub use exports::ExportFunc;
+pub(crate) use session::Session;
+
+/// Grants, limits and the compiled-code cache, for every morph run under them.
+#[derive(Debug, Clone)]
+pub struct Sandbox {
+    pub(crate) policy: Policy,
+    pub(crate) limits: Limits,
+    /// The morph home whose compiled-code cache to use; none, and every start compiles.
+    pub(crate) cache: Option<PathBuf>,
+}
+
+/// A morph's bytes, and how it is named: `origin` (the file or reference the user gave) in
+/// errors, `name` as its argv[0].
+#[derive(Debug, Clone, Copy)]
+pub struct Morph<'a> {
+    pub bytes: &'a [u8],
+    pub digest: &'a str,
+    pub origin: &'a Path,
+    pub name: &'a str,
+}
+
+impl<'a> From<&'a morph_registry_client::source::MorphSource> for Morph<'a> {
+    fn from(src: &'a morph_registry_client::source::MorphSource) -> Morph<'a> {
+        Morph { bytes: &src.bytes, digest: &src.digest, origin: &src.origin, name: &src.name }
+    }
+}
+
+/// A component compiled (or loaded from the cache) for an engine that fits the limits.
+pub struct Prepared {
+    pub(crate) engine: Engine,
+    pub(crate) component: Component,
+    /// argv[0].
+    pub(crate) name: String,
+    /// Whether the code came from the cache.
+    pub cache: CacheOutcome,
+}
+
+impl Sandbox {
+    pub fn new(policy: Policy, limits: Limits, cache: Option<PathBuf>) -> Sandbox {
+        Sandbox { policy, limits, cache }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Compiles `morph` (or maps it from the cache) for a run, a call or an extension.
+    pub fn prepare(&self, morph: Morph<'_>) -> Result<Prepared, RuntimeError> {
+        compile(morph, EngineSettings::for_limits(&self.limits), self.cache.as_deref())
+    }
+
+    /// Runs a command's `wasi:cli/run` with `args` as argv[1..]; gives its exit code.
+    pub async fn run(&self, p: &Prepared, args: &[String]) -> Result<i32, RuntimeError> {
+        let mut argv = vec![p.name.clone()];
+        argv.extend(args.iter().cloned());
+        let mut session = self.session(p, &argv, |_| {}).await?;
+        session.run().await
+    }
+
+    /// Instantiates and calls `f` with `args`; gives its result, if it has one.
+    pub async fn call(&self, p: &Prepared, f: &ExportFunc, args: &[Value]) -> Result<Option<Value>, RuntimeError> {
+        f.check_callable()?;
+        let mut session = self.session(p, std::slice::from_ref(&p.name), |_| {}).await?;
+        session.call(f, args).await
+    }
+
+    /// An instance of `p` for a run, a call or a session, with the whole `--timeout` running
+    /// from now; `setup` gives the store what this kind of guest needs before it starts.
+    pub(crate) async fn session(
+        &self,
+        p: &Prepared,
+        argv: &[String],
+        setup: impl FnOnce(&mut StoreData),
+    ) -> Result<Session, RuntimeError> {
+        let (mut store, watch) =
+            configure_store(&p.engine, &self.policy, &self.limits, argv, self.runner(), Interruption::Timeout)?;
+        setup(store.data_mut());
+        Session::instantiate(p, &self.policy, store, watch).await
+    }
+
+    /// What runs the morphs a guest spawns (`hayride:silo/threads`).
+    pub(crate) fn runner(&self) -> Arc<dyn MorphRunner> {
+        Arc::new(spawn::Runner { cache: self.cache.clone() })
+    }
+}
+
+/// Compiles `morph` with `settings`, or maps it from the cache under `cache`.
+pub(crate) fn compile(
+    morph: Morph<'_>,
+    settings: EngineSettings,
+    cache: Option<&Path>,
+) -> Result<Prepared, RuntimeError> {
+    let engine = build_engine(settings).map_err(RuntimeError::internal)?;
+    let (component, cache) = CodeCache::new(cache).load(&engine, morph.bytes, morph.digest).map_err(|e| {
+        // Bytes that are not a valid component are told in the words `validate` uses, naming
+        // the input; a valid one the engine cannot compile keeps the engine's reason.
+        match morph_contract::component::check_component_bytes(morph.origin, morph.bytes) {
+            Err(invalid) => RuntimeError::Contract(invalid),
+            Ok(()) => RuntimeError::Compile { origin: morph.origin.to_path_buf(), source: e.into() },
+        }
+    })?;
+    Ok(Prepared { engine, component, name: morph.name.to_string(), cache })
+}

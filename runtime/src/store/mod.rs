@@ -1,0 +1,109 @@
+//! A guest's store: the data its host calls reach (WASI, wasi:http, and the state of each host
+//! interface it may import), the linker that joins them to its imports, and the one function
+//! that puts the limits on it.
+
+mod configure;
+mod http_hooks;
+mod limiter;
+mod linker;
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+use crate::host::config::ConfigCtx;
+use crate::host::db::{DbCtx, DbView};
+use crate::host::morphir::ExtSettings;
+use crate::host::process::ProcessCtx;
+use crate::host::threads::{MorphRunner, ThreadsCtx, ThreadsView};
+use crate::host::wac::{WacCtx, WacView};
+use crate::limits::Limits;
+use crate::policy::Policy;
+use crate::RuntimeError;
+pub(crate) use configure::{configure_store, Interruption, LimitWatch};
+use limiter::MemoryLimiter;
+pub(crate) use linker::build_linker;
+
+/// Everything a guest's host calls reach, one per store.
+pub(crate) struct StoreData {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    http: WasiHttpCtx,
+    hooks: Box<dyn WasiHttpHooks>,
+    limiter: MemoryLimiter,
+    /// A Morphir extension's env vars (`morphir:ext/runtime`).
+    pub ext: ExtSettings,
+    config: ConfigCtx,
+    process: ProcessCtx,
+    threads: ThreadsCtx,
+    wac: WacCtx,
+    db: DbCtx,
+}
+
+impl WasiView for StoreData {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for StoreData {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { hooks: &mut *self.hooks, table: &mut self.table, ctx: &mut self.http }
+    }
+}
+
+impl StoreData {
+    /// What the guest sees of the outside: argv, stdio and the grants of `policy`. A morph it
+    /// spawns runs under `limits` with `runner`.
+    fn new(
+        policy: &Policy,
+        limits: &Limits,
+        argv: &[String],
+        runner: Arc<dyn MorphRunner>,
+    ) -> Result<StoreData, RuntimeError> {
+        let mut b = WasiCtxBuilder::new();
+        b.inherit_stdio().args(argv);
+        if let Some(pipe) = &policy.capture_stdout {
+            // A spawned morph's stdout is its thread's output.
+            b.stdout(pipe.clone());
+        }
+        for (k, v) in &policy.env {
+            b.env(k, v);
+        }
+        for d in &policy.dirs {
+            let perms = if d.read_only { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
+            b.preopened_dir(&d.host, &d.guest, perms)
+                .map_err(|e| RuntimeError::DirGrant { host: d.host.clone(), source: e.into() })?;
+        }
+        if policy.allow_net {
+            b.inherit_network().allow_ip_name_lookup(true).allow_tcp(true).allow_udp(true);
+        }
+        Ok(StoreData {
+            wasi: b.build(),
+            table: ResourceTable::new(),
+            http: WasiHttpCtx::new(),
+            hooks: http_hooks::for_policy(policy),
+            limiter: MemoryLimiter::default(),
+            ext: ExtSettings::default(),
+            config: ConfigCtx { values: policy.config.clone() },
+            process: ProcessCtx::default(),
+            threads: ThreadsCtx::new(policy.clone(), limits.clone(), runner),
+            wac: WacCtx { home: policy.home.clone() },
+            db: DbCtx { dirs: policy.dirs.clone(), allow_net: policy.allow_net },
+        })
+    }
+
+    fn threads(&mut self) -> ThreadsView<'_> {
+        ThreadsView { ctx: &self.threads, table: &mut self.table }
+    }
+
+    fn wac(&mut self) -> WacView<'_> {
+        WacView { ctx: &self.wac, table: &mut self.table }
+    }
+
+    fn db(&mut self) -> DbView<'_> {
+        DbView { ctx: &self.db, table: &mut self.table }
+    }
+}
