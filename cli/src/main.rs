@@ -5,6 +5,7 @@
 
 mod commands;
 mod exit;
+mod logging;
 mod output;
 mod signals;
 
@@ -65,7 +66,7 @@ fn main() -> ExitCode {
         || (cli.color == ColorChoice::Auto
             && std::io::IsTerminal::is_terminal(&std::io::stderr())
             && std::env::var_os("NO_COLOR").is_none());
-    init_logging(cli.verbose, cli.quiet, ansi);
+    logging::init(cli.verbose, cli.quiet, cli.json, ansi);
     let out = Output::new(cli.json, cli.quiet, cli.verbose, cli.color);
     let result = match cli.command {
         Command::New(args) => commands::new::run(args, &out),
@@ -96,23 +97,4 @@ fn main() -> ExitCode {
             ExitCode::from(exit::INPUT)
         }
     }
-}
-
-/// `-v`/`-q` set the level; `RUST_LOG` refines it. Logs go to stderr.
-fn init_logging(verbose: u8, quiet: bool, ansi: bool) {
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (_, 0) => "warn",
-        (_, 1) => "info",
-        (_, 2) => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .without_time()
-        .init();
 }

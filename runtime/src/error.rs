@@ -5,9 +5,52 @@
 /// as an exit code; variants carry their data and, where there is one, their cause.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    /// The morph or the arguments cannot be used.
-    #[error("{0}")]
-    Input(String),
+    /// A bare export name that more than one exported interface has.
+    #[error("`{name}` is ambiguous; name one of:\n{}", indented(candidates))]
+    AmbiguousExport { name: String, candidates: Vec<String> },
+    /// A call with the wrong number of arguments.
+    #[error("{function} takes {expected} argument(s), {given} given\n  {signature}")]
+    Arity { function: String, expected: usize, given: usize, signature: String },
+    /// A WAVE argument that does not parse as its parameter's type.
+    #[error("argument {param} is not WAVE for {expected}")]
+    Wave {
+        param: String,
+        expected: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// `--invoke` text that is not a call, or whose arguments do not fit.
+    #[error("`{call}` is not a call of {signature}")]
+    BadCall {
+        call: String,
+        signature: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An export taking a resource, which no command line can make.
+    #[error("{function} takes a resource (`{param}`), which cannot be passed from the command line")]
+    ResourceParameter { function: String, param: String },
+    /// The morph's own `hayride:http/config` cannot be used to serve it.
+    #[error("the morph's hayride:http/config {problem}; pass --addr")]
+    MorphConfig { problem: String },
+    /// A Morphir extension without the export a command needs.
+    #[error("the morph does not export {interface}0 (it is not a Morphir extension with `{function}`)")]
+    NotAnExtension { interface: &'static str, function: &'static str },
+    /// An extension export whose type is not the one morphir:ext declares.
+    #[error("the extension's `{function}` does not have the signature morphir:ext declares; `morph validate --world extension` shows the difference")]
+    ExtensionSignature {
+        function: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Reading or writing what a command streams (stdin, an output file).
+    #[error("cannot {action} {}", path.display())]
+    Io {
+        action: &'static str,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// A `--dir` grant whose directory cannot be opened.
     #[error("cannot open --dir {}", host.display())]
     DirGrant {
@@ -55,7 +98,7 @@ pub enum RuntimeError {
     Trap(String),
     /// A limit stopped the guest (exit 1).
     #[error("{0}")]
-    Limit(String),
+    Limit(LimitHit),
     /// The guest exited with this code.
     #[error("the morph exited with code {0}")]
     Exit(i32),
@@ -68,6 +111,24 @@ pub enum RuntimeError {
     /// A failure of morph itself.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Which limit stopped a guest, with the flag's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitHit {
+    #[error("the morph needed more memory than --max-memory {} allows", crate::limits::format_size(*.max))]
+    Memory { max: usize },
+    #[error("the morph ran out of fuel (--fuel {fuel})")]
+    Fuel { fuel: u64 },
+    #[error("the morph ran longer than --timeout {timeout:?} and was stopped")]
+    Timeout { timeout: std::time::Duration },
+    /// A spawned morph killed (`hayride:silo/threads.kill`) before it started.
+    #[error("the morph was killed")]
+    Killed,
+}
+
+fn indented(lines: &[String]) -> String {
+    lines.iter().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
 }
 
 fn not_granted(interface: &str, grant: &str, spawned: bool) -> String {

@@ -92,6 +92,24 @@ fn answers_echoes_and_keeps_the_connection_alive() {
 }
 
 #[test]
+fn with_json_each_request_is_one_json_log_line() {
+    let served = Served::start_json(&http_guest());
+    assert_eq!(get(&served.addr, "/").0, 200);
+    let line = served.wait_for("\"path\":\"/\"", Duration::from_secs(5));
+    let entry: serde_json::Value = serde_json::from_str(&line).expect("a JSON object per line");
+    assert_eq!(
+        (entry["level"].as_str(), entry["method"].as_str(), entry["status"].as_u64()),
+        (Some("info"), Some("GET"), Some(200))
+    );
+    assert!(entry["ms"].as_f64().is_some(), "{line}");
+    assert_eq!(get(&served.addr, "/trap").0, 500);
+    let line = served.wait_for("\"error\":", Duration::from_secs(5));
+    let entry: serde_json::Value = serde_json::from_str(&line).expect("a JSON object per line");
+    assert_eq!((entry["level"].as_str(), entry["status"].as_u64()), (Some("error"), Some(500)));
+    assert!(entry["error"].as_str().is_some_and(|e| e.contains("unreachable")), "{line}");
+}
+
+#[test]
 fn a_trap_is_that_request_s_500_and_the_server_goes_on() {
     let served = start(&[]);
     assert_eq!(get(&served.addr, "/trap").0, 500);

@@ -250,7 +250,7 @@ fn session(args: SessionArgs, out: &Output) -> Result<ExitCode> {
         out.line(first.to_string());
         let stdin = std::io::stdin();
         for (n, line) in stdin.lock().split(b'\n').enumerate() {
-            let line = line.map_err(|e| RuntimeError::Input(format!("cannot read stdin: {e}")))?;
+            let line = line.map_err(|source| RuntimeError::Io { action: "read", path: "stdin".into(), source })?;
             if let Some(record) = tea.session_line(s, n + 1, line).await? {
                 out.line(record.to_string());
             }
@@ -281,8 +281,11 @@ fn call(args: CallArgs, out: &Output) -> Result<ExitCode> {
     with_session(loaded, out, async |s| {
         let result = s.design_time(which, &input).await.map_err(|e| step_error(which.function(), 0, e))?;
         if let Some(path) = &args.output {
-            morph_registry_client::atomic::write_output(path, &result.content)
-                .map_err(|e| RuntimeError::Input(format!("cannot write {}: {e}", path.display())))?;
+            morph_registry_client::atomic::write_output(path, &result.content).map_err(|source| RuntimeError::Io {
+                action: "write",
+                path: path.clone(),
+                source,
+            })?;
         }
         if out.json {
             out.json(&show_envelope(&result));

@@ -70,8 +70,6 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         body_timeout: args.body_timeout,
         queue_timeout: args.queue_timeout,
         grace: args.grace,
-        json_logs: out.json,
-        quiet: out.quiet,
         max_body: args.max_body,
         header_timeout: args.header_timeout,
         write_timeout: args.write_timeout,

@@ -127,7 +127,7 @@ impl<'p> ExtensionSession<'p> {
 
     /// The export `func` of the interface starting with `interface`, checked against the
     /// envelope types: a mismatch says which signature the extension got wrong.
-    fn typed<P, R>(&mut self, interface: &str, func: &'static str) -> Result<TypedFunc<P, R>, RuntimeError>
+    fn typed<P, R>(&mut self, interface: &'static str, func: &'static str) -> Result<TypedFunc<P, R>, RuntimeError>
     where
         P: wasmtime::component::ComponentNamedList + Lower,
         R: wasmtime::component::ComponentNamedList + Lift,
@@ -140,15 +140,11 @@ impl<'p> ExtensionSession<'p> {
                 f
             }
         };
-        f.typed::<P, R>(&self.live.store).map_err(|e| {
-            RuntimeError::Input(format!(
-                "the extension's `{func}` does not have the signature morphir:ext declares: {e}; \
-                 `morph validate --world extension` shows the difference"
-            ))
-        })
+        f.typed::<P, R>(&self.live.store)
+            .map_err(|e| RuntimeError::ExtensionSignature { function: func, source: e.into() })
     }
 
-    fn func(&mut self, interface: &str, func: &str) -> Result<Func, RuntimeError> {
+    fn func(&mut self, interface: &'static str, func: &'static str) -> Result<Func, RuntimeError> {
         let store = &mut self.live.store;
         let engine = store.engine().clone();
         let name = self
@@ -158,22 +154,20 @@ impl<'p> ExtensionSession<'p> {
             .exports(&engine)
             .map(|(n, _)| n.to_string())
             .find(|n| n.starts_with(interface))
-            .ok_or_else(|| {
-                RuntimeError::Input(format!(
-                    "the morph does not export {}0 (it is not a Morphir extension with `{func}`)",
-                    interface
-                ))
-            })?;
+            .ok_or(RuntimeError::NotAnExtension { interface, function: func })?;
         let iface = self.live.instance.get_export_index(&mut *store, None, &name);
         let idx = self
             .live
             .instance
             .get_export_index(&mut *store, iface.as_ref(), func)
-            .ok_or_else(|| RuntimeError::Input(format!("the extension's {name} has no function `{func}`")))?;
-        self.live
-            .instance
-            .get_func(&mut *store, idx)
-            .ok_or_else(|| RuntimeError::Input(format!("{name}#{func} is not a function")))
+            .ok_or_else(|| self.no_such_export(&name, func))?;
+        self.live.instance.get_func(&mut self.live.store, idx).ok_or_else(|| self.no_such_export(&name, func))
+    }
+
+    fn no_such_export(&self, interface: &str, func: &str) -> RuntimeError {
+        let available = self.prepared.exports().iter().map(|f| format!("  {}", f.signature())).collect::<Vec<_>>();
+        let available = available.join("\n");
+        RuntimeError::NoSuchExport { name: format!("{interface}#{func}"), available }
     }
 
     /// One call with a fresh `--timeout` and `--fuel`.

@@ -133,7 +133,11 @@ impl Tea {
 /// step's fault.
 pub fn step_error(step: &str, seqnum: u64, e: RuntimeError) -> RuntimeError {
     match e {
-        RuntimeError::Input(_) | RuntimeError::Internal(_) => e,
+        RuntimeError::NotAnExtension { .. }
+        | RuntimeError::ExtensionSignature { .. }
+        | RuntimeError::NoSuchExport { .. }
+        | RuntimeError::Io { .. }
+        | RuntimeError::Internal(_) => e,
         e => RuntimeError::Step { step: format!("{step} (seqnum {seqnum})"), source: Box::new(e) },
     }
 }

@@ -100,10 +100,10 @@ pub(crate) fn find_export(p: &Prepared, target: &str) -> Result<ExportFunc, Runt
     match found.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(RuntimeError::NoSuchExport { name: target.to_string(), available: listing(&all) }),
-        many => Err(RuntimeError::Input(format!(
-            "`{target}` is ambiguous; name one of:\n{}",
-            many.iter().map(|f| format!("  {}", f.signature())).collect::<Vec<_>>().join("\n")
-        ))),
+        many => Err(RuntimeError::AmbiguousExport {
+            name: target.to_string(),
+            candidates: many.iter().map(|f| f.signature()).collect(),
+        }),
     }
 }
 
@@ -118,12 +118,7 @@ fn check_arity(f: &ExportFunc, given: usize) -> Result<(), RuntimeError> {
     if given == f.params.len() {
         return Ok(());
     }
-    Err(RuntimeError::Input(format!(
-        "{} takes {} argument(s), {given} given\n  {}",
-        f.path(),
-        f.params.len(),
-        f.signature()
-    )))
+    Err(RuntimeError::Arity { function: f.path(), expected: f.params.len(), given, signature: f.signature() })
 }
 
 impl ExportFunc {
@@ -144,8 +139,10 @@ impl ExportFunc {
             .iter()
             .zip(args)
             .map(|((name, ty), s)| {
-                wasm_wave::from_str::<Val>(ty, s).map(Value).map_err(|e| {
-                    RuntimeError::Input(format!("argument {name}: {e} (expected WAVE for {})", type_name(ty)))
+                wasm_wave::from_str::<Val>(ty, s).map(Value).map_err(|e| RuntimeError::Wave {
+                    param: name.clone(),
+                    expected: type_name(ty),
+                    source: e.into(),
                 })
             })
             .collect()
@@ -154,10 +151,7 @@ impl ExportFunc {
     /// A resource cannot be made from the command line.
     pub(crate) fn check_callable(&self) -> Result<(), RuntimeError> {
         match self.params.iter().find(|(_, t)| matches!(t, Type::Own(_) | Type::Borrow(_))) {
-            Some((name, _)) => Err(RuntimeError::Input(format!(
-                "{} takes a resource (`{name}`), which cannot be passed from the command line",
-                self.path()
-            ))),
+            Some((name, _)) => Err(RuntimeError::ResourceParameter { function: self.path(), param: name.clone() }),
             None => Ok(()),
         }
     }
@@ -177,13 +171,16 @@ impl Prepared {
 
     /// A WAVE call expression, `name(arg, …)`, as `wasmtime run --invoke` takes it.
     pub fn parse_call(&self, expr: &str) -> Result<(ExportFunc, Vec<Value>), RuntimeError> {
+        let bad = |signature: String, e: wasm_wave::parser::ParserError| RuntimeError::BadCall {
+            call: expr.to_string(),
+            signature,
+            source: e.into(),
+        };
         let call = wasm_wave::untyped::UntypedFuncCall::parse(expr)
-            .map_err(|e| RuntimeError::Input(format!("`{expr}` is not a call like `name(arg, …)`: {e}")))?;
+            .map_err(|e| bad("an export, like `name(arg, …)`".into(), e))?;
         let f = find_export(self, call.name())?;
         let types: Vec<Type> = f.params.iter().map(|(_, t)| t.clone()).collect();
-        let args = call
-            .to_wasm_params::<Val>(types.iter())
-            .map_err(|e| RuntimeError::Input(format!("arguments of `{expr}`: {e}\n  {}", f.signature())))?;
+        let args = call.to_wasm_params::<Val>(types.iter()).map_err(|e| bad(f.signature(), e))?;
         Ok((f, args.into_iter().map(Value).collect()))
     }
 }

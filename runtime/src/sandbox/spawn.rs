@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::{compile, Morph, Session};
 use crate::engine::EngineSettings;
+use crate::error::LimitHit;
 use crate::host::threads::{MorphRunner, SpawnJob};
 use crate::store::{configure_store, Interruption};
 use crate::RuntimeError;
@@ -48,7 +49,7 @@ impl Runner {
         )?;
         // Only now may `kill` see the engine: its epoch bump must land after the deadline is set.
         if !job.kill.arm(&prepared.engine) {
-            return Err(RuntimeError::Limit("killed before it started".into()));
+            return Err(RuntimeError::Limit(LimitHit::Killed));
         }
         let mut session = Session::instantiate(&prepared, &job.policy, store, watch).await?;
         if job.is_run() {

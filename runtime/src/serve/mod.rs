@@ -44,6 +44,10 @@ pub use settings::{parse_address, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT, DEFAULT_
 use websocket::{Ending, WebsocketExport};
 use write_deadline::WriteDeadline;
 
+/// The tracing target of the request log: one event per request or websocket connection, with
+/// `method`, `path`, `status` and `ms` (info) or `error` (error), which the binary renders.
+pub const REQUEST_LOG: &str = "morph::serve";
+
 /// How often the epoch advances: the granularity of `--timeout`.
 const TICK: Duration = Duration::from_millis(10);
 
@@ -62,10 +66,6 @@ pub struct ServeOptions {
     pub queue_timeout: Duration,
     /// How long requests in flight may take to finish after SIGINT/SIGTERM.
     pub grace: Duration,
-    /// One JSON object per request log line instead of text.
-    pub json_logs: bool,
-    /// No request log lines.
-    pub quiet: bool,
     /// How long a client may take to send a request head (a slow client holds no connection
     /// forever); the morph's hayride:http/config read-timeout when it sets one.
     pub header_timeout: Option<Duration>,
@@ -419,35 +419,15 @@ impl Server {
         }
     }
 
-    /// An error response; the reason goes to the log, not to the client.
+    /// An error response; the reason goes to the request log, not to the client.
     fn fail(&self, status: StatusCode, method: &str, path: &str, why: &str) -> Answer {
-        if !self.opts.quiet {
-            if self.opts.json_logs {
-                eprintln!(
-                    "{}",
-                    serde_json::json!({ "level": "error", "method": method, "path": path, "status": status.as_u16(), "error": why })
-                );
-            } else {
-                // One line per event: a backtrace's lines are joined.
-                eprintln!("error: {method} {path}: {}", why.lines().map(str::trim).collect::<Vec<_>>().join(" | "));
-            }
-        }
+        tracing::error!(target: REQUEST_LOG, method, path, status = status.as_u16(), error = why);
         plain(status, &format!("{}\n", status.canonical_reason().unwrap_or("error")))
     }
 
     fn log(&self, method: &str, path: &str, status: StatusCode, took: Duration) {
-        if self.opts.quiet {
-            return;
-        }
-        let ms = took.as_secs_f64() * 1000.0;
-        if self.opts.json_logs {
-            eprintln!(
-                "{}",
-                serde_json::json!({ "level": "info", "method": method, "path": path, "status": status.as_u16(), "ms": (ms * 1000.0).round() / 1000.0 })
-            );
-        } else {
-            eprintln!("{method} {path} {} {ms:.1}ms", status.as_u16());
-        }
+        let ms = (took.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        tracing::info!(target: REQUEST_LOG, method, path, status = status.as_u16(), ms);
     }
 }
 

@@ -49,9 +49,7 @@ pub(crate) async fn morph_config(sandbox: &Sandbox, p: &Prepared) -> Result<Opti
             _ => return Ok(None),
         },
         Some(Val::Result(Err(_))) => {
-            return Err(RuntimeError::Input(
-                "the morph's hayride:http/config.get() returned an error; pass --addr".into(),
-            ))
+            return Err(RuntimeError::MorphConfig { problem: "get() returned an error".into() })
         }
         _ => return Ok(None),
     };
@@ -85,8 +83,9 @@ pub(super) async fn settle(sandbox: &Sandbox, p: &Prepared, opts: &ServeOptions)
     let from_morph = |ms: u32| (ms > 0).then(|| Duration::from_millis(ms.into()));
     let addr = match (opts.addr, &config) {
         (Some(a), _) => a,
-        (None, Some(c)) => parse_address(&c.address)
-            .map_err(|e| RuntimeError::Input(format!("the morph's hayride:http/config address: {e}; pass --addr")))?,
+        (None, Some(c)) => {
+            parse_address(&c.address).map_err(|e| RuntimeError::MorphConfig { problem: format!("address: {e}") })?
+        }
         (None, None) => DEFAULT_ADDR,
     };
     Ok(Settled {

@@ -11,8 +11,9 @@ use wasmtime::{Engine, Store, Trap};
 
 use super::limiter::MemoryLimiter;
 use super::StoreData;
+use crate::error::LimitHit;
 use crate::host::threads::MorphRunner;
-use crate::limits::{format_size, Limits};
+use crate::limits::Limits;
 use crate::policy::Policy;
 use crate::RuntimeError;
 
@@ -157,17 +158,14 @@ impl LimitWatch {
             return RuntimeError::Exit(exit.0);
         }
         if self.memory_hit.load(Ordering::SeqCst) {
-            let max = self.limits.max_memory.map(format_size).unwrap_or_default();
-            return RuntimeError::Limit(format!("the morph needed more memory than --max-memory {max} allows"));
+            return RuntimeError::Limit(LimitHit::Memory { max: self.limits.max_memory.unwrap_or_default() });
         }
         match e.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => {
-                let fuel = self.limits.fuel.unwrap_or_default();
-                return RuntimeError::Limit(format!("the morph ran out of fuel (--fuel {fuel})"));
+                return RuntimeError::Limit(LimitHit::Fuel { fuel: self.limits.fuel.unwrap_or_default() });
             }
             Some(Trap::Interrupt) => {
-                let t = self.limits.timeout.map(|d| format!("{d:?}")).unwrap_or_default();
-                return RuntimeError::Limit(format!("the morph ran longer than --timeout {t} and was stopped"));
+                return RuntimeError::Limit(LimitHit::Timeout { timeout: self.limits.timeout.unwrap_or_default() });
             }
             _ => {}
         }

@@ -31,7 +31,18 @@ impl Served {
         Served::spawn(&["serve"], Some(dir), addr.to_string())
     }
 
+    /// Starts `morph --json serve GUEST --addr <free port>`: its log is JSON lines.
+    pub fn start_json(guest: &Path) -> Served {
+        let addr = format!("127.0.0.1:{}", free_port());
+        Served::spawn_until(&["--json", "serve", path_str(guest), "--addr", &addr], None, addr.clone(), "\"listening\"")
+    }
+
     fn spawn(args: &[&str], cwd: Option<&Path>, addr: String) -> Served {
+        Served::spawn_until(args, cwd, addr, "listening on http://")
+    }
+
+    /// Spawns morph with `args` and waits for the log line that says it listens.
+    fn spawn_until(args: &[&str], cwd: Option<&Path>, addr: String, listening: &str) -> Served {
         let home = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(morph_bin());
         if let Some(dir) = cwd {
@@ -47,7 +58,7 @@ impl Served {
             }
         });
         let served = Served { child, addr, log, _home: home };
-        served.wait_for("listening on http://", Duration::from_secs(60));
+        served.wait_for(listening, Duration::from_secs(60));
         served
     }
 
