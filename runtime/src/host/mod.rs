@@ -15,13 +15,29 @@ pub(crate) mod process;
 pub(crate) mod threads;
 pub(crate) mod wac;
 
-use wasmtime::component::Component;
+use std::marker::PhantomData;
+
+use wasmtime::component::{Component, HasData, ResourceTable};
 use wasmtime::Engine;
 
 use morph_contract::host_interfaces;
 
 use crate::policy::{Grant, Policy};
 use crate::RuntimeError;
+
+/// What an interface with resources reaches of the store's data: its own state `C` and the
+/// store's resource table (as wasmtime-wasi-http's view is).
+pub(crate) struct TableView<'a, C> {
+    pub ctx: &'a C,
+    pub table: &'a mut ResourceTable,
+}
+
+/// The bindings' marker for an interface whose host calls get a [`TableView`] of `C`.
+pub(crate) struct HasTableView<C>(PhantomData<C>);
+
+impl<C: 'static> HasData for HasTableView<C> {
+    type Data<'a> = TableView<'a, C>;
+}
 
 /// Refuses a component that imports a host interface `policy` does not grant, naming the
 /// interface and the flag. The grant is the row's whatever version is imported, so any 0.0.x of

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
+use wasmtime::component::{Linker, Resource};
+
+use super::{HasTableView, TableView};
 use wasmtime::Engine;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -117,23 +119,14 @@ impl ThreadsCtx {
 }
 
 /// What the interface reaches of the store's data.
-pub(crate) struct ThreadsView<'a> {
-    pub ctx: &'a ThreadsCtx,
-    pub table: &'a mut ResourceTable,
-}
-
-struct HasThreads;
-
-impl HasData for HasThreads {
-    type Data<'a> = ThreadsView<'a>;
-}
+pub(crate) type ThreadsView<'a> = TableView<'a, ThreadsCtx>;
 
 /// Links `hayride:silo/threads` over the view `get` makes of the store's data.
 pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> ThreadsView<'_>,
 ) -> wasmtime::Result<()> {
-    bindings::hayride::silo::threads::add_to_linker::<T, HasThreads>(linker, get)
+    bindings::hayride::silo::threads::add_to_linker::<T, HasTableView<ThreadsCtx>>(linker, get)
 }
 
 /// The guest's handle: the id of a thread in its store's table.

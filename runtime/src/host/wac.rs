@@ -1,7 +1,9 @@
 //! `hayride:wac/wac`: WAC composition and plugging for a morph, backed by the `compose` crate,
 //! with packages from the local registry (and OCI namespaces already pulled into morph's cache).
 
-use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
+use wasmtime::component::{Linker, Resource};
+
+use super::{HasTableView, TableView};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -26,23 +28,14 @@ pub(crate) struct WacCtx {
 }
 
 /// What the interface reaches of the store's data.
-pub(crate) struct WacView<'a> {
-    pub ctx: &'a WacCtx,
-    pub table: &'a mut ResourceTable,
-}
-
-struct HasWac;
-
-impl HasData for HasWac {
-    type Data<'a> = WacView<'a>;
-}
+pub(crate) type WacView<'a> = TableView<'a, WacCtx>;
 
 /// Links `hayride:wac/wac` over the view `get` makes of the store's data.
 pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> WacView<'_>,
 ) -> wasmtime::Result<()> {
-    bindings::hayride::wac::wac::add_to_linker::<T, HasWac>(linker, get)
+    bindings::hayride::wac::wac::add_to_linker::<T, HasTableView<WacCtx>>(linker, get)
 }
 
 /// A failed compose or plug: its code and the message compose gave.

@@ -8,7 +8,9 @@ mod sqlite;
 
 use std::collections::VecDeque;
 
-use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
+use wasmtime::component::{Linker, Resource};
+
+use crate::host::{HasTableView, TableView};
 
 use crate::policy::DirGrant;
 
@@ -43,23 +45,14 @@ pub(crate) struct DbCtx {
 }
 
 /// What the interface reaches of the store's data.
-pub(crate) struct DbView<'a> {
-    pub ctx: &'a DbCtx,
-    pub table: &'a mut ResourceTable,
-}
-
-struct HasDb;
-
-impl HasData for HasDb {
-    type Data<'a> = DbView<'a>;
-}
+pub(crate) type DbView<'a> = TableView<'a, DbCtx>;
 
 /// Links `hayride:db/db` over the view `get` makes of the store's data.
 pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> DbView<'_>,
 ) -> wasmtime::Result<()> {
-    bindings::hayride::db::db::add_to_linker::<T, HasDb>(linker, get)
+    bindings::hayride::db::db::add_to_linker::<T, HasTableView<DbCtx>>(linker, get)
 }
 
 /// A failure: the WIT's code and the database's message.
