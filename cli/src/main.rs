@@ -47,6 +47,8 @@ enum Command {
     Serve(commands::serve::Args),
     Compose(commands::compose::ComposeArgs),
     Plug(commands::compose::PlugArgs),
+    /// Hayride's spellings: `wac compose --path F --out O`, `wac plug --socket S --plugs P…`.
+    Wac(commands::compose::WacArgs),
     Inspect(commands::inspect::Args),
     Register(commands::registry::RegisterArgs),
     List(commands::registry::ListArgs),
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args, &out),
         Command::Compose(args) => commands::compose::compose(args, &out),
         Command::Plug(args) => commands::compose::plug(args, &out),
+        Command::Wac(args) => commands::compose::wac(args, &out),
         Command::Inspect(args) => commands::inspect::run(args, &out),
         Command::Register(args) => commands::registry::register(args, &out),
         Command::List(args) => commands::registry::list(args, &out),

@@ -1,5 +1,7 @@
-//! The contract bundled into the binary: every WIT package (Hayride, Morphir, WASI), parsed once
-//! per process, and the catalogue of worlds users name with `--world`.
+//! The contracts bundled into the binary, one per Hayride contract version (Hayride's packages of
+//! that version beside the Morphir and WASI packages every version shares), each parsed once per
+//! process, and the catalogue of worlds users name with `--world` (`hayride-cli` in the newest
+//! contract, `hayride-cli@0.0.60` in an older one).
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -88,17 +90,62 @@ pub const WORLDS: &[WorldEntry] = &[
     },
 ];
 
-/// Every bundled package, resolved together.
+/// One contract version: its packages resolved together.
 pub struct Contract {
+    /// The Hayride contract version (`0.0.65`).
+    pub version: &'static str,
     pub resolve: Resolve,
 }
 
-static CONTRACT: OnceLock<Contract> = OnceLock::new();
+static CONTRACTS: OnceLock<Vec<Contract>> = OnceLock::new();
 
 impl Contract {
-    /// The bundled contract. Parsing it takes a few milliseconds and happens once per process.
+    /// Every bundled contract, oldest first. Parsing one takes a few milliseconds and happens
+    /// once per process.
+    pub fn all() -> &'static [Contract] {
+        CONTRACTS.get_or_init(|| {
+            HAYRIDE
+                .iter()
+                .map(|(version, units)| Contract {
+                    version,
+                    resolve: resolve_groups(bundled_groups(units))
+                        .unwrap_or_else(|e| panic!("bundled WIT of contract {version} does not resolve: {e:#}")),
+                })
+                .collect()
+        })
+    }
+
+    /// The newest contract.
     pub fn bundled() -> &'static Contract {
-        CONTRACT.get_or_init(|| Contract { resolve: resolve_groups(bundled_groups()).expect("bundled WIT resolves") })
+        Contract::all().last().expect("at least one contract is bundled")
+    }
+
+    /// The contract of `version`, if it is bundled.
+    pub fn version(version: &str) -> Option<&'static Contract> {
+        Contract::all().iter().find(|c| c.version == version)
+    }
+
+    /// The contract a `--contract` argument names; an unknown one lists the bundled versions.
+    pub fn named(version: &str) -> Result<&'static Contract, ContractError> {
+        Contract::version(version).ok_or_else(|| ContractError::UnknownContract {
+            version: version.to_string(),
+            known: Contract::versions().join(", "),
+        })
+    }
+
+    /// The bundled versions, oldest first.
+    pub fn versions() -> Vec<&'static str> {
+        Contract::all().iter().map(|c| c.version).collect()
+    }
+
+    /// Whether this is the newest contract, whose worlds go by their short names alone.
+    pub fn is_newest(&self) -> bool {
+        std::ptr::eq(self, Contract::bundled())
+    }
+
+    /// The catalogue's worlds that exist in this contract.
+    pub fn worlds(&self) -> impl Iterator<Item = (&'static WorldEntry, WorldId)> + '_ {
+        WORLDS.iter().filter_map(move |w| find_world(&self.resolve, w.full).map(|id| (w, id)))
     }
 
     /// The short name, if the world is in the catalogue.
@@ -107,21 +154,38 @@ impl Contract {
         WORLDS.iter().find(|w| w.full == full).map(|w| w.short)
     }
 
-    /// A world by short name (`hayride-cli`), full name (`hayride:runtime/hayride-cli@0.0.1`,
-    /// version optional) or any world of a bundled package.
+    /// A world of this contract by short name (`hayride-cli`), full name
+    /// (`hayride:runtime/hayride-cli@0.0.1`, version optional) or any world of its packages.
     pub fn world(&self, name: &str) -> Result<WorldId, ContractError> {
         let full = WORLDS.iter().find(|w| w.short == name).map_or(name, |w| w.full);
         find_world(&self.resolve, full).ok_or_else(|| ContractError::UnknownWorld {
             name: name.to_string(),
-            known: WORLDS.iter().map(|w| w.short).collect::<Vec<_>>().join(", "),
+            known: self.worlds().map(|(w, _)| w.short).collect::<Vec<_>>().join(", "),
         })
+    }
+
+    /// A world as `--world` names it: `hayride-cli` (the newest contract), `hayride-cli@0.0.60`
+    /// (that contract), or a full name; in `within` when a contract was chosen already.
+    pub fn lookup(
+        name: &str,
+        within: Option<&'static Contract>,
+    ) -> Result<(&'static Contract, WorldId), ContractError> {
+        if let Some((short, version)) = name.split_once('@') {
+            if WORLDS.iter().any(|w| w.short == short) {
+                let contract = Contract::named(version)?;
+                return Ok((contract, contract.world(short)?));
+            }
+        }
+        let contract = within.unwrap_or_else(Contract::bundled);
+        Ok((contract, contract.world(name)?))
     }
 }
 
-/// Every embedded package, parsed (not yet resolved).
-fn bundled_groups() -> Vec<UnresolvedPackageGroup> {
+/// The shared packages and a contract version's `units`, parsed (not yet resolved).
+fn bundled_groups(units: &[Unit]) -> Vec<UnresolvedPackageGroup> {
     PACKAGES
         .iter()
+        .chain(units)
         .map(|(unit, files)| {
             let mut map = SourceMap::new();
             for (path, text) in files.iter() {
@@ -217,7 +281,8 @@ pub fn load_wit_dir(dir: &Path) -> Result<(Resolve, PackageId), ContractError> {
                 }
             }
             provided.push(main.main.name.clone());
-            groups.extend(bundled_groups().into_iter().filter(|g| !provided.contains(&g.main.name)));
+            let newest = HAYRIDE.last().map_or(&[][..], |(_, units)| *units);
+            groups.extend(bundled_groups(newest).into_iter().filter(|g| !provided.contains(&g.main.name)));
             let mut resolve = Resolve::new();
             match resolve.push_groups(main, groups) {
                 Ok(pkg) => Ok((resolve, pkg)),

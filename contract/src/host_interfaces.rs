@@ -35,7 +35,10 @@ impl HostInterface {
     }
 }
 
-const HAYRIDE: &[&str] = &["0.0.65"];
+/// Hayride contract versions: every bundled one, and those from 0.0.65 on (`hayride:db`,
+/// `hayride:mcp` are new in 0.0.65).
+const HAYRIDE: &[&str] = &["0.0.60", "0.0.65"];
+const HAYRIDE_SINCE_65: &[&str] = &["0.0.65"];
 
 pub const HOST_INTERFACES: &[HostInterface] = &[
     HostInterface { name: "morphir:ext/runtime", versions: &["0.1.0"], grant: None, provision: Provision::Implemented },
@@ -61,7 +64,12 @@ pub const HOST_INTERFACES: &[HostInterface] = &[
         provision: Provision::Implemented,
     },
     HostInterface { name: "hayride:wac/wac", versions: HAYRIDE, grant: Some("wac"), provision: Provision::Implemented },
-    HostInterface { name: "hayride:db/db", versions: HAYRIDE, grant: Some("db"), provision: Provision::Implemented },
+    HostInterface {
+        name: "hayride:db/db",
+        versions: HAYRIDE_SINCE_65,
+        grant: Some("db"),
+        provision: Provision::Implemented,
+    },
     HostInterface {
         name: "wasi:config/store",
         versions: &["0.2.0-draft"],
@@ -70,7 +78,7 @@ pub const HOST_INTERFACES: &[HostInterface] = &[
     },
     HostInterface {
         name: "hayride:mcp/tools",
-        versions: HAYRIDE,
+        versions: HAYRIDE_SINCE_65,
         grant: None,
         provision: Provision::Fallback {
             code: "tool-not-found",
@@ -79,7 +87,7 @@ pub const HOST_INTERFACES: &[HostInterface] = &[
     },
     HostInterface {
         name: "hayride:mcp/auth",
-        versions: HAYRIDE,
+        versions: HAYRIDE_SINCE_65,
         grant: None,
         provision: Provision::Fallback {
             code: "unknown",
@@ -119,18 +127,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_row_is_an_interface_of_the_bundled_contract() {
-        let contract = crate::Contract::bundled();
+    fn every_row_is_an_interface_of_a_bundled_contract() {
         for h in HOST_INTERFACES {
             for full in h.full_names() {
-                let found = contract
-                    .resolve
-                    .interfaces
-                    .iter()
-                    .any(|(id, _)| contract.resolve.id_of(id).as_deref() == Some(full.as_str()));
-                assert!(found, "{full} is in the host table but not in the bundled contract");
+                let found = crate::Contract::all().iter().any(|contract| {
+                    contract
+                        .resolve
+                        .interfaces
+                        .iter()
+                        .any(|(id, _)| contract.resolve.id_of(id).as_deref() == Some(full.as_str()))
+                });
+                assert!(found, "{full} is in the host table but in no bundled contract");
             }
         }
+        assert_eq!(provided("hayride:silo/threads@0.0.60").map(|(_, v)| v), Some("0.0.60"));
+        assert!(provided("hayride:db/db@0.0.60").is_none(), "0.0.60 has no hayride:db");
         assert_eq!(provided("hayride:db/db@0.0.65").map(|(h, v)| (h.grant, v)), Some((Some("db"), "0.0.65")));
         assert!(provided("hayride:db/db@0.0.1").is_none());
         assert_eq!(provided("morphir:ext/runtime@0.1.2").map(|(_, v)| v), Some("0.1.0"));

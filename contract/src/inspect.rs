@@ -40,8 +40,9 @@ pub struct Inspection {
 
 pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractError> {
     let (imports, exports) = crate::component::world_items(&comp.resolve, comp.world);
-    let fit = best_fit(comp);
-    let verdict = validate(comp, WorldSpec::Bundled(fit.short), false)?;
+    let contract = crate::contract_version::choose(&comp.resolve, comp.world).contract;
+    let fit = best_fit(comp, contract);
+    let verdict = validate(comp, WorldSpec::Bundled { world: fit.short, contract: Some(contract.version) }, false)?;
     Ok(Inspection {
         file: comp.path.display().to_string(),
         kind: classify(&comp.resolve, comp.world),

@@ -7,6 +7,7 @@ pub mod bundled;
 pub mod component;
 pub mod conformance;
 mod contain;
+pub mod contract_version;
 pub mod elaborate;
 pub mod host_interfaces;
 pub mod inspect;
@@ -44,6 +45,8 @@ pub enum ContractError {
     NoWit { path: PathBuf, reason: String },
     #[error("unknown world `{name}`; known worlds: {known} (or a full name like hayride:runtime/hayride-cli@0.0.1, or --wit DIR)")]
     UnknownWorld { name: String, known: String },
+    #[error("no contract {version} is bundled; the bundled contracts are {known}")]
+    UnknownContract { version: String, known: String },
     #[error("cannot load WIT from {}: {message}", path.display())]
     Wit { path: PathBuf, message: String },
 }

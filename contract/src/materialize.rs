@@ -12,36 +12,37 @@ use crate::ContractError;
 
 /// Writes the package of `world` to `dir` and its dependencies to `dir/deps`. Returns the files
 /// written.
-pub fn write_wit_dir(world: WorldId, dir: &Path) -> Result<Vec<PathBuf>, ContractError> {
-    let resolve = &Contract::bundled().resolve;
-    let main = package_of(world);
+pub fn write_wit_dir(contract: &Contract, world: WorldId, dir: &Path) -> Result<Vec<PathBuf>, ContractError> {
+    let resolve = &contract.resolve;
+    let main = package_of(contract, world);
     let mut deps = BTreeSet::new();
     collect_deps(resolve, main, &mut deps);
     deps.remove(&main);
     let deps_dir = dir.join("deps");
     let files = std::iter::once((main, dir.join(file_name(resolve, main))))
         .chain(deps.iter().map(|p| (*p, deps_dir.join(file_name(resolve, *p)))));
-    write_packages(files, &deps_dir)
+    write_packages(contract, files, &deps_dir)
 }
 
 /// Writes the package of `world` and everything it needs into `deps_dir`, for a project whose own
 /// package (beside `deps_dir`) uses that world. Returns the files written.
-pub fn write_wit_deps(world: WorldId, deps_dir: &Path) -> Result<Vec<PathBuf>, ContractError> {
-    let resolve = &Contract::bundled().resolve;
+pub fn write_wit_deps(contract: &Contract, world: WorldId, deps_dir: &Path) -> Result<Vec<PathBuf>, ContractError> {
+    let resolve = &contract.resolve;
     let mut packages = BTreeSet::new();
-    collect_deps(resolve, package_of(world), &mut packages);
-    write_packages(packages.iter().map(|p| (*p, deps_dir.join(file_name(resolve, *p)))), deps_dir)
+    collect_deps(resolve, package_of(contract, world), &mut packages);
+    write_packages(contract, packages.iter().map(|p| (*p, deps_dir.join(file_name(resolve, *p)))), deps_dir)
 }
 
-fn package_of(world: WorldId) -> PackageId {
-    Contract::bundled().resolve.worlds[world].package.expect("bundled worlds belong to packages")
+fn package_of(contract: &Contract, world: WorldId) -> PackageId {
+    contract.resolve.worlds[world].package.expect("bundled worlds belong to packages")
 }
 
 fn write_packages(
+    contract: &Contract,
     files: impl Iterator<Item = (PackageId, PathBuf)>,
     deps_dir: &Path,
 ) -> Result<Vec<PathBuf>, ContractError> {
-    let resolve = &Contract::bundled().resolve;
+    let resolve = &contract.resolve;
     let io = |path: &Path, e: std::io::Error| ContractError::Wit { path: path.to_path_buf(), message: e.to_string() };
     std::fs::create_dir_all(deps_dir).map_err(|e| io(deps_dir, e))?;
     let mut written = Vec::new();

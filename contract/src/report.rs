@@ -19,6 +19,7 @@ pub enum FindingKind {
     TypeMismatch,
     NotProvided,
     NewerVersion,
+    MixedContracts,
 }
 
 impl FindingKind {
@@ -29,6 +30,7 @@ impl FindingKind {
             FindingKind::TypeMismatch => "type mismatch",
             FindingKind::NotProvided => "not provided",
             FindingKind::NewerVersion => "newer version",
+            FindingKind::MixedContracts => "mixed contracts",
         }
     }
 }

@@ -5,19 +5,20 @@ use std::path::Path;
 use serde::Serialize;
 use wit_parser::{Resolve, WorldId};
 
-use crate::bundled::{load_wit_dir, world_full_name, Contract, WORLDS};
+use crate::bundled::{load_wit_dir, world_full_name, Contract};
 use crate::component::Component;
 use crate::conformance::{self, Target};
 use crate::kind::{classify, Kind};
 use crate::report::{has_errors, Finding, FindingKind};
-use crate::{runtime_support, ContractError};
+use crate::{contract_version, runtime_support, ContractError};
 
-/// Which world to check against.
+/// Which world to check against. `contract` forces a contract version (`--contract`); without
+/// it the version is the one the component's `hayride:*` names say.
 pub enum WorldSpec<'a> {
     /// Pick the bundled world that fits the component.
-    Detect,
-    /// A bundled world by short or full name.
-    Bundled(&'a str),
+    Detect { contract: Option<&'a str> },
+    /// A bundled world by short name (`hayride-cli`, `hayride-cli@0.0.60`) or full name.
+    Bundled { world: &'a str, contract: Option<&'a str> },
     /// A world of a user's WIT directory (the package's only world when `None`).
     Wit { dir: &'a Path, world: Option<&'a str> },
 }
@@ -33,6 +34,12 @@ pub struct Validation {
     /// How the world was chosen, in words, when morph chose it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detected: Option<String>,
+    /// The Hayride contract version checked against (none for a `--wit` world).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract: Option<String>,
+    /// How the contract was chosen, when morph chose it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract_reason: Option<String>,
     pub strict: bool,
     /// Level 1: world conformance.
     pub conformance: Vec<Finding>,
@@ -45,15 +52,41 @@ pub struct Validation {
 }
 
 pub fn validate(comp: &Component, spec: WorldSpec<'_>, strict: bool) -> Result<Validation, ContractError> {
-    let contract = Contract::bundled();
     let kind = classify(&comp.resolve, comp.world);
     let user_resolve: Resolve;
-    let (resolve, world, detected): (&Resolve, WorldId, Option<String>) = match spec {
-        WorldSpec::Detect => {
-            let fit = best_fit(comp);
-            (&contract.resolve, fit.world, Some(fit.reason))
+    let mut mixed = None;
+    // The contract: forced, or the one the component's names say.
+    let mut choose = |forced: Option<&str>| -> Result<(&'static Contract, Option<String>), ContractError> {
+        if let Some(v) = forced {
+            return Ok((Contract::named(v)?, Some(format!("contract {v}, as --contract says"))));
         }
-        WorldSpec::Bundled(name) => (&contract.resolve, contract.world(name)?, None),
+        let chosen = contract_version::choose(&comp.resolve, comp.world);
+        mixed = chosen.mixed;
+        Ok((chosen.contract, Some(chosen.reason)))
+    };
+    let (contract, resolve, world, detected, contract_reason): (
+        Option<&'static Contract>,
+        &Resolve,
+        WorldId,
+        Option<String>,
+        Option<String>,
+    ) = match spec {
+        WorldSpec::Detect { contract } => {
+            let (contract, reason) = choose(contract)?;
+            let fit = best_fit(comp, contract);
+            (Some(contract), &contract.resolve, fit.world, Some(fit.reason), reason)
+        }
+        WorldSpec::Bundled { world, contract: forced } => {
+            let (within, reason) = if world.contains('@') && forced.is_none() {
+                (None, None)
+            } else {
+                let (c, r) = choose(forced)?;
+                (Some(c), r)
+            };
+            let (contract, id) = Contract::lookup(world, within)?;
+            let reason = reason.or_else(|| Some(format!("contract {}, as --world says", contract.version)));
+            (Some(contract), &contract.resolve, id, None, reason)
+        }
         WorldSpec::Wit { dir, world } => {
             let (resolve, pkg) = load_wit_dir(dir)?;
             let id = resolve.select_world(&[pkg], world).map_err(|e| ContractError::UnknownWorld {
@@ -61,24 +94,27 @@ pub fn validate(comp: &Component, spec: WorldSpec<'_>, strict: bool) -> Result<V
                 known: format!("the worlds of {}: {e:#}", dir.display()),
             })?;
             user_resolve = resolve;
-            (&user_resolve, id, None)
+            (None, &user_resolve, id, None, None)
         }
     };
     let target = Target { resolve, world };
     let comp_target = Target { resolve: &comp.resolve, world: comp.world };
-    let level1 = conformance::check(target, comp_target, strict);
+    let mut level1 = conformance::check(target, comp_target, strict);
+    level1.extend(mixed);
     let level2 = runtime_support::check(comp_target);
     // Level-1 notes (extra imports, import types the world lacks) still mean "does not conform".
     let conforms = level1.is_empty();
     let runtime_compatible = !has_errors(&level2);
     let valid = !has_errors(&level1) && runtime_compatible;
-    let short = if std::ptr::eq(resolve, &contract.resolve) { contract.short_name(world) } else { None };
+    let short = contract.and_then(|c| c.short_name(world));
     Ok(Validation {
         file: comp.path.display().to_string(),
         kind,
         world: world_full_name(resolve, world),
         world_short: short.map(str::to_string),
         detected,
+        contract: contract.map(|c| c.version.to_string()),
+        contract_reason,
         strict,
         conforms,
         conformance: level1,
@@ -97,8 +133,7 @@ pub struct Fit {
 
 /// The kind's world when the kind has one; otherwise the bundled world with the fewest problems
 /// and the most of the component's imports, preferring catalogue order on ties.
-pub fn best_fit(comp: &Component) -> Fit {
-    let contract = Contract::bundled();
+pub fn best_fit(comp: &Component, contract: &Contract) -> Fit {
     let kind = classify(&comp.resolve, comp.world);
     let comp_target = Target { resolve: &comp.resolve, world: comp.world };
     if let Some(short) = kind.default_world() {
@@ -120,8 +155,7 @@ pub fn best_fit(comp: &Component) -> Fit {
         };
     }
     let mut best: Option<((usize, usize), &'static str, WorldId)> = None;
-    for entry in WORLDS {
-        let world = contract.world(entry.short).expect("bundled world");
+    for (entry, world) in contract.worlds() {
         let findings = conformance::check(Target { resolve: &contract.resolve, world }, comp_target, true);
         let errors = findings.iter().filter(|f| f.kind != FindingKind::ExtraImport).count();
         let extra = findings.iter().filter(|f| f.kind == FindingKind::ExtraImport).count();

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use morph_contract::bundled::{find_world, world_full_name, Contract, WORLDS};
+use morph_contract::bundled::{find_world, world_full_name, Contract};
 use morph_contract::elaborate::elaborate;
 use wit_parser::Resolve;
 
@@ -21,36 +21,50 @@ fn reference_root() -> Option<PathBuf> {
     None
 }
 
-/// The reference packages, resolved together the way the bundle is; `None` (after saying so)
-/// when the reference is not beside the repository.
-fn reference() -> Option<Resolve> {
+/// The reference packages of contract `version`, resolved together the way the bundle is;
+/// `None` (after saying so) when the reference is not beside the repository.
+fn reference(version: &str) -> Option<Resolve> {
     let root = reference_root()?;
     let mut resolve = Resolve::new();
-    resolve.push_path(root.join("hayride-0.0.65")).expect("reference hayride WIT resolves");
+    resolve.push_path(root.join(format!("hayride-{version}"))).expect("reference hayride WIT resolves");
     resolve.push_path(root.join("morphir-ext-0.1.0")).expect("reference morphir WIT resolves");
     Some(resolve)
 }
 
-/// The worlds compared: the catalogue plus every world of the Hayride-owned packages.
-fn compared_worlds() -> Vec<String> {
-    let mut names: Vec<String> = WORLDS.iter().map(|w| w.full.to_string()).collect();
-    for extra in [
-        "hayride:wasip2/imports@0.0.65",
-        "hayride:wasip2/exports@0.0.65",
-        "hayride:wasip2/io@0.0.65",
-        "wasi:config/imports@0.2.0-draft",
-    ] {
-        names.push(extra.to_string());
+/// The worlds compared in `contract`: the catalogue's worlds it has, plus every world of the
+/// Hayride-owned packages.
+fn compared_worlds(contract: &Contract) -> Vec<String> {
+    let v = contract.version;
+    let mut names: Vec<String> = contract.worlds().map(|(w, _)| w.full.to_string()).collect();
+    for extra in
+        [format!("hayride:wasip2/imports@{v}"), format!("hayride:wasip2/exports@{v}"), format!("hayride:wasip2/io@{v}")]
+    {
+        names.push(extra);
+    }
+    if contract.version != "0.0.60" {
+        // The 0.0.60 reference does not carry wasi:config (no morph of that version imports it).
+        names.push("wasi:config/imports@0.2.0-draft".to_string());
     }
     names
 }
 
 #[test]
+fn both_contract_versions_are_bundled() {
+    assert_eq!(Contract::versions(), vec!["0.0.60", "0.0.65"]);
+    assert!(Contract::bundled().is_newest() && Contract::bundled().version == "0.0.65");
+}
+
+#[test]
 fn every_bundled_world_matches_the_reference() {
-    let bundled = Contract::bundled();
-    let Some(reference) = reference() else { return };
+    for bundled in Contract::all() {
+        worlds_match(bundled);
+    }
+}
+
+fn worlds_match(bundled: &Contract) {
+    let Some(reference) = reference(bundled.version) else { return };
     let mut failures = Vec::new();
-    for name in compared_worlds() {
+    for name in compared_worlds(bundled) {
         let b = find_world(&bundled.resolve, &name).unwrap_or_else(|| panic!("bundled world {name} missing"));
         let r = find_world(&reference, &name).unwrap_or_else(|| panic!("reference world {name} missing"));
         assert_eq!(world_full_name(&bundled.resolve, b), name);
@@ -65,14 +79,22 @@ fn every_bundled_world_matches_the_reference() {
             ));
         }
     }
-    assert!(failures.is_empty(), "worlds differ from the reference:\n{}", failures.join("\n"));
+    assert!(failures.is_empty(), "worlds of {} differ from the reference:\n{}", bundled.version, failures.join("\n"));
 }
 
 /// Every interface of every Hayride and Morphir package, used by a world or not.
 #[test]
 fn every_bundled_interface_matches_the_reference() {
-    let bundled = Contract::bundled();
-    let Some(reference) = reference() else { return };
+    // Every Hayride, wasi:config and Morphir interface of each reference: 0.0.65 has hayride:mcp,
+    // hayride:db and wasi:config, which 0.0.60 lacks; 0.0.60's hayride:ai has `tools` and no
+    // `runner`.
+    for (version, expected) in [("0.0.60", 27), ("0.0.65", 35)] {
+        interfaces_match(Contract::version(version).expect("bundled"), expected);
+    }
+}
+
+fn interfaces_match(bundled: &Contract, expected: usize) {
+    let Some(reference) = reference(bundled.version) else { return };
     let mut checked = 0;
     for (rid, riface) in reference.interfaces.iter() {
         let Some(full) = reference.id_of(rid) else { continue };
@@ -116,8 +138,7 @@ fn every_bundled_interface_matches_the_reference() {
         assert_eq!(one(&bundled.resolve, bid), one(&reference, rid), "interface {full} differs from the reference");
         checked += 1;
     }
-    // 11 hayride:ai, 6 hayride:mcp, 3 silo, 2 wac, 2 http, 1 socket, 2 db, 2 core, 1 wasi:config, 5 morphir:ext
-    assert_eq!(checked, 35, "compared {checked} interfaces");
+    assert_eq!(checked, expected, "compared {checked} interfaces of contract {}", bundled.version);
 }
 
 /// The comparison itself must notice a single changed parameter name or field.

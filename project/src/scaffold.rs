@@ -18,6 +18,8 @@ pub struct NewProject<'a> {
     pub template: Template,
     /// `ns:name` or `ns:name@version`; `local:<name>` when absent.
     pub package: Option<&'a str>,
+    /// The Hayride contract version whose packages go into `wit/deps`; the newest when absent.
+    pub contract: Option<&'a str>,
 }
 
 /// The bundled world each template's own world includes: its packages go into `wit/deps`.
@@ -111,9 +113,12 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
     let world_file = format!("wit/{}.wit", p.template.as_str());
     let (_, world_text) = TEMPLATES.iter().find(|(path, _)| *path == world_file).expect("every template has a world");
     put("wit/world.wit", world_text)?;
-    let contract = morph_contract::Contract::bundled();
+    let contract = match p.contract {
+        Some(v) => morph_contract::Contract::named(v).map_err(|e| BuildError::Input(e.to_string()))?,
+        None => morph_contract::Contract::bundled(),
+    };
     let base = contract.world(base_world(p.template)).map_err(|e| BuildError::Input(e.to_string()))?;
-    let deps = morph_contract::materialize::write_wit_deps(base, &staging.path().join("wit/deps"))
+    let deps = morph_contract::materialize::write_wit_deps(contract, base, &staging.path().join("wit/deps"))
         .map_err(|e| BuildError::Input(e.to_string()))?;
     files.extend(deps.iter().filter_map(|f| f.strip_prefix(staging.path()).ok()).map(|rel| target.join(rel)));
     let staged = staging.keep();

@@ -48,6 +48,13 @@ fn worlds_lists_every_bundled_world() {
     ] {
         assert!(names.contains(&w), "{w} missing from {names:?}");
     }
+    // Each older contract's Hayride worlds, with their version; 0.0.60 has no db or mcp world.
+    let cli060 =
+        rows.as_array().unwrap().iter().find(|w| w["name"] == "hayride-cli@0.0.60").expect("hayride-cli@0.0.60");
+    assert_eq!(cli060["contract"], "0.0.60");
+    let newest = rows.as_array().unwrap().iter().find(|w| w["name"] == "hayride-cli").unwrap();
+    assert_eq!(newest["contract"], "0.0.65");
+    assert!(!names.contains(&"hayride-db@0.0.60") && names.contains(&"hayride-wac@0.0.60"), "{names:?}");
     assert_eq!(rows[0]["full_name"], "hayride:runtime/hayride-cli@0.0.1");
     assert!(rows.as_array().unwrap().iter().all(|w| !w["summary"].as_str().unwrap().is_empty()));
     let human = morph(&["worlds"]);

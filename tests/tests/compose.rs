@@ -138,6 +138,58 @@ fn forwarded_imports_become_the_composition_s_and_plug_fills_them() {
 }
 
 #[test]
+fn hayride_spellings_of_compose_plug_and_register_work() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let deps = deps_dir(dir.path());
+    let fwd = dir.path().join("fwd.wasm");
+    // `morph wac compose --path F --out O`, as `hayride wac compose`.
+    let r = morph_in(
+        home.path(),
+        &[
+            "wac",
+            "compose",
+            "--path",
+            path_str(&fixture("compose/forward.wac")),
+            "--deps-dir",
+            path_str(&deps),
+            "--out",
+            path_str(&fwd),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    // `morph wac plug --socket S --plugs P…`.
+    let step = dir.path().join("step.wasm");
+    let r = morph_in(
+        home.path(),
+        &[
+            "wac",
+            "plug",
+            "--socket",
+            path_str(&fwd),
+            "--plugs",
+            path_str(&deps.join("test/b.wat")),
+            "--out",
+            path_str(&step),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    // `morph register --bin F --package ID`, then a plug by registry id.
+    let r =
+        morph_in(home.path(), &["register", "--bin", path_str(&deps.join("test/a.wat")), "--package", "test:a@1.0.0"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let whole = dir.path().join("whole.wasm");
+    let r = morph_in(
+        home.path(),
+        &["wac", "plug", "--socket", path_str(&step), "--plugs", "test:a", "--out", path_str(&whole)],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(call(home.path(), &whole, "run"), "111");
+    let r = morph_in(home.path(), &["wac", "plug", "--socket", path_str(&step)]);
+    assert_eq!(r.code, 2, "a plug is required: {r:?}");
+}
+
+#[test]
 fn a_wit_package_in_the_deps_directory_types_an_import() {
     // `import a: test:chain/a;` takes its type from deps/test/chain/, a WIT package directory.
     let home = tempfile::tempdir().unwrap();

@@ -258,6 +258,30 @@ fn sqlite_files_live_only_in_granted_directories() {
 }
 
 #[test]
+fn sqlite_dsns_as_people_write_them_follow_the_same_dir_rules() {
+    let home = tempfile::tempdir().unwrap();
+    for memory in ["sqlite::memory:", "sqlite://:memory:", "file::memory:"] {
+        let r = run(home.path(), "db", &["--allow", "db"], &[memory]);
+        assert!(r.stdout.contains("after commit: Ok([DbValue::Int64(2)])"), "{memory}: {r:?}");
+    }
+    let data = tempfile::tempdir().unwrap();
+    let grant = format!("{}::/data", data.path().display());
+    for (n, dsn) in ["sqlite:/data/a.db", "sqlite:///data/b.db", "file:/data/c.db", "file:///data/d.db?cache=shared"]
+        .iter()
+        .enumerate()
+    {
+        let r = run(home.path(), "db", &["--allow", "db", "--dir", &grant], &[dsn]);
+        assert!(r.stdout.contains("after commit: Ok([DbValue::Int64(2)])"), "{dsn}: {r:?}");
+        let file = ["a.db", "b.db", "c.db", "d.db"][n];
+        assert!(data.path().join(file).is_file(), "{dsn} is the file {file} in the granted directory");
+        let r = run(home.path(), "db", &["--allow", "db"], &[dsn]);
+        assert!(r.stdout.contains("is not inside a directory granted with --dir"), "{dsn} without a grant: {r:?}");
+    }
+    let r = run(home.path(), "db", &["--allow", "db", "--dir", &grant], &["file:///data/a.db?mode=ro"]);
+    assert!(r.stdout.contains("insert: Err(") && r.stdout.contains("readonly"), "mode=ro opens read-only: {r:?}");
+}
+
+#[test]
 fn postgresql_maps_every_db_value_and_needs_the_network() {
     let home = tempfile::tempdir().unwrap();
     let server = common::postgres::Postgres::start();

@@ -87,6 +87,25 @@ fn python_server_answers_on_the_address_its_config_gives() {
 }
 
 #[test]
+fn a_project_for_contract_0_0_60_builds_and_validates_against_it() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "old-server", &["--world", "server", "--contract", "0.0.60"]);
+    let deps: Vec<String> = std::fs::read_dir(dir.join("wit/deps"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(deps.iter().any(|f| f == "hayride-http@0.0.60.wit"), "{deps:?}");
+    assert!(!deps.iter().any(|f| f.contains("0.0.65")), "{deps:?}");
+    build(home.path(), &dir);
+    let r = morph_at(home.path(), &dir, &["--json", "validate", "target/morph/old-server.wasm"]);
+    assert_eq!((r.code, r.json()["contract"].as_str()), (0, Some("0.0.60")), "{r:?}");
+    let r = morph_at(home.path(), home.path(), &["new", "x", "--contract", "0.0.1"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no contract 0.0.1 is bundled"), "{r:?}");
+    assert!(!home.path().join("x").exists(), "nothing is written");
+}
+
+#[test]
 fn rust_reactor_exports_a_function_to_call() {
     let home = tempfile::tempdir().unwrap();
     let (_parent, dir) = new_project(home.path(), "greeter", &["--world", "reactor"]);

@@ -213,6 +213,18 @@ fn registry_ids_resolve_to_the_highest_version() {
     std::fs::write(types.join("types.wasm"), wat::parse_file(fixture("types.wat")).unwrap()).unwrap();
     let r = run_in(home.path(), &["cast", "--package", "acme:types", "--function", "add", "2", "3"]);
     assert_eq!((r.code, r.stdout.trim()), (0, "5"), "cast --function calls an export: {r:?}");
+    // Hayride's spelling: --args, and a string parameter takes plain text.
+    let r = run_in(home.path(), &["cast", "--package", "acme:types", "--function", "add", "--args", "2", "3"]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "5"), "{r:?}");
+    let r =
+        run_in(home.path(), &["cast", "--package", "acme:types", "--function", "echo-string", "--args", "hi there"]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "\"hi there\""), "plain text for a string: {r:?}");
+    let r =
+        run_in(home.path(), &["cast", "--package", "acme:types", "--function", "echo-string", "--args", "\"quoted\""]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "\"quoted\""), "a JSON string is still JSON: {r:?}");
+    let r = run_in(home.path(), &["cast", "--package", "acme:types", "--function", "add", "--args", "two", "3"]);
+    assert_eq!(r.code, 2, "other types stay JSON: {r:?}");
+    assert!(r.stderr.contains("is not JSON"), "{r:?}");
 }
 
 #[test]

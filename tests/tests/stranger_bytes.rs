@@ -91,7 +91,7 @@ fn component_decoding_never_panics() {
         match Component::from_binary(path, bytes.to_vec(), CodeCheck::Now) {
             Ok(comp) => {
                 let _ = morph_contract::inspect::inspect(&comp, true);
-                let _ = morph_contract::validate(&comp, morph_contract::WorldSpec::Detect, false);
+                let _ = morph_contract::validate(&comp, morph_contract::WorldSpec::Detect { contract: None }, false);
             }
             Err(e) => {
                 let _ = e.to_string();

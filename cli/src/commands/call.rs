@@ -27,6 +27,9 @@ pub struct Args {
     /// Take and print WAVE (as `wasmtime run --invoke`) instead of JSON.
     #[arg(long)]
     wave: bool,
+    /// A string parameter also takes plain text (`morph cast`, as Hayride passes arguments).
+    #[arg(skip)]
+    plain_strings: bool,
     #[command(flatten)]
     sandbox: SandboxArgs,
 }
@@ -34,11 +37,17 @@ pub struct Args {
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let src = load_morph(&args.morph)?;
     let sandbox = args.sandbox.sandbox(Vec::new())?;
-    let json_args = if args.wave { Vec::new() } else { parse_json_args(&args.args)? };
+    let json_args = if args.wave || args.plain_strings { Vec::new() } else { parse_json_args(&args.args)? };
     let result = block_on(async {
         let prepared = sandbox.prepare((&src).into())?;
         let f = prepared.find_export(&args.function)?;
-        let vals = if args.wave { f.args_from_wave(&args.args)? } else { f.args_from_json(&json_args)? };
+        let vals = if args.wave {
+            f.args_from_wave(&args.args)?
+        } else if args.plain_strings {
+            f.args_from_text(&args.args)?
+        } else {
+            f.args_from_json(&json_args)?
+        };
         match (sandbox.call(&prepared, &f, &vals).await?, args.wave) {
             (Some(v), true) => out.line(v.to_wave()),
             (Some(v), false) => out.line(serde_json::to_string(&v.to_json()).unwrap_or_default()),
@@ -80,6 +89,11 @@ fn excerpt(text: &str) -> String {
 
 impl Args {
     pub fn new(morph: std::ffi::OsString, function: String, args: Vec<String>, sandbox: SandboxArgs) -> Args {
-        Args { morph, function, args, wave: false, sandbox }
+        Args { morph, function, args, wave: false, plain_strings: false, sandbox }
+    }
+
+    /// String parameters take plain text too (Hayride's `cast`).
+    pub fn plain_strings(self) -> Args {
+        Args { plain_strings: true, ..self }
     }
 }

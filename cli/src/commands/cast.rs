@@ -13,21 +13,28 @@ pub struct Args {
     /// The morph: ns:name@version (version optional), or a file.
     #[arg(long)]
     package: String,
-    /// Call this export instead of running the command (JSON arguments).
+    /// Call this export instead of running the command. Its arguments are JSON, except that
+    /// a string parameter also takes plain text, as Hayride's cast passes it.
     #[arg(long)]
     function: Option<String>,
+    /// The arguments, as Hayride's `cast --args` gives them (or after the flags).
+    #[arg(long = "args", num_args = 1.., allow_hyphen_values = true, value_name = "ARG")]
+    args_flag: Vec<String>,
     #[command(flatten)]
     sandbox: SandboxArgs,
-    /// Guest arguments, or the function's JSON arguments.
+    /// Guest arguments, or the function's arguments.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
     args: Vec<String>,
 }
 
-pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+pub fn run(mut args: Args, out: &Output) -> Result<ExitCode> {
+    let mut all = std::mem::take(&mut args.args_flag);
+    all.append(&mut args.args);
     match args.function {
         Some(function) => {
-            super::call::run(super::call::Args::new(args.package.into(), function, args.args, args.sandbox), out)
+            let call = super::call::Args::new(args.package.into(), function, all, args.sandbox).plain_strings();
+            super::call::run(call, out)
         }
-        None => super::run::run(super::run::Args::new(args.package.into(), args.sandbox, args.args), out),
+        None => super::run::run(super::run::Args::new(args.package.into(), args.sandbox, all), out),
     }
 }

@@ -24,9 +24,13 @@ use crate::output::Output;
 #[derive(clap::Args)]
 pub struct ComposeArgs {
     /// The WAC file.
-    file: PathBuf,
+    #[arg(required_unless_present = "path")]
+    file: Option<PathBuf>,
+    /// The WAC file, as Hayride's `wac compose --path` names it.
+    #[arg(long, value_name = "FILE", conflicts_with = "file")]
+    path: Option<PathBuf>,
     /// Where to write the component; `-` for stdout. Default: <file stem>.wasm.
-    #[arg(long, short = 'o', value_name = "OUT")]
+    #[arg(long, short = 'o', visible_alias = "out", value_name = "OUT")]
     output: Option<PathBuf>,
     /// Use this file (a component, .wat, or WIT) for package ns:name (or ns:name@version).
     #[arg(long = "dep", short = 'd', value_name = "PKG=PATH", value_parser = parse_dep)]
@@ -55,14 +59,15 @@ fn parse_dep(s: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
-pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
-    let source = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read the WAC file {}", args.file.display()))?;
+pub fn compose(mut args: ComposeArgs, out: &Output) -> Result<ExitCode> {
+    let file = args.file.take().or(args.path.take()).context("give the WAC file")?;
+    let source =
+        std::fs::read_to_string(&file).with_context(|| format!("cannot read the WAC file {}", file.display()))?;
     let home = home()?;
     let deps_dirs = match &args.deps_dir {
         Some(dir) => vec![dir.clone()],
         None => {
-            let beside = args.file.parent().unwrap_or(Path::new("")).join("deps");
+            let beside = file.parent().unwrap_or(Path::new("")).join("deps");
             let here = PathBuf::from("deps");
             if same_dir(&beside, &here) {
                 vec![here]
@@ -87,10 +92,10 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
     let mut sources = Sources::from_home(home.clone(), &fetch)?;
     sources.deps = args.deps.clone();
     sources.deps_dirs = deps_dirs;
-    let composition = morph_compose::compose(&args.file, &source, &sources, out.stderr_color()).map_err(input_error)?;
+    let composition = morph_compose::compose(&file, &source, &sources, out.stderr_color()).map_err(input_error)?;
 
     let output = args.output.clone().unwrap_or_else(|| {
-        PathBuf::from(format!("{}.wasm", args.file.file_stem().map_or("composed".into(), |s| s.to_string_lossy())))
+        PathBuf::from(format!("{}.wasm", file.file_stem().map_or("composed".into(), |s| s.to_string_lossy())))
     });
     // wac validated the composition as it encoded it; --target only needs its world.
     let bytes = match &args.target {
@@ -99,7 +104,7 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
             let comp = Component::from_binary(&output, composition.bytes, CodeCheck::Deferred)?;
             let spec = match &args.wit {
                 Some(dir) => WorldSpec::Wit { dir, world: Some(world) },
-                None => WorldSpec::Bundled(world),
+                None => WorldSpec::Bundled { world, contract: None },
             };
             let v = morph_contract::validate(&comp, spec, false)?;
             if !v.valid {
@@ -137,7 +142,7 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
         let _ = writeln!(
             err,
             "composed {} -> {} ({} bytes, {}{target})",
-            args.file.display(),
+            file.display(),
             output.display(),
             bytes.len(),
             digest()
@@ -154,13 +159,43 @@ pub fn compose(args: ComposeArgs, out: &Output) -> Result<ExitCode> {
 #[derive(clap::Args)]
 pub struct PlugArgs {
     /// The component whose imports are to be satisfied.
-    socket: std::ffi::OsString,
+    #[arg(required_unless_present = "socket_flag")]
+    socket: Option<std::ffi::OsString>,
+    /// The socket, as Hayride's `wac plug --socket` names it.
+    #[arg(long = "socket", id = "socket_flag", value_name = "SOCKET", conflicts_with = "socket")]
+    socket_flag: Option<std::ffi::OsString>,
     /// A component whose exports satisfy some of them (repeat for several; earlier plugs win).
-    #[arg(long = "plug", short = 'p', required = true, value_name = "PLUG")]
+    #[arg(long = "plug", short = 'p', value_name = "PLUG", required_unless_present = "plugs_list")]
     plugs: Vec<std::ffi::OsString>,
+    /// Several plugs at once, as Hayride's `wac plug --plugs A B` gives them.
+    #[arg(long = "plugs", id = "plugs_list", num_args = 1.., value_name = "PLUG")]
+    plugs_list: Vec<std::ffi::OsString>,
     /// Where to write the component; `-` for stdout. Default: <socket name>.plugged.wasm.
-    #[arg(long, short = 'o', value_name = "OUT")]
+    #[arg(long, short = 'o', visible_alias = "out", value_name = "OUT")]
     output: Option<PathBuf>,
+}
+
+/// Hayride's spellings of compose and plug: `morph wac compose --path F --out O`,
+/// `morph wac plug --socket S --plugs P…`.
+#[derive(clap::Subcommand)]
+pub enum WacCommand {
+    /// Compose components with a WAC file (as `morph compose`).
+    Compose(ComposeArgs),
+    /// Plug components into another's imports (as `morph plug`).
+    Plug(PlugArgs),
+}
+
+#[derive(clap::Args)]
+pub struct WacArgs {
+    #[command(subcommand)]
+    command: WacCommand,
+}
+
+pub fn wac(args: WacArgs, out: &Output) -> Result<ExitCode> {
+    match args.command {
+        WacCommand::Compose(a) => compose(a, out),
+        WacCommand::Plug(a) => plug(a, out),
+    }
 }
 
 pub fn plug(args: PlugArgs, out: &Output) -> Result<ExitCode> {
@@ -170,8 +205,14 @@ pub fn plug(args: PlugArgs, out: &Output) -> Result<ExitCode> {
         let bytes = morph_contract::component::component_binary(&found.path, bytes)?;
         Ok((PlugInput { name: arg.to_string_lossy().into_owned(), bytes }, found.name))
     };
-    let (socket, socket_name) = load(&args.socket)?;
-    let plugs = args.plugs.iter().map(|p| load(p).map(|(input, _)| input)).collect::<Result<Vec<_>>>()?;
+    let socket_arg = args.socket.as_ref().or(args.socket_flag.as_ref()).context("give the socket component")?;
+    let (socket, socket_name) = load(socket_arg)?;
+    let plugs = args
+        .plugs
+        .iter()
+        .chain(&args.plugs_list)
+        .map(|p| load(p).map(|(input, _)| input))
+        .collect::<Result<Vec<_>>>()?;
     let (bytes, reports) = morph_compose::plug(socket, plugs).map_err(input_error)?;
     let output = args.output.clone().unwrap_or_else(|| PathBuf::from(format!("{socket_name}.plugged.wasm")));
     write_output(&output, &bytes)?;
@@ -186,7 +227,7 @@ pub fn plug(args: PlugArgs, out: &Output) -> Result<ExitCode> {
         let _ = writeln!(
             err,
             "plugged {} -> {} ({} bytes, {})",
-            args.socket.to_string_lossy(),
+            socket_arg.to_string_lossy(),
             output.display(),
             bytes.len(),
             digest()

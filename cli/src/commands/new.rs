@@ -22,6 +22,10 @@ pub struct Args {
     /// The package id, ns:name (version 0.1.0) or ns:name@version. Default: local:<name>.
     #[arg(long)]
     package: Option<String>,
+    /// The Hayride contract version the project's wit/ is written for (`morph worlds` lists
+    /// them). Default: the newest.
+    #[arg(long, value_name = "VERSION")]
+    contract: Option<String>,
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
@@ -34,6 +38,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         language,
         template,
         package: args.package.as_deref(),
+        contract: args.contract.as_deref(),
     })?;
     if out.json {
         out.json(&serde_json::json!({ "path": dir, "files": files }));

@@ -19,6 +19,9 @@ pub struct RegisterArgs {
     /// The component (.wasm or .wat). Default: the built component of the project around the
     /// current directory.
     file: Option<PathBuf>,
+    /// The component, as Hayride's `register --bin` names it.
+    #[arg(long = "bin", value_name = "FILE", conflicts_with = "file")]
+    bin: Option<PathBuf>,
     /// Its id: ns:name@version. Default: the project's id (morph.toml).
     #[arg(long, short = 'p')]
     package: Option<String>,
@@ -28,7 +31,7 @@ pub struct RegisterArgs {
 }
 
 pub fn register(args: RegisterArgs, out: &Output) -> Result<ExitCode> {
-    let (file, package) = match (args.file, args.package) {
+    let (file, package) = match (args.file.or(args.bin), args.package) {
         (Some(f), Some(p)) => (f, p),
         (file, package) => {
             let m = super::build::project().map_err(|e| {

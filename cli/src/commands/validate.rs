@@ -16,10 +16,15 @@ use crate::output::{Output, Style};
 pub struct Args {
     /// The component: a .wasm binary or component-model text (.wat).
     component: PathBuf,
-    /// World to check against: a short name (hayride-server), a full name
-    /// (hayride:runtime/hayride-server@0.0.1), or a world of --wit. Detected when omitted.
+    /// World to check against: a short name (hayride-server; hayride-server@0.0.60 for an older
+    /// contract), a full name (hayride:runtime/hayride-server@0.0.1), or a world of --wit.
+    /// Detected when omitted.
     #[arg(long, short = 'w')]
     world: Option<String>,
+    /// The Hayride contract version to check against (`morph worlds` lists them). Default: the
+    /// version the morph's hayride:* imports and exports name, else the newest.
+    #[arg(long, value_name = "VERSION", conflicts_with = "wit")]
+    contract: Option<String>,
     /// Take the world from this WIT directory (a package with optional deps/) instead.
     #[arg(long, value_name = "DIR")]
     wit: Option<PathBuf>,
@@ -32,8 +37,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let comp = super::read_component(&args.component)?;
     let spec = match (&args.wit, &args.world) {
         (Some(dir), world) => WorldSpec::Wit { dir, world: world.as_deref() },
-        (None, Some(world)) => WorldSpec::Bundled(world),
-        (None, None) => WorldSpec::Detect,
+        (None, Some(world)) => WorldSpec::Bundled { world, contract: args.contract.as_deref() },
+        (None, None) => WorldSpec::Detect { contract: args.contract.as_deref() },
     };
     let v = validate(&comp, spec, args.strict)?;
     if out.json {
@@ -53,6 +58,9 @@ pub(crate) fn print_human(v: &Validation, out: &Output) {
     match &v.detected {
         Some(why) => out.line(format!("world: {world}, detected: {why}")),
         None => out.line(format!("world: {world}")),
+    }
+    if let Some(why) = &v.contract_reason {
+        out.line(format!("contract: {why}"));
     }
     section(
         out,

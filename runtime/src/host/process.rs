@@ -8,19 +8,31 @@ use wasmtime::component::{HasSelf, Linker};
 
 use super::errno::{self, ErrNo, EIO, ENOENT, ESRCH};
 
-mod bindings {
+/// Bindings of each contract version's `hayride:silo/process`; the versions agree, so one
+/// implementation serves both.
+mod v060 {
+    wasmtime::component::bindgen!({
+        inline: "
+            package morph:host;
+            world process { import hayride:silo/process@0.0.60; }
+        ",
+        world: "morph:host/process",
+        path: ["../wit/hayride/0.0.60/hayride-silo.wit"],
+        imports: { default: async | trappable },
+    });
+}
+
+mod v065 {
     wasmtime::component::bindgen!({
         inline: "
             package morph:host;
             world process { import hayride:silo/process@0.0.65; }
         ",
         world: "morph:host/process",
-        path: ["../wit/hayride-silo.wit"],
+        path: ["../wit/hayride/0.0.65/hayride-silo.wit"],
         imports: { default: async | trappable },
     });
 }
-
-use bindings::hayride::silo::process::Host;
 
 /// The processes one morph started, by pid: the only ones it may wait for or signal.
 #[derive(Default)]
@@ -28,16 +40,51 @@ pub(crate) struct ProcessCtx {
     processes: HashMap<u32, tokio::process::Child>,
 }
 
-/// Links `hayride:silo/process` over the `ProcessCtx` that `get` finds in the store's data.
+/// Links `hayride:silo/process` of contract `version` over the `ProcessCtx` that `get` finds in
+/// the store's data.
 pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
+    version: &str,
     get: fn(&mut T) -> &mut ProcessCtx,
 ) -> wasmtime::Result<()> {
-    bindings::hayride::silo::process::add_to_linker::<T, HasSelf<ProcessCtx>>(linker, get)
+    match version {
+        "0.0.60" => v060::hayride::silo::process::add_to_linker::<T, HasSelf<ProcessCtx>>(linker, get),
+        _ => v065::hayride::silo::process::add_to_linker::<T, HasSelf<ProcessCtx>>(linker, get),
+    }
 }
 
-impl Host for ProcessCtx {
-    async fn spawn(
+macro_rules! process_host {
+    ($v:ident) => {
+        impl $v::hayride::silo::process::Host for ProcessCtx {
+            async fn spawn(
+                &mut self,
+                path: String,
+                args: Vec<String>,
+                envs: Vec<(String, String)>,
+            ) -> wasmtime::Result<Result<i32, ErrNo>> {
+                self.start(path, args, envs).await
+            }
+
+            async fn wait(&mut self, pid: u32) -> wasmtime::Result<Result<i32, ErrNo>> {
+                self.wait_for(pid).await
+            }
+
+            async fn status(&mut self, pid: u32) -> wasmtime::Result<Result<bool, ErrNo>> {
+                self.running(pid).await
+            }
+
+            async fn kill(&mut self, pid: u32, sig: i32) -> wasmtime::Result<Result<i32, ErrNo>> {
+                self.signal(pid, sig).await
+            }
+        }
+    };
+}
+
+process_host!(v060);
+process_host!(v065);
+
+impl ProcessCtx {
+    async fn start(
         &mut self,
         path: String,
         args: Vec<String>,
@@ -53,7 +100,7 @@ impl Host for ProcessCtx {
         Ok(Ok(pid as i32))
     }
 
-    async fn wait(&mut self, pid: u32) -> wasmtime::Result<Result<i32, ErrNo>> {
+    async fn wait_for(&mut self, pid: u32) -> wasmtime::Result<Result<i32, ErrNo>> {
         let Some(child) = self.processes.get_mut(&pid) else { return Ok(Err(ESRCH)) };
         let status = match child.wait().await {
             Ok(s) => s,
@@ -65,7 +112,7 @@ impl Host for ProcessCtx {
         Ok(Ok(status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))))
     }
 
-    async fn status(&mut self, pid: u32) -> wasmtime::Result<Result<bool, ErrNo>> {
+    async fn running(&mut self, pid: u32) -> wasmtime::Result<Result<bool, ErrNo>> {
         let Some(child) = self.processes.get_mut(&pid) else { return Ok(Err(ESRCH)) };
         match child.try_wait() {
             Ok(None) => Ok(Ok(true)),
@@ -74,7 +121,7 @@ impl Host for ProcessCtx {
         }
     }
 
-    async fn kill(&mut self, pid: u32, sig: i32) -> wasmtime::Result<Result<i32, ErrNo>> {
+    async fn signal(&mut self, pid: u32, sig: i32) -> wasmtime::Result<Result<i32, ErrNo>> {
         // Only processes this morph started: a morph cannot signal anything else on the host.
         if !self.processes.contains_key(&pid) {
             return Ok(Err(ESRCH));

@@ -21,21 +21,33 @@ use crate::limits::Limits;
 use crate::policy::{Grant, Policy};
 use crate::RuntimeError;
 
-mod bindings {
+/// Bindings of each contract version's `hayride:silo/threads`. They differ only in `spawn`
+/// (0.0.65 passes env vars); one implementation serves both.
+mod v060 {
+    wasmtime::component::bindgen!({
+        inline: "
+            package morph:host;
+            world threads { import hayride:silo/threads@0.0.60; }
+        ",
+        world: "morph:host/threads",
+        path: ["../wit/hayride/0.0.60/hayride-silo.wit"],
+        imports: { default: async | trappable },
+        with: { "hayride:silo/threads.thread": super::ThreadHandle },
+    });
+}
+
+mod v065 {
     wasmtime::component::bindgen!({
         inline: "
             package morph:host;
             world threads { import hayride:silo/threads@0.0.65; }
         ",
         world: "morph:host/threads",
-        path: ["../wit/hayride-silo.wit"],
+        path: ["../wit/hayride/0.0.65/hayride-silo.wit"],
         imports: { default: async | trappable },
         with: { "hayride:silo/threads.thread": super::ThreadHandle },
     });
 }
-
-use bindings::hayride::silo::threads::{Host, HostThread};
-use bindings::hayride::silo::types::{ThreadMetadata, ThreadStatus};
 
 /// Runs a spawned morph; handed in by whoever makes the store, so this interface does not
 /// reach back into the sandbox that runs morphs.
@@ -121,17 +133,32 @@ impl ThreadsCtx {
 /// What the interface reaches of the store's data.
 pub(crate) type ThreadsView<'a> = TableView<'a, ThreadsCtx>;
 
-/// Links `hayride:silo/threads` over the view `get` makes of the store's data.
+/// Links `hayride:silo/threads` of contract `version` over the view `get` makes of the store's
+/// data.
 pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
+    version: &str,
     get: fn(&mut T) -> ThreadsView<'_>,
 ) -> wasmtime::Result<()> {
-    bindings::hayride::silo::threads::add_to_linker::<T, HasTableView<ThreadsCtx>>(linker, get)
+    match version {
+        "0.0.60" => v060::hayride::silo::threads::add_to_linker::<T, HasTableView<ThreadsCtx>>(linker, get),
+        _ => v065::hayride::silo::threads::add_to_linker::<T, HasTableView<ThreadsCtx>>(linker, get),
+    }
 }
 
 /// The guest's handle: the id of a thread in its store's table.
 pub struct ThreadHandle {
     id: String,
+}
+
+/// `thread-metadata`, in whichever version's type the guest asked with.
+struct Metadata {
+    id: String,
+    pkg: String,
+    function: String,
+    args: Vec<String>,
+    output: Vec<u8>,
+    state: State,
 }
 
 struct Thread {
@@ -158,19 +185,14 @@ enum State {
 }
 
 impl Thread {
-    fn metadata(&self) -> ThreadMetadata {
-        let status = match *self.state.lock().unwrap() {
-            State::Running => ThreadStatus::Processing,
-            State::Exited { .. } => ThreadStatus::Exited,
-            State::Killed => ThreadStatus::Killed,
-        };
-        ThreadMetadata {
+    fn metadata(&self) -> Metadata {
+        Metadata {
             id: self.id.clone(),
             pkg: self.pkg.clone(),
             function: self.function.clone(),
             args: self.args.clone(),
             output: self.output_bytes(),
-            status,
+            state: *self.state.lock().unwrap(),
         }
     }
 
@@ -202,8 +224,8 @@ impl Thread {
     }
 }
 
-impl Host for ThreadsView<'_> {
-    async fn spawn(
+impl ThreadsView<'_> {
+    fn spawn_thread(
         &mut self,
         pkg: String,
         function: String,
@@ -250,33 +272,26 @@ impl Host for ThreadsView<'_> {
         Ok(Ok(handle))
     }
 
-    async fn status(&mut self, id: String) -> wasmtime::Result<Result<ThreadMetadata, ErrNo>> {
-        Ok(self.ctx.get(&id).map(|t| t.metadata()).ok_or(ESRCH))
+    fn status_of(&mut self, id: &str) -> Result<Metadata, ErrNo> {
+        self.ctx.get(id).map(|t| t.metadata()).ok_or(ESRCH)
     }
 
-    async fn kill(&mut self, id: String) -> wasmtime::Result<Result<(), ErrNo>> {
-        match self.ctx.get(&id) {
-            Some(t) => {
-                t.kill.kill();
-                Ok(Ok(()))
-            }
-            None => Ok(Err(ESRCH)),
-        }
+    fn kill_thread(&mut self, id: &str) -> Result<(), ErrNo> {
+        let thread = self.ctx.get(id).ok_or(ESRCH)?;
+        thread.kill.kill();
+        Ok(())
     }
 
-    async fn group(&mut self) -> wasmtime::Result<Result<Vec<ThreadMetadata>, ErrNo>> {
-        let threads = self.ctx.threads.lock().unwrap();
-        Ok(Ok(threads.values().map(|t| t.metadata()).collect()))
-    }
-}
-
-impl HostThread for ThreadsView<'_> {
-    async fn id(&mut self, handle: Resource<ThreadHandle>) -> wasmtime::Result<Result<String, ErrNo>> {
-        Ok(Ok(self.table.get(&handle)?.id.clone()))
+    fn group_of(&mut self) -> Vec<Metadata> {
+        self.ctx.threads.lock().unwrap().values().map(|t| t.metadata()).collect()
     }
 
-    async fn wait(&mut self, handle: Resource<ThreadHandle>) -> wasmtime::Result<Result<Vec<u8>, ErrNo>> {
-        let id = self.table.get(&handle)?.id.clone();
+    fn handle_id(&mut self, handle: &Resource<ThreadHandle>) -> wasmtime::Result<String> {
+        Ok(self.table.get(handle)?.id.clone())
+    }
+
+    async fn wait_for(&mut self, handle: Resource<ThreadHandle>) -> wasmtime::Result<Result<Vec<u8>, ErrNo>> {
+        let id = self.handle_id(&handle)?;
         let Some(thread) = self.ctx.get(&id) else { return Ok(Err(ESRCH)) };
         let mut done = thread.done.subscribe();
         // The sender lives in the thread record, so this only ends when the thread does.
@@ -290,12 +305,77 @@ impl HostThread for ThreadsView<'_> {
         })
     }
 
-    async fn drop(&mut self, handle: Resource<ThreadHandle>) -> wasmtime::Result<()> {
+    fn drop_handle(&mut self, handle: Resource<ThreadHandle>) -> wasmtime::Result<()> {
         // Dropping the handle does not stop the thread; `kill` does.
         self.table.delete(handle)?;
         Ok(())
     }
 }
+
+/// The host traits of one version's bindings, over the one implementation; `$envs` names
+/// `spawn`'s env-var parameter where the version has one.
+macro_rules! threads_host {
+    ($v:ident $(, $envs:ident)?) => {
+        impl From<Metadata> for $v::hayride::silo::types::ThreadMetadata {
+            fn from(m: Metadata) -> Self {
+                use $v::hayride::silo::types::ThreadStatus;
+                let status = match m.state {
+                    State::Running => ThreadStatus::Processing,
+                    State::Exited { .. } => ThreadStatus::Exited,
+                    State::Killed => ThreadStatus::Killed,
+                };
+                Self { id: m.id, pkg: m.pkg, function: m.function, args: m.args, output: m.output, status }
+            }
+        }
+
+        impl $v::hayride::silo::threads::Host for ThreadsView<'_> {
+            async fn spawn(
+                &mut self,
+                pkg: String,
+                function: String,
+                args: Vec<String>,
+                $($envs: Vec<(String, String)>,)?
+            ) -> wasmtime::Result<Result<Resource<ThreadHandle>, ErrNo>> {
+                let envs: Vec<(String, String)> = threads_host!(@envs $($envs)?);
+                self.spawn_thread(pkg, function, args, envs)
+            }
+
+            async fn status(
+                &mut self,
+                id: String,
+            ) -> wasmtime::Result<Result<$v::hayride::silo::types::ThreadMetadata, ErrNo>> {
+                Ok(self.status_of(&id).map(Into::into))
+            }
+
+            async fn kill(&mut self, id: String) -> wasmtime::Result<Result<(), ErrNo>> {
+                Ok(self.kill_thread(&id))
+            }
+
+            async fn group(&mut self) -> wasmtime::Result<Result<Vec<$v::hayride::silo::types::ThreadMetadata>, ErrNo>> {
+                Ok(Ok(self.group_of().into_iter().map(Into::into).collect()))
+            }
+        }
+
+        impl $v::hayride::silo::threads::HostThread for ThreadsView<'_> {
+            async fn id(&mut self, handle: Resource<ThreadHandle>) -> wasmtime::Result<Result<String, ErrNo>> {
+                Ok(Ok(self.handle_id(&handle)?))
+            }
+
+            async fn wait(&mut self, handle: Resource<ThreadHandle>) -> wasmtime::Result<Result<Vec<u8>, ErrNo>> {
+                self.wait_for(handle).await
+            }
+
+            async fn drop(&mut self, handle: Resource<ThreadHandle>) -> wasmtime::Result<()> {
+                self.drop_handle(handle)
+            }
+        }
+    };
+    (@envs) => { Vec::new() };
+    (@envs $envs:ident) => { $envs };
+}
+
+threads_host!(v060);
+threads_host!(v065, envs);
 
 /// The parent's grants, minus spawning unless `silo-nested` allows it; only the env vars the
 /// parent passed.

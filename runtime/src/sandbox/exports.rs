@@ -132,6 +132,28 @@ impl ExportFunc {
             .collect()
     }
 
+    /// Arguments as Hayride's `cast` passes them: for a `string` parameter, the text itself
+    /// (a JSON string literal is taken as JSON); for any other, JSON.
+    pub fn args_from_text(&self, args: &[String]) -> Result<Vec<Value>, RuntimeError> {
+        check_arity(self, args.len())?;
+        let json: Vec<Json> = self
+            .params
+            .iter()
+            .zip(args)
+            .map(|((name, ty), text)| match (ty, serde_json::from_str::<Json>(text)) {
+                (Type::String, Ok(Json::String(s))) => Ok(Json::String(s)),
+                (Type::String, _) => Ok(Json::String(text.clone())),
+                (_, parsed) => parsed.map_err(|e| {
+                    RuntimeError::Argument(crate::values::ValueError {
+                        path: name.clone(),
+                        message: format!("{text:?} is not JSON: {e}"),
+                    })
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        self.args_from_json(&json)
+    }
+
     /// WAVE arguments, one per parameter.
     pub fn args_from_wave(&self, args: &[String]) -> Result<Vec<Value>, RuntimeError> {
         check_arity(self, args.len())?;

@@ -18,9 +18,12 @@ type AddToLinker = fn(&mut Linker<StoreData>, &str) -> wasmtime::Result<()>;
 fn implementation(full: &str) -> Option<AddToLinker> {
     Some(match full {
         "morphir:ext/runtime@0.1.0" => |l, name| host::morphir::add_to_linker(l, name, |s| &mut s.ext),
-        "hayride:silo/threads@0.0.65" => |l, _| host::threads::add_to_linker(l, StoreData::threads),
-        "hayride:silo/process@0.0.65" => |l, _| host::process::add_to_linker(l, |s| &mut s.process),
-        "hayride:wac/wac@0.0.65" => |l, _| host::wac::add_to_linker(l, StoreData::wac),
+        "hayride:silo/threads@0.0.60" => |l, _| host::threads::add_to_linker(l, "0.0.60", StoreData::threads),
+        "hayride:silo/threads@0.0.65" => |l, _| host::threads::add_to_linker(l, "0.0.65", StoreData::threads),
+        "hayride:silo/process@0.0.60" => |l, _| host::process::add_to_linker(l, "0.0.60", |s| &mut s.process),
+        "hayride:silo/process@0.0.65" => |l, _| host::process::add_to_linker(l, "0.0.65", |s| &mut s.process),
+        "hayride:wac/wac@0.0.60" => |l, _| host::wac::add_to_linker(l, "0.0.60", StoreData::wac),
+        "hayride:wac/wac@0.0.65" => |l, _| host::wac::add_to_linker(l, "0.0.65", StoreData::wac),
         "hayride:db/db@0.0.65" => |l, _| host::db::add_to_linker(l, StoreData::db),
         "wasi:config/store@0.2.0-draft" => |l, _| host::config::add_to_linker(l, |s| &mut s.config),
         _ => return None,

@@ -8,7 +8,7 @@ fn main() -> anyhow::Result<()> {
     };
     let contract = morph_contract::Contract::bundled();
     let id = contract.world(&world)?;
-    for f in morph_contract::materialize::write_wit_dir(id, std::path::Path::new(&dir))? {
+    for f in morph_contract::materialize::write_wit_dir(contract, id, std::path::Path::new(&dir))? {
         println!("{}", f.display());
     }
     Ok(())

@@ -131,7 +131,7 @@ pub fn rust_guest(name: &str) -> PathBuf {
 pub fn rust_guest_with_wit(name: &str, world: &str) -> PathBuf {
     let wit = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests").join(name).join("wit");
     let contract = morph_contract::Contract::bundled();
-    morph_contract::materialize::write_wit_dir(contract.world(world).unwrap(), &wit).unwrap();
+    morph_contract::materialize::write_wit_dir(contract, contract.world(world).unwrap(), &wit).unwrap();
     rust_guest(name)
 }
 
@@ -172,7 +172,7 @@ pub fn python_hello() -> PathBuf {
     assert!(found, "componentize-py is not installed; install it with `pip install componentize-py` (CI does)");
     let wit = tempfile::tempdir().unwrap();
     let contract = morph_contract::Contract::bundled();
-    morph_contract::materialize::write_wit_dir(contract.world("hayride-cli").unwrap(), wit.path()).unwrap();
+    morph_contract::materialize::write_wit_dir(contract, contract.world("hayride-cli").unwrap(), wit.path()).unwrap();
     // Build to a unique name and rename, so concurrent test binaries never see half a file.
     let tmp = out_dir.join(format!("python-hello.{}.wasm", std::process::id()));
     let out = Command::new("componentize-py")
@@ -200,12 +200,31 @@ pub fn hayride_probe(bin: &str) -> PathBuf {
         for world in
             ["hayride-cli", "hayride-core", "hayride-silo", "hayride-wac", "hayride-db", "hayride-mcp", "hayride-ai"]
         {
-            morph_contract::materialize::write_wit_deps(contract.world(world).unwrap(), &wit.join("deps")).unwrap();
+            morph_contract::materialize::write_wit_deps(contract, contract.world(world).unwrap(), &wit.join("deps"))
+                .unwrap();
         }
         let config = contract.world("wasi:config/imports@0.2.0-draft").unwrap();
-        morph_contract::materialize::write_wit_deps(config, &wit.join("deps")).unwrap();
+        morph_contract::materialize::write_wit_deps(contract, config, &wit.join("deps")).unwrap();
         std::fs::copy(guest.join("probe.wit"), wit.join("probe.wit")).unwrap();
         rust_guest("rust-hayride").parent().unwrap().to_path_buf()
+    });
+    release.join(format!("{bin}.wasm"))
+}
+
+/// One probe of tests/guests/rust-hayride-060, built against Hayride contract 0.0.60 (its
+/// `wit/` is `probe.wit` plus that contract's packages, written here first).
+pub fn hayride_probe_060(bin: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let release = BUILT.get_or_init(|| {
+        let guest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests/rust-hayride-060");
+        let wit = guest.join("wit");
+        let contract = morph_contract::Contract::version("0.0.60").expect("contract 0.0.60 is bundled");
+        for world in ["hayride-core", "hayride-silo", "hayride-wac"] {
+            morph_contract::materialize::write_wit_deps(contract, contract.world(world).unwrap(), &wit.join("deps"))
+                .unwrap();
+        }
+        std::fs::copy(guest.join("probe.wit"), wit.join("probe.wit")).unwrap();
+        rust_guest("rust-hayride-060").parent().unwrap().to_path_buf()
     });
     release.join(format!("{bin}.wasm"))
 }

@@ -21,7 +21,7 @@ mod bindings {
             world db { import hayride:db/db@0.0.65; }
         ",
         world: "morph:host/db",
-        path: ["../wit/hayride-db.wit"],
+        path: ["../wit/hayride/0.0.65/hayride-db.wit"],
         imports: { default: async | trappable },
         with: {
             "hayride:db/db.error": super::DbError,

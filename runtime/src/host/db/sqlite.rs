@@ -14,25 +14,61 @@ use super::{Failure, Rows};
 
 pub(super) type Shared = Arc<Mutex<rusqlite::Connection>>;
 
-/// Opens `:memory:` or a file `name` inside a directory the morph was granted.
+/// What a SQLite DSN names, in the forms people write: `:memory:`, `sqlite::memory:`,
+/// `sqlite://:memory:`, `file::memory:`; a file as a plain path, `sqlite:PATH`, `sqlite://PATH`,
+/// or a `file:` URI (`file:data.db`, `file:///data/app.db?mode=ro`).
+#[derive(Debug, PartialEq, Eq)]
+enum Dsn<'a> {
+    Memory,
+    /// A path in the guest's filesystem; `read_only` when the URI asks for `mode=ro`.
+    File {
+        path: &'a str,
+        read_only: bool,
+    },
+}
+
+fn parse_dsn(name: &str) -> Dsn<'_> {
+    let (rest, query) = match name.strip_prefix("file:") {
+        // A file: URI may carry a query (`?mode=ro&cache=shared`) and an authority (`//`).
+        Some(uri) => {
+            let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+            let path = match path.strip_prefix("//") {
+                Some(with_authority) => with_authority.strip_prefix("localhost").unwrap_or(with_authority),
+                None => path,
+            };
+            (path, query)
+        }
+        None => {
+            let path = name.strip_prefix("sqlite:").map_or(name, |p| p.strip_prefix("//").unwrap_or(p));
+            (path, "")
+        }
+    };
+    if rest == ":memory:" || query.split('&').any(|kv| kv == "mode=memory") {
+        return Dsn::Memory;
+    }
+    Dsn::File { path: rest, read_only: query.split('&').any(|kv| kv == "mode=ro") }
+}
+
+/// Opens the database `name` names: in memory, or a file inside a directory the morph was
+/// granted.
 pub(super) fn open(name: &str, ctx: &DbCtx) -> Result<Shared, Failure> {
-    let opened = if name == ":memory:" || name == "sqlite://:memory:" {
-        rusqlite::Connection::open_in_memory()
-    } else {
-        let (path, writable) = host_path(name, ctx).map_err(|e| (ErrorCode::OpenFailed, e))?;
-        let flags = if writable {
+    let opened = if let Dsn::File { path, read_only } = parse_dsn(name) {
+        let (path, writable) = host_path(name, path, ctx).map_err(|e| (ErrorCode::OpenFailed, e))?;
+        let flags = if writable && !read_only {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
         } else {
             OpenFlags::SQLITE_OPEN_READ_ONLY
         };
         rusqlite::Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    } else {
+        rusqlite::Connection::open_in_memory()
     };
     opened.map(|db| Arc::new(Mutex::new(db))).map_err(|e| (ErrorCode::OpenFailed, e.to_string()))
 }
 
-/// Where `name` is on the host, and whether it may be written, by the `--dir` grants.
-fn host_path(name: &str, ctx: &DbCtx) -> Result<(PathBuf, bool), String> {
-    let guest = name.strip_prefix("sqlite://").unwrap_or(name);
+/// Where the guest's `guest` path (from the DSN `name`) is on the host, and whether it may be
+/// written, by the `--dir` grants.
+fn host_path(name: &str, guest: &str, ctx: &DbCtx) -> Result<(PathBuf, bool), String> {
     for d in &ctx.dirs {
         let root = d.guest.trim_end_matches('/');
         let rest = if root.is_empty() || root == "." {
@@ -164,5 +200,25 @@ fn from_sql(v: ValueRef<'_>, decl: Option<&str>) -> DbValue {
             }
         }
         ValueRef::Blob(b) => DbValue::Binary(b.to_vec()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsns_as_people_write_them() {
+        for memory in [":memory:", "sqlite::memory:", "sqlite://:memory:", "file::memory:", "file:x?mode=memory"] {
+            assert_eq!(parse_dsn(memory), Dsn::Memory, "{memory}");
+        }
+        let file = |path, read_only| Dsn::File { path, read_only };
+        assert_eq!(parse_dsn("data/app.db"), file("data/app.db", false));
+        assert_eq!(parse_dsn("sqlite:data/app.db"), file("data/app.db", false));
+        assert_eq!(parse_dsn("sqlite://data/app.db"), file("data/app.db", false));
+        assert_eq!(parse_dsn("sqlite:///data/app.db"), file("/data/app.db", false));
+        assert_eq!(parse_dsn("file:data/app.db"), file("data/app.db", false));
+        assert_eq!(parse_dsn("file:///data/app.db?mode=ro"), file("/data/app.db", true));
+        assert_eq!(parse_dsn("file://localhost/data/app.db"), file("/data/app.db", false));
     }
 }
