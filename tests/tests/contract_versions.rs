@@ -45,6 +45,16 @@ fn a_0_0_60_morph_validates_against_its_own_contract() {
 }
 
 #[test]
+fn a_0_0_65_morph_validates_against_its_own_contract() {
+    for bin in ["version", "threads", "wac"] {
+        let p = hayride_probe(bin);
+        let r = morph(&["validate", path_str(&p)]);
+        assert_eq!(r.code, 0, "{bin}: {r:?}");
+        assert!(r.stdout.contains("contract: contract 0.0.65, from its hayride:* names"), "{bin}: {r:?}");
+    }
+}
+
+#[test]
 fn a_0_0_60_version_probe_runs_without_a_grant() {
     let home = tempfile::tempdir().unwrap();
     let r = run(home.path(), "version", &[], &[]);
