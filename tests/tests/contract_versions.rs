@@ -14,12 +14,7 @@ fn probe(bin: &str) -> String {
 
 /// `morph run PROBE [flags] -- ARGS` in `home`.
 fn run(home: &Path, bin: &str, flags: &[&str], args: &[&str]) -> Run {
-    let p = probe(bin);
-    let mut all = vec!["run", p.as_str()];
-    all.extend_from_slice(flags);
-    all.push("--");
-    all.extend_from_slice(args);
-    morph_in(home, &all)
+    run_probe(home, &hayride_probe_060(bin), flags, args)
 }
 
 #[test]
@@ -81,12 +76,7 @@ fn a_0_0_60_morph_spawns_threads_under_the_silo_grant() {
 #[test]
 fn a_0_0_60_morph_composes_under_the_wac_grant() {
     let home = tempfile::tempdir().unwrap();
-    let fixtures = workspace_root().join("tests/fixtures/compose");
-    for (file, id) in [("a.wat", "test:a@1.0.0"), ("b.wat", "test:b@1.0.0"), ("c.wat", "test:c@1.0.0")] {
-        let r = morph_in(home.path(), &["register", path_str(&fixtures.join(file)), "--package", id]);
-        assert_eq!(r.code, 0, "{r:?}");
-    }
-    let wac = std::fs::read_to_string(fixtures.join("chain.wac")).unwrap();
+    let wac = register_chain(home.path());
     let r = run(home.path(), "wac", &[], &["compose", &wac]);
     assert!(r.code == 2 && r.stderr.contains("hayride:wac/wac@0.0.60"), "{r:?}");
     let r = run(home.path(), "wac", &["--allow", "wac"], &["compose", &wac]);

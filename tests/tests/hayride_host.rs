@@ -13,12 +13,7 @@ fn probe(bin: &str) -> String {
 
 /// `morph run PROBE [flags] -- ARGS` in `home`.
 fn run(home: &Path, bin: &str, flags: &[&str], args: &[&str]) -> Run {
-    let p = probe(bin);
-    let mut all = vec!["run", p.as_str()];
-    all.extend_from_slice(flags);
-    all.push("--");
-    all.extend_from_slice(args);
-    morph_in(home, &all)
+    run_probe(home, &hayride_probe(bin), flags, args)
 }
 
 fn refused(r: &Run, iface: &str, grant: &str) {
@@ -167,12 +162,7 @@ fn processes_run_on_the_host_only_when_granted() {
 #[test]
 fn wac_composes_registry_morphs_when_granted() {
     let home = tempfile::tempdir().unwrap();
-    let fixtures = workspace_root().join("tests/fixtures/compose");
-    for (file, id) in [("a.wat", "test:a@1.0.0"), ("b.wat", "test:b@1.0.0"), ("c.wat", "test:c@1.0.0")] {
-        let r = morph_in(home.path(), &["register", path_str(&fixtures.join(file)), "--package", id]);
-        assert_eq!(r.code, 0, "{r:?}");
-    }
-    let wac = std::fs::read_to_string(fixtures.join("chain.wac")).unwrap();
+    let wac = register_chain(home.path());
     let r = run(home.path(), "wac", &[], &["compose", &wac]);
     refused(&r, "hayride:wac/wac@0.0.65", "wac");
     // The morph writes what it composed to a granted directory; morph then runs it.

@@ -228,3 +228,23 @@ pub fn hayride_probe_060(bin: &str) -> PathBuf {
     });
     release.join(format!("{bin}.wasm"))
 }
+
+/// `morph run PROBE [flags] -- ARGS` in `home`.
+pub fn run_probe(home: &Path, probe: &Path, flags: &[&str], args: &[&str]) -> Run {
+    let mut all = vec!["run", path_str(probe)];
+    all.extend_from_slice(flags);
+    all.push("--");
+    all.extend_from_slice(args);
+    morph_in(home, &all)
+}
+
+/// Registers the three components of tests/fixtures/compose/chain.wac as test:a, test:b and
+/// test:c; gives the WAC source.
+pub fn register_chain(home: &Path) -> String {
+    let fixtures = workspace_root().join("tests/fixtures/compose");
+    for (file, id) in [("a.wat", "test:a@1.0.0"), ("b.wat", "test:b@1.0.0"), ("c.wat", "test:c@1.0.0")] {
+        let r = morph_in(home, &["register", path_str(&fixtures.join(file)), "--package", id]);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    std::fs::read_to_string(fixtures.join("chain.wac")).unwrap()
+}

@@ -2,25 +2,9 @@
 //! (and writes it to the file named by the env var OUT, when granted a directory), or the error.
 wit_bindgen::generate!({ path: "wit", world: "wac-probe", generate_all });
 
-use hayride::wac::wac;
+#[path = "../wac_probe.rs"]
+mod probe;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let result = match args.get(1).map(String::as_str).unwrap_or("") {
-        "compose" => wac::compose(&args[2]),
-        "plug" => wac::plug(&args[2], &args[3..]),
-        other => {
-            println!("unknown mode {other:?}");
-            return;
-        }
-    };
-    match result {
-        Ok(bytes) => {
-            println!("composed {} bytes, starting {:?}", bytes.len(), &bytes[..4]);
-            if let Ok(out) = std::env::var("OUT") {
-                std::fs::write(&out, &bytes).expect("writing the component");
-            }
-        }
-        Err(e) => println!("error: {:?}: {}", e.code(), e.data()),
-    }
+    probe::main()
 }
