@@ -75,9 +75,35 @@ pub struct TempFile {
     pending: Pending,
 }
 
+/// Who may read a file morph writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// As any file a tool writes: 0666 less the umask (0644 under 022), so another user, a web
+    /// server or a container build can read an output or a registered morph.
+    Shared,
+    /// Only its owner (0600), whatever the umask: files holding credentials.
+    Private,
+}
+
 impl TempFile {
     pub fn new_in(dir: &Path) -> std::io::Result<TempFile> {
-        let file = tempfile::Builder::new().prefix(".morph-tmp-").tempfile_in(dir)?;
+        TempFile::with_access(dir, Access::Shared)
+    }
+
+    pub fn with_access(dir: &Path, access: Access) -> std::io::Result<TempFile> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".morph-tmp-");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // The mode is given to open(2), which takes the umask off it, as for any new file.
+            let mode = match access {
+                Access::Shared => 0o666,
+                Access::Private => 0o600,
+            };
+            builder.permissions(std::fs::Permissions::from_mode(mode));
+        }
+        let file = builder.tempfile_in(dir)?;
         let pending = Pending::track(file.path());
         Ok(TempFile { file, pending })
     }
@@ -103,31 +129,53 @@ impl TempFile {
     }
 }
 
+/// Replaces `path` with `bytes` whole, synced to disk (file and directory) before it returns.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write(path, bytes, true, true)
+    write(path, bytes, true, true, Access::Shared)
+}
+
+/// [`write_atomic`] for a file only its owner may read (credentials).
+pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write(path, bytes, true, true, Access::Private)
 }
 
 /// Like [`write_atomic`], but fails instead of replacing an existing file.
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write(path, bytes, false, true)
+    write(path, bytes, false, true, Access::Shared)
 }
 
 /// For files that can be made again (a composed component, a "validated" marker): still never
 /// half a file for a crash of morph or a Ctrl-C, but not synced to disk first, as compilers do not
 /// sync theirs. Syncing an 18 MB output costs more than composing it.
 pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write(path, bytes, true, false)
+    write(path, bytes, true, false, Access::Shared)
 }
 
-fn write(path: &Path, bytes: &[u8], replace: bool, sync: bool) -> std::io::Result<()> {
+fn write(path: &Path, bytes: &[u8], replace: bool, sync: bool, access: Access) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let mut tmp = TempFile::new_in(dir)?;
+    let mut tmp = TempFile::with_access(dir, access)?;
     tmp.as_file_mut().write_all(bytes)?;
     if sync {
         tmp.as_file().sync_data()?;
     }
-    tmp.persist(path, replace)
+    tmp.persist(path, replace)?;
+    if sync {
+        // The rename is durable only once the directory is: a power cut must not lose a
+        // registered morph whose bytes were synced.
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
-//! Credentials for a registry, from the first source that has them:
-//! `MORPH_REGISTRY_USER`/`MORPH_REGISTRY_PASSWORD`, `morph login` (config.toml), docker's
-//! `config.json` (`credHelpers`, `auths`, `credsStore`), else anonymous.
+//! Credentials for a registry, from the first source that has them for *that* registry:
+//! `MORPH_REGISTRY_USER`/`MORPH_REGISTRY_PASSWORD` when `MORPH_REGISTRY` names it, `morph login`
+//! (config.toml), podman's `auth.json` (`REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/`),
+//! docker's `config.json` (`credHelpers`, `auths`, `credsStore`), else anonymous. No source's
+//! credentials are ever sent to another registry.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -28,6 +30,7 @@ impl std::fmt::Debug for Credentials {
 pub enum Source {
     Environment,
     MorphLogin,
+    PodmanAuthFile,
     DockerConfig,
     CredentialHelper,
     Anonymous,
@@ -46,14 +49,79 @@ fn decode_basic(s: &str) -> Option<Credentials> {
 
 /// The credentials to use for `registry` (`host[:port]`).
 pub fn credentials_for(home: &Home, registry: &str) -> Result<(Option<Credentials>, Source), RegistryError> {
-    if let (Ok(u), Ok(p)) = (std::env::var("MORPH_REGISTRY_USER"), std::env::var("MORPH_REGISTRY_PASSWORD")) {
-        return Ok((Some(Credentials { username: u, password: p }), Source::Environment));
+    if let Some(c) = environment_credentials(registry) {
+        return Ok((Some(c), Source::Environment));
     }
     let config = Config::load(home)?;
-    if let Some(c) = config.registries.get(registry).and_then(|r| r.auth.as_deref()).and_then(decode_basic) {
+    let stored = config.registries.iter().find(|(key, _)| same_registry(key, registry));
+    if let Some(c) = stored.and_then(|(_, r)| r.auth.as_deref()).and_then(decode_basic) {
         return Ok((Some(c), Source::MorphLogin));
     }
+    for path in podman_auth_files() {
+        if let Some(c) = read_auth_file(&path).and_then(|json| auths_entry(&json, registry)) {
+            return Ok((Some(c), Source::PodmanAuthFile));
+        }
+    }
     Ok(docker_credentials(registry))
+}
+
+/// `MORPH_REGISTRY_USER`/`MORPH_REGISTRY_PASSWORD`, only for the registry `MORPH_REGISTRY`
+/// names: a CI job's credentials for its own registry must not reach one it pulls from.
+fn environment_credentials(registry: &str) -> Option<Credentials> {
+    let (Ok(username), Ok(password)) = (std::env::var("MORPH_REGISTRY_USER"), std::env::var("MORPH_REGISTRY_PASSWORD"))
+    else {
+        return None;
+    };
+    match std::env::var("MORPH_REGISTRY") {
+        Ok(meant) if same_registry(&meant, registry) => Some(Credentials { username, password }),
+        Ok(_) => None,
+        Err(_) => {
+            tracing::warn!(
+                "MORPH_REGISTRY_USER and MORPH_REGISTRY_PASSWORD are set without MORPH_REGISTRY, so they are sent to \
+                 no registry; set MORPH_REGISTRY to the registry (host[:port]) they are for"
+            );
+            None
+        }
+    }
+}
+
+/// podman's credential files, in its order: `REGISTRY_AUTH_FILE`, then
+/// `$XDG_RUNTIME_DIR/containers/auth.json`, then `~/.config/containers/auth.json`.
+fn podman_auth_files() -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    if let Some(f) = std::env::var_os("REGISTRY_AUTH_FILE") {
+        files.push(f.into());
+    }
+    if let Some(run) = std::env::var_os("XDG_RUNTIME_DIR") {
+        files.push(std::path::PathBuf::from(run).join("containers/auth.json"));
+    }
+    if let Some(h) = std::env::var_os("HOME") {
+        files.push(std::path::PathBuf::from(h).join(".config/containers/auth.json"));
+    }
+    files
+}
+
+fn read_auth_file(path: &std::path::Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).map_err(|_| tracing::warn!("{} is not JSON; ignoring it", path.display())).ok()
+}
+
+/// The `auths` entry for `registry` in a docker or podman credential file.
+fn auths_entry(json: &serde_json::Value, registry: &str) -> Option<Credentials> {
+    let (_, entry) = json["auths"].as_object()?.iter().find(|(key, _)| same_registry(key, registry))?;
+    if let Some(c) = entry["auth"].as_str().and_then(decode_basic) {
+        return Some(c);
+    }
+    if let (Some(u), Some(p)) = (entry["username"].as_str(), entry["password"].as_str()) {
+        return Some(Credentials { username: u.into(), password: p.into() });
+    }
+    if entry.get("identitytoken").is_some() {
+        tracing::warn!(
+            "the stored login for {registry} is an identity token (docker's OAuth refresh token), which morph cannot \
+             use; log in with `morph login {registry} -u USER --password-stdin`"
+        );
+    }
+    None
 }
 
 /// Docker's `config.json` (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`).
@@ -65,38 +133,41 @@ fn docker_credentials(registry: &str) -> (Option<Credentials>, Source) {
             None => return (None, Source::Anonymous),
         },
     };
-    let Ok(text) = std::fs::read_to_string(&path) else { return (None, Source::Anonymous) };
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
-        tracing::warn!("{} is not JSON; ignoring it", path.display());
-        return (None, Source::Anonymous);
-    };
-    if let Some(helper) = json["credHelpers"].get(registry).and_then(|h| h.as_str()) {
-        return (credential_helper(helper, registry), Source::CredentialHelper);
+    let Some(json) = read_auth_file(&path) else { return (None, Source::Anonymous) };
+    let helpers = json["credHelpers"].as_object();
+    if let Some((key, helper)) = helpers.and_then(|h| h.iter().find(|(key, _)| same_registry(key, registry))) {
+        return (helper.as_str().and_then(|h| credential_helper(h, key)), Source::CredentialHelper);
     }
-    if let Some(auths) = json["auths"].as_object() {
-        for (key, entry) in auths {
-            if normalize(key) == registry {
-                if let Some(c) = entry["auth"].as_str().and_then(decode_basic) {
-                    return (Some(c), Source::DockerConfig);
-                }
-                if let (Some(u), Some(p)) = (entry["username"].as_str(), entry["password"].as_str()) {
-                    return (Some(Credentials { username: u.into(), password: p.into() }), Source::DockerConfig);
-                }
-            }
-        }
+    if let Some(c) = auths_entry(&json, registry) {
+        return (Some(c), Source::DockerConfig);
     }
     if let Some(store) = json["credsStore"].as_str() {
-        if let Some(c) = credential_helper(store, registry) {
+        // Docker keeps Hub's login in its store under the v1 index URL.
+        let key = if canonical(registry) == DOCKER_HUB { "https://index.docker.io/v1/" } else { registry };
+        if let Some(c) = credential_helper(store, key) {
             return (Some(c), Source::CredentialHelper);
         }
     }
     (None, Source::Anonymous)
 }
 
-/// `https://host:port/v1/` → `host:port`, as docker keys its `auths`.
-fn normalize(key: &str) -> &str {
+/// What docker calls Docker Hub in every spelling.
+const DOCKER_HUB: &str = "docker.io";
+
+/// A registry key as docker, podman and morph write them (`https://host:port/v1/`,
+/// `host:port`), reduced to `host:port`; Docker Hub's names all become `docker.io`.
+fn canonical(key: &str) -> &str {
     let k = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")).unwrap_or(key);
-    k.split('/').next().unwrap_or(k)
+    let host = k.split('/').next().unwrap_or(k);
+    match host {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => DOCKER_HUB,
+        other => other,
+    }
+}
+
+/// Whether two registry keys name the same registry.
+fn same_registry(a: &str, b: &str) -> bool {
+    canonical(a).eq_ignore_ascii_case(canonical(b))
 }
 
 /// Runs `docker-credential-<helper> get` with the registry on stdin, as docker does.
@@ -163,9 +234,19 @@ mod tests {
     }
 
     #[test]
-    fn docker_keys_normalize() {
-        assert_eq!(normalize("https://index.docker.io/v1/"), "index.docker.io");
-        assert_eq!(normalize("localhost:5000"), "localhost:5000");
-        assert_eq!(normalize("http://127.0.0.1:5000"), "127.0.0.1:5000");
+    fn registry_keys_as_docker_and_podman_write_them() {
+        assert_eq!(canonical("https://index.docker.io/v1/"), "docker.io");
+        assert!(same_registry("https://index.docker.io/v1/", "docker.io"));
+        assert!(same_registry("registry-1.docker.io", "index.docker.io"));
+        assert_eq!(canonical("localhost:5000"), "localhost:5000");
+        assert_eq!(canonical("http://127.0.0.1:5000"), "127.0.0.1:5000");
+        assert!(!same_registry("ghcr.io", "docker.io"));
+        let json: serde_json::Value = serde_json::from_str(
+            r#"{"auths":{"https://index.docker.io/v1/":{"auth":"YW5uOnMzY3JldA=="},"ghcr.io":{"identitytoken":"x"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(auths_entry(&json, "docker.io").map(|c| c.username), Some("ann".into()));
+        assert!(auths_entry(&json, "ghcr.io").is_none(), "an identity token is not a password");
+        assert!(auths_entry(&json, "quay.io").is_none());
     }
 }

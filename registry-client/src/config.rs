@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::atomic::write_atomic;
+use crate::atomic::write_private_atomic;
 use crate::{Home, RegistryError};
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
@@ -54,15 +54,9 @@ impl Config {
     pub fn save(&self, home: &Home) -> Result<(), RegistryError> {
         let path = Config::path(home);
         let text = toml::to_string_pretty(self).map_err(|e| RegistryError::Config(e.to_string()))?;
-        write_atomic(&path, text.as_bytes())
-            .map_err(|e| RegistryError::Io { path: path.clone(), message: e.to_string() })?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| RegistryError::Io { path: path.clone(), message: e.to_string() })?;
-        }
-        Ok(())
+        // It may hold credentials: its owner's only, from the moment it exists.
+        write_private_atomic(&path, text.as_bytes())
+            .map_err(|e| RegistryError::Io { path: path.clone(), message: e.to_string() })
     }
 
     pub fn is_insecure(&self, registry: &str) -> bool {

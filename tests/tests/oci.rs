@@ -191,9 +191,21 @@ fn authentication_sources_and_failures() {
     assert_eq!(morph_in(h, &["logout", &reg.addr]).code, 0);
     assert_eq!(morph_in(h, &["pull", &reference, "--insecure"]).code, 2);
 
-    // Environment variables.
-    let env = [("MORPH_REGISTRY_USER", "ann"), ("MORPH_REGISTRY_PASSWORD", "s3cret")];
+    // Environment variables, for the registry MORPH_REGISTRY names only.
+    let env =
+        [("MORPH_REGISTRY", reg.addr.as_str()), ("MORPH_REGISTRY_USER", "ann"), ("MORPH_REGISTRY_PASSWORD", "s3cret")];
     let r = morph_with(h, &["pull", &reference, "--insecure"], &env, None);
+    assert_eq!(r.code, 0, "{r:?}");
+    let unscoped = [("MORPH_REGISTRY_USER", "ann"), ("MORPH_REGISTRY_PASSWORD", "s3cret")];
+    let r = morph_with(h, &["pull", &reference, "--insecure"], &unscoped, None);
+    assert_eq!(r.code, 2, "credentials that name no registry are sent to none: {r:?}");
+    assert!(r.stderr.contains("set MORPH_REGISTRY"), "says how to scope them: {r:?}");
+
+    // podman's auth.json (REGISTRY_AUTH_FILE), in the same format as docker's.
+    let podman = tempfile::tempdir().unwrap();
+    let auth_file = podman.path().join("auth.json");
+    std::fs::write(&auth_file, format!(r#"{{"auths":{{"{}":{{"auth":"YW5uOnMzY3JldA=="}}}}}}"#, reg.addr)).unwrap();
+    let r = morph_with(h, &["pull", &reference, "--insecure"], &[("REGISTRY_AUTH_FILE", path_str(&auth_file))], None);
     assert_eq!(r.code, 0, "{r:?}");
 
     // Docker's config.json.
@@ -303,6 +315,72 @@ fn a_5xx_answer_is_retried() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stderr.contains("retrying"), "{r:?}");
     assert_eq!(std::fs::read(&out).unwrap(), blob);
+}
+
+#[test]
+fn credentials_never_reach_a_registry_they_were_not_given_for() {
+    let fake = FakeRegistry::start(hello_bytes(), "application/wasm", BlobMode::PrivateBasic);
+    let home = tempfile::tempdir().unwrap();
+    let reference = format!("{}/x/private:1", fake.addr);
+    let pull = ["pull", reference.as_str(), "--insecure"];
+    let secret = [("MORPH_REGISTRY_USER", "ci"), ("MORPH_REGISTRY_PASSWORD", "for-my-own-registry")];
+    // A CI job's credentials for its own registry, while it pulls from another.
+    let mut env = vec![("MORPH_REGISTRY", "push.example.com:5000")];
+    env.extend_from_slice(&secret);
+    let r = morph_with(home.path(), &pull, &env, None);
+    assert_eq!(r.code, 2, "the private registry refuses an anonymous pull: {r:?}");
+    // Docker and podman logins for another registry, Hub's among them.
+    let files = tempfile::tempdir().unwrap();
+    let other = r#"{"auths":{"https://index.docker.io/v1/":{"auth":"aHViOmh1Yi1zZWNyZXQ="},"ghcr.io":{"auth":"Z2g6Z2gtc2VjcmV0"}}}"#;
+    std::fs::write(files.path().join("config.json"), other).unwrap();
+    std::fs::write(files.path().join("auth.json"), other).unwrap();
+    let auth_file = files.path().join("auth.json");
+    let r = morph_with(
+        home.path(),
+        &pull,
+        &[("DOCKER_CONFIG", path_str(files.path())), ("REGISTRY_AUTH_FILE", path_str(&auth_file))],
+        None,
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        fake.authorizations.lock().unwrap().is_empty(),
+        "no Authorization header reached the registry: {:?}",
+        fake.authorizations.lock().unwrap()
+    );
+    // The same credentials, named for this registry, are sent to it.
+    let mut env = vec![("MORPH_REGISTRY", fake.addr.as_str())];
+    env.extend_from_slice(&secret);
+    let r = morph_with(home.path(), &pull, &env, None);
+    assert_eq!(r.code, 0, "{r:?}");
+    let expected = "Basic Y2k6Zm9yLW15LW93bi1yZWdpc3RyeQ=="; // ci:for-my-own-registry
+    assert!(
+        fake.authorizations.lock().unwrap().iter().all(|a| a == expected),
+        "{:?}",
+        fake.authorizations.lock().unwrap()
+    );
+}
+
+#[test]
+fn docker_hub_logins_are_found_under_docker_s_own_key() {
+    // The unit tests check the key; here a Hub login in docker's config must not be sent to a
+    // local registry, and one under this registry's key must.
+    let fake = FakeRegistry::start(hello_bytes(), "application/wasm", BlobMode::PrivateBasic);
+    let home = tempfile::tempdir().unwrap();
+    let docker = tempfile::tempdir().unwrap();
+    std::fs::write(
+        docker.path().join("config.json"),
+        format!(r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"aHViOmh1Yi1zZWNyZXQ="}},"http://{}/v1/":{{"auth":"YW5uOnMzY3JldA=="}}}}}}"#, fake.addr),
+    )
+    .unwrap();
+    let reference = format!("{}/x/private:1", fake.addr);
+    let r = morph_with(
+        home.path(),
+        &["pull", &reference, "--insecure"],
+        &[("DOCKER_CONFIG", path_str(docker.path()))],
+        None,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(fake.authorizations.lock().unwrap().iter().all(|a| a == "Basic YW5uOnMzY3JldA=="), "only its own login");
 }
 
 #[test]

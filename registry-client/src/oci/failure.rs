@@ -96,7 +96,7 @@ fn transient(e: &OciDistributionError) -> bool {
 pub(super) fn explain(e: OciDistributionError, s: &Session, op: &str) -> RegistryError {
     let r = &s.reference;
     let registry = r.registry();
-    let login_hint = format!("log in with `morph login {registry} -u USER --password-stdin` or set MORPH_REGISTRY_USER and MORPH_REGISTRY_PASSWORD");
+    let login_hint = format!("log in with `morph login {registry} -u USER --password-stdin` or set MORPH_REGISTRY={registry} with MORPH_REGISTRY_USER and MORPH_REGISTRY_PASSWORD");
     let text = e.to_string();
     let status = match &e {
         OciDistributionError::RequestError(req) => req.status().map(|s| s.as_u16()),

@@ -138,12 +138,17 @@ pub enum BlobMode {
     Endless,
     /// A manifest of 8 MiB and growing, with no Content-Length.
     HugeManifest,
+    /// The whole blob, but every request without an `Authorization` header gets 401 with a
+    /// Basic challenge, as a private registry answers.
+    PrivateBasic,
 }
 
 /// A registry that serves one manifest and its blobs over plain HTTP.
 pub struct FakeRegistry {
     pub addr: String,
     pub manifest_digest: String,
+    /// Every `Authorization` header the registry received, in order.
+    pub authorizations: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 pub fn sha256(bytes: &[u8]) -> String {
@@ -171,22 +176,31 @@ impl FakeRegistry {
         let addr = listener.local_addr().unwrap().to_string();
         let state = Arc::new((manifest, manifest_digest.clone(), layer, layer_digest, config, config_digest));
         let failed_once = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let authorizations = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = authorizations.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
                 let state = state.clone();
                 let failed_once = failed_once.clone();
-                std::thread::spawn(move || serve(stream, &state, mode, &failed_once));
+                let seen = seen.clone();
+                std::thread::spawn(move || serve(stream, &state, mode, &failed_once, &seen));
             }
         });
-        FakeRegistry { addr, manifest_digest }
+        FakeRegistry { addr, manifest_digest, authorizations }
     }
 }
 
 type State = (Vec<u8>, String, Vec<u8>, String, Vec<u8>, String);
 
 /// One request per connection (`Connection: close`), which every HTTP client handles.
-fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sync::atomic::AtomicBool) {
+fn serve(
+    mut stream: TcpStream,
+    s: &State,
+    mode: BlobMode,
+    failed_once: &std::sync::atomic::AtomicBool,
+    seen: &std::sync::Mutex<Vec<String>>,
+) {
     let (manifest, manifest_digest, layer, layer_digest, config, config_digest) = s;
     {
         let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -194,11 +208,20 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sy
         if reader.read_line(&mut request).unwrap_or(0) == 0 {
             return;
         }
+        let mut authorization = None;
         loop {
             let mut h = String::new();
             if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
                 break;
             }
+            if let Some((name, value)) = h.split_once(':') {
+                if name.eq_ignore_ascii_case("authorization") {
+                    authorization = Some(value.trim().to_string());
+                }
+            }
+        }
+        if let Some(a) = &authorization {
+            seen.lock().unwrap().push(a.clone());
         }
         let path = request.split_whitespace().nth(1).unwrap_or("/").to_string();
         let head = request.starts_with("HEAD");
@@ -212,7 +235,16 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sy
                 stream.write_all(body).unwrap();
             }
         };
-        if path == "/v2/" {
+        if mode == BlobMode::PrivateBasic && authorization.is_none() {
+            let challenge = "WWW-Authenticate: Basic realm=\"fake\"\r\n";
+            respond(
+                &mut stream,
+                "401 Unauthorized",
+                "application/json",
+                challenge,
+                br#"{"errors":[{"code":"UNAUTHORIZED"}]}"#,
+            );
+        } else if path == "/v2/" {
             respond(&mut stream, "200 OK", "application/json", "", b"{}");
         } else if path.contains("/manifests/") && mode == BlobMode::HugeManifest {
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nConnection: close\r\n\r\n{\"schemaVersion\":2,\"junk\":\"");
@@ -253,7 +285,11 @@ fn serve(mut stream: TcpStream, s: &State, mode: BlobMode, failed_once: &std::sy
                 return;
             }
             match mode {
-                BlobMode::Whole | BlobMode::FailOnce | BlobMode::Endless | BlobMode::HugeManifest => {
+                BlobMode::Whole
+                | BlobMode::FailOnce
+                | BlobMode::Endless
+                | BlobMode::HugeManifest
+                | BlobMode::PrivateBasic => {
                     let _ = stream.write_all(layer);
                 }
                 BlobMode::DropHalfway => {
