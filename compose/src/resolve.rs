@@ -17,9 +17,10 @@ use miette::SourceSpan;
 use morph_registry_client::{Home, MorphId};
 use semver::Version;
 
-/// Pulls an OCI reference (or finds it in the cache) and returns the path of the verified
-/// component.
-pub type Fetch<'a> = &'a dyn Fn(&str) -> Result<PathBuf, String>;
+/// Pulls an OCI reference (or finds it in the cache) and returns the reference it resolved to
+/// (a reference without a tag names the repository's highest semver tag, as wkg resolves a
+/// package without a version) and the path of the verified component.
+pub type Fetch<'a> = &'a dyn Fn(&str) -> Result<(String, PathBuf), String>;
 
 /// Where to look for packages.
 pub struct Sources<'a> {
@@ -177,10 +178,13 @@ pub fn find(name: &str, version: Option<&Version>, sources: &Sources<'_>) -> Res
     // 4. OCI, through the namespace mapping.
     match sources.namespaces.get(namespace) {
         Some(prefix) => {
-            let tag = version.map_or("latest".to_string(), |v| v.to_string());
-            let reference = format!("{}/{short}:{tag}", prefix.trim_end_matches('/'));
+            let repository = format!("{}/{short}", prefix.trim_end_matches('/'));
+            let reference = match version {
+                Some(v) => format!("{repository}:{v}"),
+                None => repository,
+            };
             match (sources.fetch)(&reference) {
-                Ok(path) => return Ok(Origin::Oci { reference, path }),
+                Ok((reference, path)) => return Ok(Origin::Oci { reference, path }),
                 Err(e) => looked.push(format!("OCI {reference}: {e}")),
             }
         }

@@ -318,6 +318,39 @@ fn packages_come_from_the_oci_registry_mapped_to_their_namespace() {
 }
 
 #[test]
+fn a_package_without_a_version_is_the_highest_semver_tag() {
+    let reg = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let deps = deps_dir(dir.path());
+    std::fs::remove_file(deps.join("test/a.wat")).unwrap();
+    let pusher = tempfile::tempdir().unwrap();
+    for (tag, value) in [("1.0.0", 1), ("1.9.0", 2), ("1.10.0", 3), ("latest", 4), ("dev", 5), ("2.0.0-rc.1", 6)] {
+        let a = a_with_value(dir.path(), value);
+        let r = morph_in(pusher.path(), &["push", path_str(&a), &format!("{}/acme/a:{tag}", reg.addr), "--insecure"]);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!("[registries.\"{0}\"]\ninsecure = true\n\n[namespaces]\ntest = \"{0}/acme\"\n", reg.addr),
+    )
+    .unwrap();
+    let out = dir.path().join("chain.wasm");
+    let wac = fixture("compose/chain.wac");
+    let r = compose(home.path(), &wac, &["--deps-dir", path_str(&deps), "-o", path_str(&out)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains(&format!("{}/acme/a:1.10.0 (OCI", reg.addr)),
+        "1.10.0 over 1.9.0, latest, dev and a pre-release: {r:?}"
+    );
+    assert_eq!(call(home.path(), &out, "run"), "113");
+    // Offline, the version resolved last is used from the cache.
+    let r = compose(home.path(), &wac, &["--deps-dir", path_str(&deps), "-o", path_str(&out), "--offline"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("acme/a:1.10.0 (OCI"), "{r:?}");
+}
+
+#[test]
 fn each_error_points_into_the_wac_source_and_writes_nothing() {
     let home = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();

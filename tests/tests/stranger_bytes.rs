@@ -119,7 +119,7 @@ fn wac_parsing_and_composing_never_panic() {
             std::fs::copy(&p, deps.join("test").join(p.file_name().unwrap())).unwrap();
         }
     }
-    let fetch = |_: &str| -> Result<std::path::PathBuf, String> { Err("offline".into()) };
+    let fetch = |_: &str| -> Result<(String, std::path::PathBuf), String> { Err("offline".into()) };
     let sources = morph_compose::Sources {
         deps: Vec::new(),
         deps_dirs: vec![deps],

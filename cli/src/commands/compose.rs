@@ -78,16 +78,24 @@ pub fn compose(mut args: ComposeArgs, out: &Output) -> Result<ExitCode> {
     };
     // A morph pulled before is used from the cache (digest-verified) without asking the
     // registry; --offline stops there.
-    let fetch = |reference: &str| -> Result<PathBuf, String> {
-        if let Some(hit) = oci::cached(&home, reference) {
-            return Ok(hit.path);
+    let fetch = |reference: &str| -> Result<(String, PathBuf), String> {
+        let explain = |e: morph_registry_client::RegistryError| format!("{:#}", anyhow::Error::new(e));
+        // A package without a version is the repository's highest semver tag (wkg's rule);
+        // offline, the one pulled last.
+        let reference = if args.offline {
+            oci::last_resolved(&home, reference).unwrap_or_else(|| reference.to_string())
+        } else {
+            block_on(oci::resolve_tag(&home, reference, &OciOptions::default())).map_err(explain)?
+        };
+        if let Some(hit) = oci::cached(&home, &reference) {
+            return Ok((reference, hit.path));
         }
         if args.offline {
             return Err("not pulled before, and --offline".into());
         }
-        block_on(oci::pull(&home, reference, &OciOptions::default(), &component_only, &|_| {}))
-            .map(|pulled| pulled.path)
-            .map_err(|e| format!("{:#}", anyhow::Error::new(e)))
+        block_on(oci::pull(&home, &reference, &OciOptions::default(), &component_only, &|_| {}))
+            .map(|pulled| (reference.clone(), pulled.path))
+            .map_err(explain)
     };
     let mut sources = Sources::from_home(home.clone(), &fetch)?;
     sources.deps = args.deps.clone();

@@ -154,9 +154,11 @@ type Failure = (Code, String);
 /// (a morph does not make morph pull on its behalf).
 fn compose_source(home: morph_registry_client::Home, source: &str) -> Result<Vec<u8>, Failure> {
     let cache = home.clone();
-    let fetch = move |reference: &str| -> Result<std::path::PathBuf, String> {
-        match morph_registry_client::oci::cached(&cache, reference) {
-            Some(p) => Ok(p.path),
+    let fetch = move |reference: &str| -> Result<(String, std::path::PathBuf), String> {
+        let reference =
+            morph_registry_client::oci::last_resolved(&cache, reference).unwrap_or_else(|| reference.to_string());
+        match morph_registry_client::oci::cached(&cache, &reference) {
+            Some(p) => Ok((reference, p.path)),
             None => Err(format!("{reference} is not in morph's cache; pull it first with `morph pull {reference}`")),
         }
     };
