@@ -397,6 +397,18 @@ fn older_layer_type_is_accepted_and_non_wasm_refused() {
     assert_eq!(r.json()["manifest_digest"], fake.manifest_digest.as_str());
     assert_eq!(std::fs::read(&out).unwrap(), blob);
 
+    // runwasi's component layer type, as containerd's wasm shims pull it.
+    let runwasi = FakeRegistry::start(
+        blob.clone(),
+        "application/vnd.bytecodealliance.wasm.component.layer.v0+wasm",
+        BlobMode::Whole,
+    );
+    let out = home.path().join("runwasi.wasm");
+    let r =
+        morph_in(home.path(), &["pull", &format!("{}/x/runwasi:1", runwasi.addr), "--insecure", "-o", path_str(&out)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(std::fs::read(&out).unwrap(), blob);
+
     let image = FakeRegistry::start(blob, "application/vnd.oci.image.layer.v1.tar+gzip", BlobMode::Whole);
     let r = morph_in(home.path(), &["pull", &format!("{}/x/image:1", image.addr), "--insecure"]);
     assert_eq!(r.code, 2, "{r:?}");

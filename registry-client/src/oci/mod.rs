@@ -36,6 +36,11 @@ pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
 pub const LAYER_MEDIA_TYPE: &str = "application/wasm";
 /// The layer type of the older wasm-to-oci layout, still accepted on pull.
 pub const OLD_LAYER_MEDIA_TYPE: &str = "application/vnd.wasm.content.layer.v1+wasm";
+/// runwasi's layer type for a component (what containerd's wasm shims pull).
+pub const RUNWASI_LAYER_MEDIA_TYPE: &str = "application/vnd.bytecodealliance.wasm.component.layer.v0+wasm";
+
+/// Every layer type a pulled component may come in.
+const WASM_LAYER_TYPES: [&str; 3] = [LAYER_MEDIA_TYPE, OLD_LAYER_MEDIA_TYPE, RUNWASI_LAYER_MEDIA_TYPE];
 
 /// What a component is, for the config blob.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -395,13 +400,14 @@ pub async fn pull(
     let layer = image
         .layers
         .iter()
-        .find(|l| l.media_type == LAYER_MEDIA_TYPE || l.media_type == OLD_LAYER_MEDIA_TYPE)
+        .find(|l| WASM_LAYER_TYPES.contains(&l.media_type.as_str()))
         .cloned()
         .ok_or_else(|| {
             let kinds: Vec<&str> = image.layers.iter().map(|l| l.media_type.as_str()).collect();
             RegistryError::Oci(format!(
-                "pull {r}: the manifest has no wasm layer (layers: {}); expected {LAYER_MEDIA_TYPE} or {OLD_LAYER_MEDIA_TYPE} — is this a container image?",
-                if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") }
+                "pull {r}: the manifest has no wasm layer (layers: {}); expected one of {} — is this a container image?",
+                if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") },
+                WASM_LAYER_TYPES.join(", ")
             ))
         })?;
     let hex = layer
