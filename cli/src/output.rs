@@ -29,6 +29,15 @@ pub enum Style {
     Bold,
 }
 
+/// A spinner that clears itself when dropped.
+struct Spinner(indicatif::ProgressBar);
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
 /// `18.3 MiB`: a size for a person to read.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
@@ -56,6 +65,36 @@ impl Output {
     }
 
     /// Whether diagnostics on stderr may use color.
+    /// A spinner on stderr when it is a terminal and output is for a person (not `--json`,
+    /// not `-q`).
+    pub fn spinner(&self, message: &str) -> Option<indicatif::ProgressBar> {
+        if self.json || self.quiet || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let p = indicatif::ProgressBar::new_spinner();
+        p.set_message(message.to_string());
+        p.enable_steady_tick(std::time::Duration::from_millis(100));
+        Some(p)
+    }
+
+    /// The runtime's compile notice: a spinner with the elapsed time while a morph compiles
+    /// (`compiling app (18.3 MiB) … 00:00:03`), cleared when it is done; none when
+    /// [`Output::spinner`] would show none.
+    pub fn compile_notice(&self) -> Option<morph_runtime::CompileNotice> {
+        if self.json || self.quiet || !std::io::stderr().is_terminal() {
+            return None;
+        }
+        Some(std::sync::Arc::new(|name: &str, size: usize| {
+            let p = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+                p.set_style(style);
+            }
+            p.set_message(format!("compiling {name} ({})", human_size(size as u64)));
+            p.enable_steady_tick(std::time::Duration::from_millis(100));
+            Box::new(Spinner(p)) as Box<dyn std::any::Any>
+        }))
+    }
+
     pub fn stderr_color(&self) -> bool {
         self.color && std::io::stderr().is_terminal()
     }

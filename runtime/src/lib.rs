@@ -26,5 +26,5 @@ pub use ext::{tea, DesignTime, Envelope, ExtensionSession, Header};
 pub use host::morphir::{ExtSettings, LogLevel};
 pub use limits::{parse_duration, parse_size, Limits};
 pub use policy::{parse_env, DirGrant, Grant, Policy};
-pub use sandbox::{ExportFunc, Morph, Prepared, Sandbox};
+pub use sandbox::{CompileNotice, ExportFunc, Morph, Prepared, Sandbox};
 pub use values::{Value, ValueError};

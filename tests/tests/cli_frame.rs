@@ -108,3 +108,28 @@ fn validate_works_offline_from_any_directory() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `morph ARGS` on a pseudo-terminal (util-linux `script`), in `home`: what the terminal showed.
+fn on_a_terminal(home: &std::path::Path, args: &str) -> String {
+    let out = std::process::Command::new("script")
+        .args(["-qfec", &format!("{} {args}", morph_bin().display()), "/dev/null"])
+        .env("MORPH_HOME", home)
+        .output()
+        .expect("util-linux script");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_first_compile_shows_a_spinner_on_a_terminal_only() {
+    let home = tempfile::tempdir().unwrap();
+    let hello = example("hello.wat");
+    let shown = on_a_terminal(home.path(), &format!("run {}", path_str(&hello)));
+    assert!(shown.contains("compiling hello (997 B)") && shown.contains("hello from morph"), "{shown:?}");
+    let shown = on_a_terminal(home.path(), &format!("run {}", path_str(&hello)));
+    assert!(!shown.contains("compiling"), "the second start comes from the cache: {shown:?}");
+    let other = tempfile::tempdir().unwrap();
+    let shown = on_a_terminal(other.path(), &format!("-q run {}", path_str(&hello)));
+    assert!(!shown.contains("compiling"), "-q shows none: {shown:?}");
+    let r = morph_in(other.path(), &["run", path_str(&hello)]);
+    assert!(!r.stderr.contains("compiling") && r.stdout == "hello from morph\n", "nothing off a terminal: {r:?}");
+}

@@ -142,7 +142,7 @@ struct Loaded {
 }
 
 fn load(ext: Option<&std::ffi::OsStr>, host: &HostArgs, out: &Output) -> Result<Loaded> {
-    let (src, sandbox) = morph_and_sandbox(ext, &host.sandbox)?;
+    let (src, sandbox) = morph_and_sandbox(ext, &host.sandbox, out)?;
     let mut settings = ExtSettings::default();
     settings.log_level = log_level(out);
     for v in &host.env_vars {

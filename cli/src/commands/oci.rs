@@ -236,13 +236,6 @@ pub fn logout(args: LogoutArgs, out: &Output) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A spinner or bar on stderr when it is a terminal and output is for a person.
 fn progress(out: &Output, message: &str) -> Option<indicatif::ProgressBar> {
-    if out.json || out.quiet || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let p = indicatif::ProgressBar::new_spinner();
-    p.set_message(message.to_string());
-    p.enable_steady_tick(std::time::Duration::from_millis(100));
-    Some(p)
+    out.spinner(message)
 }

@@ -36,7 +36,7 @@ pub fn run(mut args: Args, out: &Output) -> Result<ExitCode> {
             args.morph = Some(m);
         }
     }
-    let (src, sandbox) = morph_and_sandbox(args.morph.as_deref(), &args.sandbox)?;
+    let (src, sandbox) = morph_and_sandbox(args.morph.as_deref(), &args.sandbox, out)?;
     let result = block_on(async {
         let prepared = sandbox.prepare((&src).into())?;
         tracing::info!("compiled code: {:?}", prepared.cache);

@@ -5,6 +5,8 @@ use std::ffi::OsStr;
 
 use anyhow::Result;
 use morph_registry_client::Home;
+
+use crate::output::Output;
 use morph_runtime::{parse_duration, parse_env, parse_size, DirGrant, Grant, Limits, Policy, Sandbox};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -49,7 +51,8 @@ pub struct SandboxArgs {
 impl SandboxArgs {
     /// The sandbox the flags describe, its `wasi:config/store` values being `config` (a
     /// project's `[config]`) and then `--config`; any value grants config.
-    pub fn sandbox(&self, mut config: Vec<(String, String)>) -> Result<Sandbox> {
+    /// A spinner on `out` shows a first compile.
+    pub fn sandbox(&self, mut config: Vec<(String, String)>, out: &Output) -> Result<Sandbox> {
         let mut policy = Policy::default();
         policy.home = Home::from_env();
         policy.allow_net = self.allow_net;
@@ -79,14 +82,14 @@ impl SandboxArgs {
         let limits = Limits { fuel: self.fuel, timeout: self.timeout, max_memory: self.max_memory };
         // The home whose compiled-code cache to use, unless `--no-cache`.
         let cache = if self.no_cache { None } else { Home::from_env().map(|h| h.root().to_path_buf()) };
-        Ok(Sandbox::new(policy, limits, cache))
+        Ok(Sandbox::new(policy, limits, cache).with_compile_notice(out.compile_notice()))
     }
 }
 
 /// The morph a command runs (`arg`, or the project's built component when it is left out) and
 /// its sandbox: the flags, plus the project's `[config]` (which grants config) when the morph is
 /// the project's own.
-pub fn morph_and_sandbox(arg: Option<&OsStr>, flags: &SandboxArgs) -> Result<(MorphSource, Sandbox)> {
+pub fn morph_and_sandbox(arg: Option<&OsStr>, flags: &SandboxArgs, out: &Output) -> Result<(MorphSource, Sandbox)> {
     let (path, project_config) = match arg {
         Some(m) => (m.to_os_string(), Vec::new()),
         None => {
@@ -94,7 +97,7 @@ pub fn morph_and_sandbox(arg: Option<&OsStr>, flags: &SandboxArgs) -> Result<(Mo
             (path.into(), config)
         }
     };
-    let sandbox = flags.sandbox(project_config)?;
+    let sandbox = flags.sandbox(project_config, out)?;
     Ok((load_morph(&path)?, sandbox))
 }
 

@@ -63,7 +63,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     // An --addr that does not parse is an error before anything is compiled.
     let given =
         args.addr.as_deref().map(morph_runtime::serve::parse_address).transpose().map_err(anyhow::Error::msg)?;
-    let (src, sandbox) = morph_and_sandbox(args.morph.as_deref(), &args.sandbox)?;
+    let (src, sandbox) = morph_and_sandbox(args.morph.as_deref(), &args.sandbox, out)?;
     let opts = ServeOptions {
         addr: given,
         max_concurrency: args.max_concurrency as usize,

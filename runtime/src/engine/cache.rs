@@ -37,9 +37,17 @@ impl CodeCache {
     }
 
     /// The component compiled from `wasm`, from the cache when it is there and intact.
-    /// `digest` is `sha256:<hex>` of `wasm`.
-    pub fn load(&self, engine: &Engine, wasm: &[u8], digest: &str) -> wasmtime::Result<(Component, CacheOutcome)> {
+    /// `digest` is `sha256:<hex>` of `wasm`. `compiling` is called when it must be compiled, and
+    /// what it returns is dropped when the compile ends (a spinner, say).
+    pub fn load<G>(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        digest: &str,
+        compiling: impl FnOnce() -> G,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let Some(dir) = &self.dir else {
+            let _notice = compiling();
             return Ok((Component::new(engine, wasm)?, CacheOutcome::Disabled));
         };
         let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
@@ -47,7 +55,9 @@ impl CodeCache {
         if let Some(component) = self.read(engine, &entry, digest) {
             return Ok((component, CacheOutcome::Hit));
         }
+        let notice = compiling();
         let component = Component::new(engine, wasm)?;
+        drop(notice);
         if let Err(e) = self.write(dir, &entry, &component, digest) {
             // A cache that cannot be written only costs speed.
             warn!("cannot write the compiled-code cache at {}: {e}", dir.display());

@@ -23,13 +23,18 @@ use crate::RuntimeError;
 pub use exports::ExportFunc;
 pub(crate) use session::Session;
 
+/// Told that a morph (name, size in bytes) is being compiled; what it returns is dropped when the
+/// compile ends. The binary shows a spinner with it.
+pub type CompileNotice = Arc<dyn Fn(&str, usize) -> Box<dyn std::any::Any> + Send + Sync>;
+
 /// Grants, limits and the compiled-code cache, for every morph run under them.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Sandbox {
     pub(crate) policy: Policy,
     pub(crate) limits: Limits,
     /// The morph home whose compiled-code cache to use; none, and every start compiles.
     pub(crate) cache: Option<PathBuf>,
+    pub(crate) notice: Option<CompileNotice>,
 }
 
 /// A morph's bytes, and how it is named: `origin` (the file or reference the user gave) in
@@ -60,7 +65,12 @@ pub struct Prepared {
 
 impl Sandbox {
     pub fn new(policy: Policy, limits: Limits, cache: Option<PathBuf>) -> Sandbox {
-        Sandbox { policy, limits, cache }
+        Sandbox { policy, limits, cache, notice: None }
+    }
+
+    /// Calls `notice` whenever a morph must be compiled (not found in the cache).
+    pub fn with_compile_notice(self, notice: Option<CompileNotice>) -> Sandbox {
+        Sandbox { notice, ..self }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -69,7 +79,7 @@ impl Sandbox {
 
     /// Compiles `morph` (or maps it from the cache) for a run, a call or an extension.
     pub fn prepare(&self, morph: Morph<'_>) -> Result<Prepared, RuntimeError> {
-        compile(morph, EngineSettings::for_limits(&self.limits), self.cache.as_deref())
+        compile(morph, EngineSettings::for_limits(&self.limits), self.cache.as_deref(), self.notice.as_ref())
     }
 
     /// Runs a command's `wasi:cli/run` with `args` as argv[1..]; gives its exit code.
@@ -107,14 +117,18 @@ impl Sandbox {
     }
 }
 
-/// Compiles `morph` with `settings`, or maps it from the cache under `cache`.
+/// Compiles `morph` with `settings`, or maps it from the cache under `cache`; `notice` is told
+/// when it compiles.
 pub(crate) fn compile(
     morph: Morph<'_>,
     settings: EngineSettings,
     cache: Option<&Path>,
+    notice: Option<&CompileNotice>,
 ) -> Result<Prepared, RuntimeError> {
     let engine = build_engine(settings).map_err(RuntimeError::internal)?;
-    let (component, cache) = CodeCache::new(cache).load(&engine, morph.bytes, morph.digest).map_err(|e| {
+    let compiling = || notice.map(|n| n(morph.name, morph.bytes.len()));
+    let loaded = CodeCache::new(cache).load(&engine, morph.bytes, morph.digest, compiling);
+    let (component, cache) = loaded.map_err(|e| {
         // Bytes that are not a valid component are told in the words `validate` uses, naming
         // the input; a valid one the engine cannot compile keeps the engine's reason.
         match morph_contract::component::check_component_bytes(morph.origin, morph.bytes) {

@@ -28,7 +28,7 @@ impl Runner {
         let digest = morph_contract::component::sha256_digest(&job.bytes);
         let morph = Morph { bytes: &job.bytes, digest: &digest, origin: Path::new(&job.pkg), name: &job.name };
         let settings = EngineSettings { fuel: job.limits.fuel.is_some(), epoch: true, pool: None };
-        let prepared = compile(morph, settings, self.cache.as_deref())?;
+        let prepared = compile(morph, settings, self.cache.as_deref(), None)?;
         let mut argv = vec![job.name.clone()];
         if job.is_run() {
             argv.extend(job.args.iter().cloned());

@@ -122,7 +122,7 @@ impl Sandbox {
             epoch: true,
             pool: Some(MemoryReset::for_guest(morph.bytes)),
         };
-        let p = compile(morph, settings, self.cache.as_deref())?;
+        let p = compile(morph, settings, self.cache.as_deref(), self.notice.as_ref())?;
         tracing::info!("compiled code: {:?}", p.cache);
         serve(self, &p, opts, listening, shutdown).await
     }
