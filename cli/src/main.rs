@@ -58,6 +58,7 @@ enum Command {
     Login(commands::oci::LoginArgs),
     Logout(commands::oci::LogoutArgs),
     Worlds(commands::worlds::Args),
+    Cache(commands::cache::CacheArgs),
     Completions(commands::completions::Args),
 }
 
@@ -91,6 +92,7 @@ fn main() -> ExitCode {
         Command::Login(args) => commands::oci::login(args, &out),
         Command::Logout(args) => commands::oci::logout(args, &out),
         Command::Worlds(args) => commands::worlds::run(args, &out),
+        Command::Cache(args) => commands::cache::run(args, &out),
         Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),
     };
     match result {

@@ -95,6 +95,14 @@ impl Output {
         }))
     }
 
+    /// A byte bar for a download (`pulling x [=====>   ] 6.1 MiB/18.3 MiB`), drawn from the
+    /// moment bytes start to come (a pull from the cache shows nothing); none when
+    /// [`Output::spinner`] would show none.
+    pub fn download_bar(&self, message: &str) -> DownloadBar {
+        let shown = !(self.json || self.quiet || !std::io::stderr().is_terminal());
+        DownloadBar { bar: shown.then(indicatif::ProgressBar::hidden), message: message.to_string() }
+    }
+
     pub fn stderr_color(&self) -> bool {
         self.color && std::io::stderr().is_terminal()
     }
@@ -134,5 +142,40 @@ impl Output {
         }
         let label = if std::io::stderr().is_terminal() && self.color { "\x1b[31merror\x1b[0m" } else { "error" };
         let _ = writeln!(std::io::stderr().lock(), "{label}: {message}");
+    }
+}
+
+/// See [`Output::download_bar`].
+pub struct DownloadBar {
+    bar: Option<indicatif::ProgressBar>,
+    message: String,
+}
+
+impl DownloadBar {
+    /// Follows a download's progress events.
+    pub fn on(&self, event: morph_registry_client::oci::ProgressEvent) {
+        use morph_registry_client::oci::ProgressEvent;
+        let Some(b) = &self.bar else { return };
+        match event {
+            ProgressEvent::Start(total) => {
+                b.set_length(total);
+                if let Ok(style) =
+                    indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
+                {
+                    b.set_style(style.progress_chars("=> "));
+                }
+                b.set_message(self.message.clone());
+                b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            ProgressEvent::Bytes(n) => b.inc(n),
+            ProgressEvent::Done => b.finish_and_clear(),
+        }
+    }
+
+    /// Clears the bar (also after a failed download).
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
     }
 }

@@ -95,7 +95,7 @@ pub fn plug(socket: PlugInput, plugs: Vec<PlugInput>) -> Result<(Vec<u8>, Vec<Pl
                 "the plugged component does not validate: {}\n  each plug brings its own instances of what it \
                  imports; when plugs must share one provider (a resource type, state), write a .wac file and use \
                  `morph compose`",
-                error_chain(&e)
+                morph_registry_client::error_chain(&e)
             ))
         })?;
     Ok((bytes, reports))
@@ -110,18 +110,6 @@ fn register(
     let package = Package::from_bytes(key, None, bytes, graph.types_mut())
         .map_err(|e| ComposeError::Plug(format!("{name} cannot be plugged: {e:#}")))?;
     graph.register_package(package).map_err(|e| ComposeError::Plug(format!("{name}: {e:#}")))
-}
-
-/// An error and its causes on one line, the way `{:#}` shows an anyhow error.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn list_or_none(items: &[String]) -> String {

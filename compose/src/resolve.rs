@@ -6,21 +6,20 @@
 //!    `DIR/ns/name/` (or `DIR/ns/name.wit`);
 //! 3. the local morph registry, `$MORPH_HOME/registry/morphs/ns/VERSION/name.wasm`, the highest
 //!    version when the document names none;
-//! 4. an OCI registry mapped to the namespace in `config.toml` (`[namespaces] ns = "host/prefix"`
-//!    gives `host/prefix/name:VERSION`, or `:latest`), pulled and cached by digest (offline, only
-//!    what was pulled before).
+//! 4. OCI: the registry morph's `config.toml` (`[namespaces] ns = "host/prefix"`) or wkg's config
+//!    maps the package to (see `morph_registry_client::package`), at the version named or the
+//!    highest semver tag, pulled and cached by digest (offline, only what was pulled before).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use miette::SourceSpan;
 use morph_registry_client::{Home, MorphId};
 use semver::Version;
 
-/// Pulls an OCI reference (or finds it in the cache) and returns the reference it resolved to
-/// (a reference without a tag names the repository's highest semver tag, as wkg resolves a
-/// package without a version) and the path of the verified component.
-pub type Fetch<'a> = &'a dyn Fn(&str) -> Result<(String, PathBuf), String>;
+/// Fetches package `ns:name` at a version (or its highest) from the OCI registry it maps to, or
+/// finds it in the cache; returns the reference it resolved to and the verified component, or
+/// what was tried.
+pub type Fetch<'a> = &'a dyn Fn(&str, Option<&Version>) -> Result<(String, PathBuf), String>;
 
 /// Where to look for packages.
 pub struct Sources<'a> {
@@ -28,18 +27,15 @@ pub struct Sources<'a> {
     pub deps: Vec<(String, PathBuf)>,
     pub deps_dirs: Vec<PathBuf>,
     pub home: Home,
-    /// The `[namespaces]` of config.toml: namespace → `host/prefix`.
-    pub namespaces: BTreeMap<String, String>,
     /// How to reach OCI (or its cache).
     pub fetch: Fetch<'a>,
 }
 
 impl<'a> Sources<'a> {
-    /// Packages from `home`: its local registry, and OCI through the `[namespaces]` of its
-    /// config.toml, reached with `fetch`; no `--dep` or deps directories yet.
-    pub fn from_home(home: Home, fetch: Fetch<'a>) -> Result<Sources<'a>, morph_registry_client::RegistryError> {
-        let namespaces = morph_registry_client::config::Config::load(&home)?.namespaces;
-        Ok(Sources { deps: Vec::new(), deps_dirs: Vec::new(), home, namespaces, fetch })
+    /// Packages from `home`'s local registry, and OCI through `fetch`; no `--dep` or deps
+    /// directories yet.
+    pub fn from_home(home: Home, fetch: Fetch<'a>) -> Sources<'a> {
+        Sources { deps: Vec::new(), deps_dirs: Vec::new(), home, fetch }
     }
 }
 
@@ -175,22 +171,10 @@ pub fn find(name: &str, version: Option<&Version>, sources: &Sources<'_>) -> Res
         }
     }
 
-    // 4. OCI, through the namespace mapping.
-    match sources.namespaces.get(namespace) {
-        Some(prefix) => {
-            let repository = format!("{}/{short}", prefix.trim_end_matches('/'));
-            let reference = match version {
-                Some(v) => format!("{repository}:{v}"),
-                None => repository,
-            };
-            match (sources.fetch)(&reference) {
-                Ok((reference, path)) => return Ok(Origin::Oci { reference, path }),
-                Err(e) => looked.push(format!("OCI {reference}: {e}")),
-            }
-        }
-        None => looked.push(format!(
-            "OCI: no registry is mapped to namespace `{namespace}` (config.toml: [namespaces] {namespace} = \"HOST/PREFIX\")"
-        )),
+    // 4. OCI, through the registry the package maps to.
+    match (sources.fetch)(name, version) {
+        Ok((reference, path)) => return Ok(Origin::Oci { reference, path }),
+        Err(e) => looked.push(e),
     }
     Err(Missing { name: wanted, looked })
 }

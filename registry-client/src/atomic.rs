@@ -151,6 +151,16 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write(path, bytes, true, false, Access::Shared)
 }
 
+/// [`write_output`] of a file's contents, copied by the kernel (`copy_file_range`, which shares
+/// the extents where the filesystem can): the bytes never pass through morph.
+pub fn copy_output(from: &Path, to: &Path) -> std::io::Result<()> {
+    let dir = to.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = TempFile::new_in(dir)?;
+    std::io::copy(&mut std::fs::File::open(from)?, tmp.as_file_mut())?;
+    tmp.persist(to, true)
+}
+
 fn write(path: &Path, bytes: &[u8], replace: bool, sync: bool, access: Access) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
@@ -194,6 +204,19 @@ mod tests {
         let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "no temp files left: {names:?}");
         assert!(pending().iter().all(|t| !t.starts_with(dir.path())), "nothing of this dir is still listed");
+    }
+
+    #[test]
+    fn copies_are_whole_and_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = dir.path().join("from.bin");
+        std::fs::write(&from, vec![7u8; 3 << 20]).unwrap();
+        let to = dir.path().join("out/to.bin");
+        write_atomic(&to, b"old").unwrap();
+        copy_output(&from, &to).unwrap();
+        assert_eq!(std::fs::read(&to).unwrap(), std::fs::read(&from).unwrap());
+        assert!(copy_output(&dir.path().join("missing"), &to).is_err());
+        assert_eq!(std::fs::read(&to).unwrap().len(), 3 << 20, "a failed copy leaves the old file");
     }
 
     #[test]

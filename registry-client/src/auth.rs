@@ -1,8 +1,10 @@
 //! Credentials for a registry, from the first source that has them for *that* registry:
 //! `MORPH_REGISTRY_USER`/`MORPH_REGISTRY_PASSWORD` when `MORPH_REGISTRY` names it, `morph login`
-//! (config.toml), podman's `auth.json` (`REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/`),
-//! docker's `config.json` (`credHelpers`, `auths`, `credsStore`), else anonymous. No source's
-//! credentials are ever sent to another registry.
+//! (config.toml), wkg's config (`[registry."host".oci] auth`), podman's `auth.json`
+//! (`REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/`), docker's `config.json`
+//! (`credHelpers`, `auths`, `credsStore`), else anonymous. (wkg's
+//! `WKG_REGISTRY_<HOST>_AUTH_BEARER` token comes before all of these, in the OCI session.) No
+//! source's credentials are ever sent to another registry.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -28,8 +30,12 @@ impl std::fmt::Debug for Credentials {
 /// Where credentials came from, for `-v` logs and error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
+    /// On the command line (`-u` with `--password-stdin`).
+    Given,
     Environment,
     MorphLogin,
+    WkgConfig,
+    WkgToken,
     PodmanAuthFile,
     DockerConfig,
     CredentialHelper,
@@ -56,6 +62,9 @@ pub fn credentials_for(home: &Home, registry: &str) -> Result<(Option<Credential
     let stored = config.registries.iter().find(|(key, _)| same_registry(key, registry));
     if let Some(c) = stored.and_then(|(_, r)| r.auth.as_deref()).and_then(decode_basic) {
         return Ok((Some(c), Source::MorphLogin));
+    }
+    if let Some(c) = crate::wkg::WkgConfig::load()?.credentials(registry) {
+        return Ok((Some(c), Source::WkgConfig));
     }
     for path in podman_auth_files() {
         if let Some(c) = read_auth_file(&path).and_then(|json| auths_entry(&json, registry)) {
@@ -166,7 +175,7 @@ fn canonical(key: &str) -> &str {
 }
 
 /// Whether two registry keys name the same registry.
-fn same_registry(a: &str, b: &str) -> bool {
+pub(crate) fn same_registry(a: &str, b: &str) -> bool {
     canonical(a).eq_ignore_ascii_case(canonical(b))
 }
 

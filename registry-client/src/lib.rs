@@ -3,18 +3,34 @@
 
 pub mod atomic;
 pub mod auth;
+pub mod cache;
+pub mod checked;
 pub mod config;
 pub mod home;
 pub mod id;
 pub mod local;
 pub mod oci;
+pub mod package;
 pub mod source;
+pub mod wkg;
 
 pub use home::Home;
 pub use id::MorphId;
 pub use local::{list, register, remove, resolve_local, ListedMorph, LocalMorph};
 
 use std::path::PathBuf;
+
+/// An error and its causes on one line (`outer: cause: root cause`).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {

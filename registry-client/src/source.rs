@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use morph_contract::component::{read_component_binary, sha256_digest, Bytes, CodeCheck};
 use morph_contract::Component;
 
-use crate::{oci, Home, MorphId, RegistryError};
+use crate::{checked, oci, Home, MorphId, RegistryError};
 
 /// A morph ready to run: its binary, digest, what the user called it, and the name the guest
 /// sees as argv[0].
@@ -45,12 +45,17 @@ pub fn resolve_path(home: &Home, arg: &OsStr) -> Result<MorphPath, RegistryError
     Ok(MorphPath { path: path.to_path_buf(), name, version: None })
 }
 
-/// The morph `arg` names, its bytes read (a file is mapped, not copied).
-pub async fn load(home: &Home, arg: &OsStr) -> Result<MorphSource, RegistryError> {
+/// The morph `arg` names, its bytes read (a file is mapped, not copied). `progress` hears of a
+/// download, when there is one.
+pub async fn load(
+    home: &Home,
+    arg: &OsStr,
+    progress: &(dyn Fn(oci::ProgressEvent) + Sync),
+) -> Result<MorphSource, RegistryError> {
     if let Some(arg) = arg.to_str().filter(|a| !Path::new(a).exists() && oci::looks_like_reference(a)) {
         let pulled = match oci::cached(home, arg) {
             Some(p) => p,
-            None => oci::pull(home, arg, &Default::default(), &component_only, &|_| {}).await?,
+            None => oci::pull(home, arg, &Default::default(), &component_only, progress).await?,
         };
         let r = oci::parse_reference(arg)?;
         let name = r.repository().rsplit('/').next().unwrap_or("morph").to_string();
@@ -71,39 +76,15 @@ pub fn component_only(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error + Se
 
 /// Reads and decodes a component file for `validate` and `inspect`.
 ///
-/// The code of its core modules is validated unless this file, unchanged, was validated before:
-/// `$MORPH_HOME/cache/validated/<key>` remembers it, keyed (as git's index does) by the file's
-/// path, device, inode, size and modification and change times. Checking an 18 MB morph again
-/// then costs half as much, and a first check hashes nothing. A file that failed is never
-/// remembered.
+/// The code of its core modules is validated unless this file, unchanged, was validated before
+/// (see [`crate::checked`]). Checking an 18 MB morph again then costs half as much, and a first
+/// check hashes nothing. A file that failed is never remembered.
 pub fn read_validated(home: Option<&Home>, path: &Path) -> Result<Component, morph_contract::ContractError> {
-    let marker = home.and_then(|h| validated_marker(h, path));
-    let known = marker.as_ref().is_some_and(|m| m.is_file());
+    let marker = home.and_then(|h| checked::marker(h, "code", path));
+    let known = marker.as_deref().is_some_and(checked::passed);
     let comp = Component::read_with(path, if known { CodeCheck::Deferred } else { CodeCheck::Now })?;
     if let (false, Some(m)) = (known, marker) {
-        // Only a speed-up: a home that cannot be written just validates every time.
-        let _ = crate::atomic::write_output(&m, b"");
+        checked::remember(&m);
     }
     Ok(comp)
-}
-
-/// Where the "validated" marker of a file lives, from its metadata (read before the file, so a
-/// change while it is read gives the next run a different key).
-fn validated_marker(home: &Home, path: &Path) -> Option<PathBuf> {
-    use std::os::unix::fs::MetadataExt;
-    let canonical = std::fs::canonicalize(path).ok()?;
-    let m = std::fs::metadata(&canonical).ok()?;
-    let key = format!(
-        "{}\0{}:{}:{}:{}.{}:{}.{}",
-        canonical.display(),
-        m.dev(),
-        m.ino(),
-        m.size(),
-        m.mtime(),
-        m.mtime_nsec(),
-        m.ctime(),
-        m.ctime_nsec()
-    );
-    let digest = sha256_digest(key.as_bytes());
-    Some(home.root().join("cache/validated").join(digest.trim_start_matches("sha256:")))
 }

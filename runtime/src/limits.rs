@@ -17,7 +17,7 @@ pub struct Limits {
 /// flag out; and every deadline must fit in the clock's range.
 pub const MAX_DURATION: Duration = Duration::from_secs(8760 * 3600);
 
-/// `500ms`, `2s`, `1.5s`, `3m`, `1h`, or a bare number of seconds; at most [`MAX_DURATION`].
+/// `500ms`, `2s`, `1.5s`, `3m`, `1h`, `7d`, or a bare number of seconds; at most [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
@@ -28,8 +28,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "" | "s" => value,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
+        "d" => value * 86400.0,
         "us" | "µs" => value / 1_000_000.0,
-        other => return Err(format!("`{s}`: unknown unit `{other}`; use ms, s, m or h")),
+        other => return Err(format!("`{s}`: unknown unit `{other}`; use ms, s, m, h or d")),
     };
     if secs.is_nan() || secs <= 0.0 {
         return Err(format!("`{s}`: a duration must be greater than zero"));

@@ -119,12 +119,13 @@ fn wac_parsing_and_composing_never_panic() {
             std::fs::copy(&p, deps.join("test").join(p.file_name().unwrap())).unwrap();
         }
     }
-    let fetch = |_: &str| -> Result<(String, std::path::PathBuf), String> { Err("offline".into()) };
+    let fetch = |_: &str, _: Option<&semver::Version>| -> Result<(String, std::path::PathBuf), String> {
+        Err("offline".into())
+    };
     let sources = morph_compose::Sources {
         deps: Vec::new(),
         deps_dirs: vec![deps],
         home: morph_registry_client::Home::at(home.path()),
-        namespaces: Default::default(),
         fetch: &fetch,
     };
     let ran = property("wac", &seeds, 400, |bytes| {

@@ -9,10 +9,10 @@ use anyhow::{bail, Context, Result};
 use morph_compose::{ComposeError, PlugInput, Sources};
 use morph_contract::component::{Bytes, CodeCheck};
 use morph_contract::{Component, WorldSpec};
-use morph_registry_client::oci::{self, OciOptions};
+use morph_registry_client::package::Network;
 
 use super::registry::home;
-use super::sandbox::{block_on, component_only, resolve_morph_path};
+use super::sandbox::{block_on, resolve_morph_path};
 use crate::output::Output;
 
 /// Compose components with a WAC file.
@@ -77,27 +77,16 @@ pub fn compose(mut args: ComposeArgs, out: &Output) -> Result<ExitCode> {
         }
     };
     // A morph pulled before is used from the cache (digest-verified) without asking the
-    // registry; --offline stops there.
-    let fetch = |reference: &str| -> Result<(String, PathBuf), String> {
-        let explain = |e: morph_registry_client::RegistryError| format!("{:#}", anyhow::Error::new(e));
-        // A package without a version is the repository's highest semver tag (wkg's rule);
-        // offline, the one pulled last.
-        let reference = if args.offline {
-            oci::last_resolved(&home, reference).unwrap_or_else(|| reference.to_string())
-        } else {
-            block_on(oci::resolve_tag(&home, reference, &OciOptions::default())).map_err(explain)?
-        };
-        if let Some(hit) = oci::cached(&home, &reference) {
-            return Ok((reference, hit.path));
-        }
-        if args.offline {
-            return Err("not pulled before, and --offline".into());
-        }
-        block_on(oci::pull(&home, &reference, &OciOptions::default(), &component_only, &|_| {}))
-            .map(|pulled| (reference.clone(), pulled.path))
-            .map_err(explain)
+    // registry; --offline stops there. A package without a version is the repository's highest
+    // semver tag (wkg's rule); offline, the one pulled last.
+    let network = if args.offline { Network::Offline } else { Network::Online };
+    let fetch = |package: &str, version: Option<&semver::Version>| -> Result<(String, PathBuf), String> {
+        let bar = out.download_bar(&format!("pulling {package}"));
+        let fetched = block_on(morph_registry_client::package::fetch(&home, package, version, network, &|e| bar.on(e)));
+        bar.finish();
+        fetched.map(|f| (f.reference, f.path))
     };
-    let mut sources = Sources::from_home(home.clone(), &fetch)?;
+    let mut sources = Sources::from_home(home.clone(), &fetch);
     sources.deps = args.deps.clone();
     sources.deps_dirs = deps_dirs;
     let composition = morph_compose::compose(&file, &source, &sources, out.stderr_color()).map_err(input_error)?;

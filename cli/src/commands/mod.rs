@@ -1,6 +1,7 @@
 //! One module per `morph` command.
 
 pub mod build;
+pub mod cache;
 pub mod call;
 pub mod cast;
 pub mod completions;

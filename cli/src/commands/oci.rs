@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use morph_registry_client::auth::Credentials;
-use morph_registry_client::oci::{self, ComponentInfo, OciOptions, ProgressEvent};
+use morph_registry_client::oci::{self, ComponentInfo, OciOptions};
 use morph_registry_client::MorphId;
 
 use super::registry::home;
@@ -73,7 +73,7 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     let (imports, exports) = morph_contract::component::world_items(&comp.resolve, comp.world);
     let annotations = oci::annotations(&args.reference, morph.version, args.source.as_deref(), &args.annotations)?;
     let info = ComponentInfo { imports, exports, target: None };
-    let spinner = progress(out, &format!("pushing {} to {}", human_size(comp.bytes.len() as u64), args.reference));
+    let spinner = out.spinner(&format!("pushing {} to {}", human_size(comp.bytes.len() as u64), args.reference));
     let pushed = block_on(oci::push(&home, &args.reference, &comp.bytes, info, annotations, &args.registry.options()?));
     if let Some(p) = spinner {
         p.finish_and_clear();
@@ -92,7 +92,8 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
 /// Pull a wasm component from an OCI registry; verified against its digest before anything is written.
 #[derive(clap::Args)]
 pub struct PullArgs {
-    /// REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST
+    /// REGISTRY/REPOSITORY:TAG, REGISTRY/REPOSITORY@sha256:DIGEST, or a package ns:name[@VERSION]
+    /// found through morph's [namespaces] or wkg's config (no version: the highest semver tag).
     reference: String,
     /// Also add it to the local registry as ns:name@version.
     #[arg(long, value_name = "ID")]
@@ -113,36 +114,28 @@ pub struct PullArgs {
 pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
     let home = home()?;
     let id = args.register.as_deref().map(MorphId::parse).transpose()?;
-    let bar = progress(out, &format!("pulling {}", args.reference));
-    let on_progress = |e: ProgressEvent| {
-        if let Some(b) = &bar {
-            match e {
-                ProgressEvent::Start(n) => {
-                    b.set_length(n);
-                    b.set_style(
-                        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}").unwrap(),
-                    );
-                }
-                ProgressEvent::Bytes(n) => b.inc(n),
-                ProgressEvent::Done => {}
-            }
-        }
-    };
+    let bar = out.download_bar(&format!("pulling {}", args.reference));
     let anything = |_: &[u8]| Ok(());
     let accept: oci::Acceptance<'_> = if args.raw { &anything } else { &component_only };
-    let pulled = block_on(oci::pull(&home, &args.reference, &args.registry.options()?, accept, &on_progress));
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
+    let pulled = block_on(async {
+        let (reference, mut options) = resolve_pull_reference(&home, &args.reference).await?;
+        let given = args.registry.options()?;
+        options.insecure |= given.insecure;
+        options.credentials = given.credentials.or(options.credentials);
+        let reference = oci::resolve_tag(&home, &reference, &options).await?;
+        anyhow::Ok(oci::pull(&home, &reference, &options, accept, &|e| bar.on(e)).await?)
+    });
+    bar.finish();
     let pulled = pulled?;
-    let bytes = std::fs::read(&pulled.path).with_context(|| format!("reading {}", pulled.path.display()))?;
     let mut written = Vec::new();
     if let Some(id) = &id {
+        let bytes = std::fs::read(&pulled.path).with_context(|| format!("reading {}", pulled.path.display()))?;
         let stored = morph_registry_client::register(&home, id, &bytes, args.force)?;
         written.push(stored.path);
     }
     if let Some(o) = &args.output {
-        morph_registry_client::atomic::write_atomic(o, &bytes).with_context(|| format!("writing {}", o.display()))?;
+        morph_registry_client::atomic::copy_output(&pulled.path, o)
+            .with_context(|| format!("writing {}", o.display()))?;
         written.push(o.clone());
     }
     if out.json {
@@ -164,6 +157,27 @@ pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An OCI reference as given, or the repository a package id `ns:name[@version]` maps to (with
+/// how wkg's config says to reach it).
+async fn resolve_pull_reference(home: &morph_registry_client::Home, arg: &str) -> Result<(String, OciOptions)> {
+    if oci::looks_like_reference(arg) || !MorphId::looks_like_id(arg) {
+        return Ok((arg.to_string(), OciOptions::default()));
+    }
+    let (package, version) = match arg.split_once('@') {
+        Some((p, v)) => {
+            let v = semver::Version::parse(v)
+                .with_context(|| format!("`{arg}`: `{v}` is not a semver version; write ns:name@1.2.3"))?;
+            (p, Some(v))
+        }
+        None => (arg, None),
+    };
+    let source = morph_registry_client::package::locate(home, package, morph_registry_client::package::Network::Online)
+        .await
+        .map_err(|e| anyhow::anyhow!("pull {arg}: {e}"))?;
+    tracing::info!("{arg} is {} ({})", source.repository, source.via);
+    Ok((source.reference(version.as_ref()), source.options))
 }
 
 /// Store credentials for a registry in $MORPH_HOME/config.toml (readable by you only).
@@ -234,8 +248,4 @@ pub fn logout(args: LogoutArgs, out: &Output) -> Result<ExitCode> {
         });
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn progress(out: &Output, message: &str) -> Option<indicatif::ProgressBar> {
-    out.spinner(message)
 }

@@ -22,14 +22,13 @@ pub const MANIFEST_LIMIT: u64 = 4 << 20;
 /// The manifest types a wasm artifact may come as (an index is named as such by the caller).
 const ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
 
-/// GETs the manifest of the session's reference, at most [`MANIFEST_LIMIT`] bytes; returns it
-/// with its digest (the sha256 of the bytes, which must agree with the registry's
-/// `Docker-Content-Digest` when it sends one).
-pub(super) async fn fetch_manifest(s: &Session) -> Result<(OciManifest, String), Failure> {
+/// GETs a manifest of the session's repository (`target`: a tag or digest), at most
+/// [`MANIFEST_LIMIT`] bytes; returns it with its digest (the sha256 of the bytes, which must
+/// agree with the registry's `Docker-Content-Digest` when it sends one).
+pub(super) async fn fetch_manifest(s: &Session, target: &str) -> Result<(OciManifest, String), Failure> {
     let r = &s.reference;
     let token = s.client.auth(r, &s.auth, RegistryOperation::Pull).await?;
     let registry = r.resolve_registry();
-    let target = r.digest().or(r.tag()).unwrap_or("latest");
     let url = format!("{}://{registry}/v2/{}/manifests/{target}", s.scheme, r.repository());
     let mut request = super::http_client().map_err(Failure::Fatal)?.get(&url).header(reqwest::header::ACCEPT, ACCEPT);
     request = match (token, &s.auth) {

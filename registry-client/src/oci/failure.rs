@@ -8,6 +8,7 @@ use oci_client::errors::OciDistributionError;
 
 use super::Session;
 use crate::auth::Source;
+use crate::error_chain;
 use crate::RegistryError;
 
 /// What a download can end in: a registry failure (retried when transient), or a verdict that
@@ -146,20 +147,40 @@ pub(super) fn explain(e: OciDistributionError, s: &Session, op: &str) -> Registr
     RegistryError::Oci(msg)
 }
 
+/// The registry's refusal of a pushed manifest. Registries that store only container images
+/// refuse an artifact's config type with 400 `MANIFEST_INVALID` (or `UNSUPPORTED`, or 415):
+/// that is named, with what to do; any other failure is [`explain`]ed.
+pub(super) fn explain_manifest_push(e: OciDistributionError, s: &Session) -> RegistryError {
+    use oci_client::errors::OciErrorCode;
+    let refused = match &e {
+        OciDistributionError::RegistryError { envelope, .. } => {
+            envelope.errors.iter().any(|x| matches!(x.code, OciErrorCode::ManifestInvalid | OciErrorCode::Unsupported))
+        }
+        OciDistributionError::ServerError { code: 415, .. } => true,
+        OciDistributionError::ServerError { code: 400, message, .. } => {
+            let m = message.to_ascii_uppercase();
+            m.contains("MANIFEST_INVALID") || m.contains("UNSUPPORTED") || m.contains("MEDIA TYPE")
+        }
+        _ => false,
+    };
+    if !refused {
+        return explain(e, s, "push");
+    }
+    let r = &s.reference;
+    RegistryError::Oci(format!(
+        "push {r}: {} refused the manifest ({e}): it does not take OCI artifacts whose config is {}, as registries that \
+         store only container images do; the blobs it took are harmless. Push to a registry that supports OCI \
+         artifacts (ghcr.io, Docker Hub, Harbor 2, zot, ECR, ACR, distribution 2.7 or later), or ask its operator to \
+         allow that media type",
+        r.registry(),
+        super::CONFIG_MEDIA_TYPE
+    ))
+}
+
 /// [`explain`] for a download's failure; a verdict is already in the user's terms.
 pub(super) fn explain_failure(e: Failure, s: &Session, op: &str) -> RegistryError {
     match e {
         Failure::Oci(e) => explain(e, s, op),
         Failure::Fatal(e) => e,
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        parts.push(s.to_string());
-        cur = s.source();
-    }
-    parts.join(": ")
 }

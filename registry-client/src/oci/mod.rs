@@ -16,14 +16,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
+use oci_client::manifest::{ImageIndexEntry, OciDescriptor, OciImageIndex, OciImageManifest, OciManifest};
 
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 use serde::{Deserialize, Serialize};
 
 pub use bounded::{parse_manifest, Acceptance, MANIFEST_LIMIT};
-use failure::{explain, explain_failure, retry};
+use failure::{explain, explain_failure, explain_manifest_push, retry};
 
 use crate::atomic::write_atomic;
 use crate::auth::{credentials_for, Credentials, Source};
@@ -139,7 +139,9 @@ fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, R
     let reference = parse_reference(reference)?;
     let registry = reference.resolve_registry().to_string();
     let config = Config::load(home)?;
-    let insecure = opts.insecure || config.is_insecure(&registry) || config.is_insecure(reference.registry());
+    let wkg = crate::wkg::WkgConfig::load()?;
+    let insecure = opts.insecure
+        || [registry.as_str(), reference.registry()].iter().any(|r| config.is_insecure(r) || wkg.is_insecure(r));
     let protocol = if insecure {
         ClientProtocol::HttpsExcept(vec![registry.clone(), reference.registry().to_string()])
     } else {
@@ -154,15 +156,17 @@ fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, R
     };
     let client = Client::try_from(client_config)
         .map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))?;
-    let (creds, source) = match &opts.credentials {
-        Some(c) => (Some(c.clone()), Source::Environment),
-        None => credentials_for(home, reference.registry())?,
+    let (auth, source) = match &opts.credentials {
+        Some(c) => (RegistryAuth::Basic(c.username.clone(), c.password.clone()), Source::Given),
+        None => match crate::wkg::bearer_token(reference.registry()) {
+            Some(token) => (RegistryAuth::Bearer(token), Source::WkgToken),
+            None => match credentials_for(home, reference.registry())? {
+                (Some(c), source) => (RegistryAuth::Basic(c.username, c.password), source),
+                (None, source) => (RegistryAuth::Anonymous, source),
+            },
+        },
     };
     tracing::debug!("credentials for {registry}: {source:?}");
-    let auth = match creds {
-        Some(c) => RegistryAuth::Basic(c.username, c.password),
-        None => RegistryAuth::Anonymous,
-    };
     Ok(Session { client, scheme, auth, reference, source })
 }
 
@@ -270,7 +274,7 @@ pub async fn push(
     let content_type = reqwest::header::HeaderValue::from_static(MANIFEST_MEDIA_TYPE);
     retry("uploading the manifest", || s.client.push_manifest_raw(r, manifest_bytes.clone(), content_type.clone()))
         .await
-        .map_err(|e| explain(e, &s, "push"))?;
+        .map_err(|e| explain_manifest_push(e, &s))?;
     Ok(PushOutcome {
         reference: r.whole(),
         manifest_digest: sha256_digest(&manifest_bytes),
@@ -354,7 +358,9 @@ pub fn cached(home: &Home, reference: &str) -> Option<PullOutcome> {
     }
     let layer_digest = rec.layer_digest;
     let path = blobs_dir(home).join(layer_digest.strip_prefix("sha256:")?);
-    let size = verified_blob_size(&path, &layer_digest)?;
+    let size = verified_blob_size(home, &path, &layer_digest)?;
+    // The record's age is when the morph was last used: `cache prune` goes by it.
+    crate::cache::touch(&ref_file(home, &r));
     Some(PullOutcome {
         reference: r.whole(),
         manifest_digest: rec.manifest_digest,
@@ -379,7 +385,8 @@ pub async fn pull(
 ) -> Result<PullOutcome, RegistryError> {
     let s = session(home, reference, opts)?;
     let r = &s.reference;
-    let (manifest, manifest_digest) = retry("fetching the manifest", || bounded::fetch_manifest(&s))
+    let target = r.digest().or(r.tag()).unwrap_or("latest");
+    let (manifest, manifest_digest) = retry("fetching the manifest", || bounded::fetch_manifest(&s, target))
         .await
         .map_err(|e| explain_failure(e, &s, "pull"))?;
     if let Some(wanted) = r.digest() {
@@ -391,11 +398,7 @@ pub async fn pull(
     }
     let image = match manifest {
         OciManifest::Image(m) => m,
-        OciManifest::ImageIndex(_) => {
-            return Err(RegistryError::Oci(format!(
-                "pull {r}: this is a multi-platform image index, not a wasm component artifact"
-            )))
-        }
+        OciManifest::ImageIndex(index) => wasm_manifest_of(&s, &index).await?,
     };
     let layer = image
         .layers
@@ -419,7 +422,7 @@ pub async fn pull(
     let dir = blobs_dir(home);
     let path = dir.join(&hex);
     let mut downloaded = false;
-    let have = verified_blob_size(&path, &layer.digest).is_some();
+    let have = verified_blob_size(home, &path, &layer.digest).is_some();
     if !have {
         progress(ProgressEvent::Start(layer.size.max(0) as u64));
         retry("downloading the layer", || bounded::download(&s, &layer, &path, accept, progress))
@@ -427,6 +430,10 @@ pub async fn pull(
             .map_err(|e| explain_failure(e, &s, "pull"))?;
         progress(ProgressEvent::Done);
         downloaded = true;
+        // Hashed as it arrived: the next use need not hash it again.
+        if let Some(marker) = crate::checked::marker(home, &layer.digest, &path) {
+            crate::checked::remember(&marker);
+        }
     }
     let outcome = PullOutcome {
         reference: r.whole(),
@@ -443,11 +450,66 @@ pub async fn pull(
     Ok(outcome)
 }
 
+/// The platforms an index entry may name for a component, best first.
+const WASM_PLATFORMS: [(&str, &str); 3] = [("wasm", "wasip2"), ("wasm", "wasip1"), ("wasm", "wasi")];
+
+/// The wasm image manifest an index points to (its `wasm`/`wasip2` entry, else `wasip1` or
+/// `wasi`), fetched by digest and checked against it.
+async fn wasm_manifest_of(s: &Session, index: &OciImageIndex) -> Result<OciImageManifest, RegistryError> {
+    let r = &s.reference;
+    let platform_of = |e: &ImageIndexEntry| {
+        e.platform.as_ref().map(|p| (p.architecture.to_string(), p.os.to_string())).unwrap_or_default()
+    };
+    let entry = WASM_PLATFORMS
+        .iter()
+        .find_map(|(arch, os)| index.manifests.iter().find(|e| platform_of(e) == (arch.to_string(), os.to_string())))
+        .ok_or_else(|| {
+            let platforms: Vec<String> = index
+                .manifests
+                .iter()
+                .map(|e| match platform_of(e) {
+                    (a, _) if a.is_empty() => format!("(no platform) {}", e.digest),
+                    (a, o) => format!("{o}/{a}"),
+                })
+                .collect();
+            RegistryError::Oci(format!(
+                "pull {r}: this image index has no wasm/wasip2 entry (it has: {}); it is not a wasm component artifact",
+                if platforms.is_empty() { "nothing".to_string() } else { platforms.join(", ") }
+            ))
+        })?;
+    let (manifest, digest) = retry("fetching the manifest", || bounded::fetch_manifest(s, &entry.digest))
+        .await
+        .map_err(|e| explain_failure(e, s, "pull"))?;
+    if digest != entry.digest {
+        return Err(RegistryError::DigestMismatch {
+            reference: r.whole(),
+            what: "manifest the index names".into(),
+            expected: entry.digest.clone(),
+            actual: digest,
+        });
+    }
+    match manifest {
+        OciManifest::Image(m) => Ok(m),
+        OciManifest::ImageIndex(_) => Err(RegistryError::Oci(format!(
+            "pull {r}: the index's wasm entry {} is another index; morph follows one level",
+            entry.digest
+        ))),
+    }
+}
+
 /// The size of a cached blob whose bytes still hash to `digest`; `None` when it is missing or
-/// no longer matches (then it is fetched again).
-fn verified_blob_size(path: &std::path::Path, digest: &str) -> Option<u64> {
+/// no longer matches (then it is fetched again). A blob hashed before and unchanged since (see
+/// [`crate::checked`]) is not hashed again: a warm pull of a 40 MB morph reads none of it.
+fn verified_blob_size(home: &Home, path: &std::path::Path, digest: &str) -> Option<u64> {
+    let marker = crate::checked::marker(home, digest, path)?;
+    if crate::checked::passed(&marker) {
+        return std::fs::metadata(path).ok().map(|m| m.len());
+    }
     let bytes = std::fs::read(path).ok()?;
-    (sha256_digest(&bytes) == digest).then_some(bytes.len() as u64)
+    (sha256_digest(&bytes) == digest).then(|| {
+        crate::checked::remember(&marker);
+        bytes.len() as u64
+    })
 }
 
 #[derive(Debug, Clone, Copy)]

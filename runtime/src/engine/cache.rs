@@ -83,6 +83,9 @@ impl CodeCache {
         match unsafe { Component::deserialize_file(engine, entry) } {
             Ok(c) => {
                 debug!("compiled-code cache hit: {}", entry.display());
+                // Its modification time is its last use, which `morph cache prune` goes by.
+                morph_registry_client::cache::touch(entry);
+                morph_registry_client::cache::touch(&sum_path(entry));
                 Some(c)
             }
             Err(e) => {

@@ -150,19 +150,17 @@ wac_host!(v065);
 
 type Failure = (Code, String);
 
-/// Composes with packages from the local registry, or OCI namespaces already in morph's cache
-/// (a morph does not make morph pull on its behalf).
+/// Composes with packages from the local registry, or from OCI registries as far as morph's
+/// cache holds them (a morph does not make morph pull on its behalf).
 fn compose_source(home: morph_registry_client::Home, source: &str) -> Result<Vec<u8>, Failure> {
     let cache = home.clone();
-    let fetch = move |reference: &str| -> Result<(String, std::path::PathBuf), String> {
-        let reference =
-            morph_registry_client::oci::last_resolved(&cache, reference).unwrap_or_else(|| reference.to_string());
-        match morph_registry_client::oci::cached(&cache, &reference) {
-            Some(p) => Ok((reference, p.path)),
-            None => Err(format!("{reference} is not in morph's cache; pull it first with `morph pull {reference}`")),
-        }
-    };
-    let sources = morph_compose::Sources::from_home(home, &fetch).map_err(|e| (Code::ResolveFailed, e.to_string()))?;
+    let fetch =
+        move |package: &str, version: Option<&semver::Version>| -> Result<(String, std::path::PathBuf), String> {
+            morph_registry_client::package::fetch_offline(&cache, package, version)
+                .map(|f| (f.reference, f.path))
+                .map_err(|e| format!("{e} (a morph composes only with what morph pulled before)"))
+        };
+    let sources = morph_compose::Sources::from_home(home, &fetch);
     morph_compose::compose(std::path::Path::new("<wac from the morph>"), source, &sources, false)
         .map(|c| c.bytes)
         .map_err(|e| (code_of(&e), e.to_string()))

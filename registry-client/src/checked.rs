@@ -1,0 +1,47 @@
+//! Markers that a file, unchanged, passed a check before, so the check is not repeated: a
+//! component's code was validated, a cached layer hashed to its digest. A marker is keyed (as
+//! git's index is) by the check, the file's path, device, inode, size, and modification and
+//! change times: any change to the file, even by a tool that restores its mtime, gives a new key.
+//! Markers live in `$MORPH_HOME/cache/validated/`; a file that failed is never marked.
+
+use std::path::{Path, PathBuf};
+
+use morph_contract::component::sha256_digest;
+
+use crate::Home;
+
+/// The marker of `check` for `path` as it is now; `None` when the file cannot be looked at.
+/// Taken before the file is read, so a change while it is read gives the next run a new key.
+pub fn marker(home: &Home, check: &str, path: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let canonical = std::fs::canonicalize(path).ok()?;
+    let m = std::fs::metadata(&canonical).ok()?;
+    let key = format!(
+        "{check}\0{}\0{}:{}:{}:{}.{}:{}.{}",
+        canonical.display(),
+        m.dev(),
+        m.ino(),
+        m.size(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec()
+    );
+    let digest = sha256_digest(key.as_bytes());
+    Some(home.root().join("cache/validated").join(digest.trim_start_matches("sha256:")))
+}
+
+/// Whether `marker` says the check passed; a use refreshes it, so `cache prune` keeps it.
+pub fn passed(marker: &Path) -> bool {
+    let found = marker.is_file();
+    if found {
+        crate::cache::touch(marker);
+    }
+    found
+}
+
+/// Records that the check passed. Only a speed-up: a home that cannot be written just checks
+/// every time.
+pub fn remember(marker: &Path) {
+    let _ = crate::atomic::write_output(marker, b"");
+}
