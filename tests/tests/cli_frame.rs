@@ -133,3 +133,23 @@ fn a_first_compile_shows_a_spinner_on_a_terminal_only() {
     let r = morph_in(other.path(), &["run", path_str(&hello)]);
     assert!(!r.stderr.contains("compiling") && r.stdout == "hello from morph\n", "nothing off a terminal: {r:?}");
 }
+
+#[test]
+fn a_download_inside_run_shows_a_byte_bar_on_a_terminal_only() {
+    use common::registry::{BlobMode, FakeRegistry};
+    let fake = FakeRegistry::start(wat::parse_file(example("hello.wat")).unwrap(), "application/wasm", BlobMode::Slow);
+    let reference = format!("{}/acme/hello:1.0.0", fake.addr);
+    let insecure = format!("[registries.\"{}\"]\ninsecure = true\n", fake.addr);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), &insecure).unwrap();
+    let shown = on_a_terminal(home.path(), &format!("run {reference}"));
+    assert!(shown.contains(&format!("pulling {reference}")) && shown.contains("997 B"), "{shown:?}");
+    assert!(shown.contains("hello from morph"), "{shown:?}");
+    let shown = on_a_terminal(home.path(), &format!("run {reference}"));
+    assert!(!shown.contains("pulling"), "nothing to download the second time: {shown:?}");
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("config.toml"), &insecure).unwrap();
+    let r = morph_in(other.path(), &["run", &reference]);
+    assert_eq!(r.stdout, "hello from morph\n", "{r:?}");
+    assert!(!r.stderr.contains("pulling"), "no bar off a terminal: {r:?}");
+}
