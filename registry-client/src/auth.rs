@@ -20,6 +20,17 @@ pub struct Credentials {
     pub password: String,
 }
 
+/// The username docker gives an identity token under (its credential helpers too): the
+/// password is then an OAuth refresh token, not a password.
+pub const IDENTITY_TOKEN_USER: &str = "<token>";
+
+impl Credentials {
+    /// Whether this is docker's identity token rather than a username and password.
+    pub fn is_identity_token(&self) -> bool {
+        self.username == IDENTITY_TOKEN_USER
+    }
+}
+
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print a secret, not even in debug logs.
@@ -124,13 +135,9 @@ fn auths_entry(json: &serde_json::Value, registry: &str) -> Option<Credentials> 
     if let (Some(u), Some(p)) = (entry["username"].as_str(), entry["password"].as_str()) {
         return Some(Credentials { username: u.into(), password: p.into() });
     }
-    if entry.get("identitytoken").is_some() {
-        tracing::warn!(
-            "the stored login for {registry} is an identity token (docker's OAuth refresh token), which morph cannot \
-             use; log in with `morph login {registry} -u USER --password-stdin`"
-        );
-    }
-    None
+    // Docker stores an OAuth refresh token when the registry's login gave one.
+    let token = entry["identitytoken"].as_str().filter(|t| !t.is_empty())?;
+    Some(Credentials { username: IDENTITY_TOKEN_USER.into(), password: token.into() })
 }
 
 /// Docker's `config.json` (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`).
@@ -255,7 +262,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(auths_entry(&json, "docker.io").map(|c| c.username), Some("ann".into()));
-        assert!(auths_entry(&json, "ghcr.io").is_none(), "an identity token is not a password");
+        let token = auths_entry(&json, "ghcr.io").unwrap();
+        assert!(token.is_identity_token() && token.password == "x", "an identity token, marked as docker marks it");
         assert!(auths_entry(&json, "quay.io").is_none());
     }
 }

@@ -384,6 +384,41 @@ fn docker_hub_logins_are_found_under_docker_s_own_key() {
 }
 
 #[test]
+fn docker_identity_tokens_are_traded_for_an_access_token() {
+    // Docker stores an OAuth refresh token (`identitytoken`) for registries whose login gave
+    // one; it goes only to the registry's token service, and the registry sees the access token.
+    let fake = FakeRegistry::start(hello_bytes(), "application/wasm", BlobMode::IdentityToken);
+    let docker = tempfile::tempdir().unwrap();
+    let config = format!(r#"{{"auths":{{"{}":{{"identitytoken":"ID-TOKEN"}}}}}}"#, fake.addr);
+    std::fs::write(docker.path().join("config.json"), &config).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("hello.wasm");
+    let r = morph_with(
+        home.path(),
+        &["pull", &format!("{}/x/private:1", fake.addr), "--insecure", "-o", path_str(&out)],
+        &[("DOCKER_CONFIG", path_str(docker.path()))],
+        None,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(std::fs::read(&out).unwrap(), hello_bytes());
+    let seen = fake.authorizations.lock().unwrap().clone();
+    assert!(seen.contains(&"Bearer ACCESS-TOKEN".to_string()), "{seen:?}");
+    assert!(seen.iter().all(|a| !a.contains("ID-TOKEN")), "the refresh token is never a header: {seen:?}");
+
+    // A token the service does not take: the error says what to do, nothing is kept.
+    std::fs::write(docker.path().join("config.json"), config.replace("ID-TOKEN", "EXPIRED")).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    let r = morph_with(
+        fresh.path(),
+        &["pull", &format!("{}/x/private:1", fake.addr), "--insecure"],
+        &[("DOCKER_CONFIG", path_str(docker.path()))],
+        None,
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("identity token") && r.stderr.contains("log in again"), "{r:?}");
+}
+
+#[test]
 fn older_layer_type_is_accepted_and_non_wasm_refused() {
     let blob = hello_bytes();
     let fake = FakeRegistry::start(blob.clone(), "application/vnd.wasm.content.layer.v1+wasm", BlobMode::Whole);

@@ -86,6 +86,66 @@ pub async fn verify(registry: &str, creds: &Credentials, insecure: bool) -> Resu
     }
 }
 
+/// Trades docker's identity token (an OAuth refresh token) for an access token to
+/// `repository` with `scope` (`pull` or `pull,push`), as docker does: the registry's bearer
+/// challenge names the token service, which takes the refresh token in an OAuth form post.
+pub(super) async fn exchange_identity_token(
+    scheme: &str,
+    registry: &str,
+    repository: &str,
+    scope: &str,
+    refresh_token: &str,
+) -> Result<String, RegistryError> {
+    let http = super::http_client()?;
+    let failed = |why: String| {
+        RegistryError::Oci(format!(
+            "{registry}: the stored identity token could not be used ({why}); log in again with docker, or with \
+             `morph login {registry} -u USER --password-stdin`"
+        ))
+    };
+    let probe = http.get(format!("{scheme}://{registry}/v2/")).send().await.map_err(|e| failed(e.to_string()))?;
+    let challenge = probe.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let Some((realm, service)) = bearer_realm(challenge) else {
+        return Err(failed(format!("the registry answered {} without a bearer challenge", probe.status())));
+    };
+    let mut form = vec![
+        ("grant_type", "refresh_token".to_string()),
+        ("refresh_token", refresh_token.to_string()),
+        ("scope", format!("repository:{repository}:{scope}")),
+        ("client_id", "morph".to_string()),
+    ];
+    if let Some(s) = service {
+        form.push(("service", s));
+    }
+    let body: Vec<String> = form.iter().map(|(k, v)| format!("{k}={}", form_encode(v))).collect();
+    let answer = http
+        .post(&realm)
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body.join("&"))
+        .send()
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    if !answer.status().is_success() {
+        return Err(failed(format!("its token service answered {}", answer.status())));
+    }
+    let json: serde_json::Value = answer.json().await.map_err(|e| failed(format!("its token service sent {e}")))?;
+    json["access_token"]
+        .as_str()
+        .or(json["token"].as_str())
+        .map(str::to_string)
+        .ok_or_else(|| failed("its token service sent no access token".into()))
+}
+
+/// `application/x-www-form-urlencoded` for one value.
+fn form_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The realm and service of a `Bearer realm="…",service="…"` challenge.
 fn bearer_realm(challenge: &str) -> Option<(String, Option<String>)> {
     let rest = challenge.trim().strip_prefix("Bearer ").or_else(|| challenge.trim().strip_prefix("bearer "))?;
@@ -150,5 +210,6 @@ mod tests {
         assert_eq!(realm, "https://auth.example.com/token");
         assert_eq!(service.as_deref(), Some("reg,x"));
         assert!(bearer_realm(r#"Basic realm="morph-test""#).is_none());
+        assert_eq!(form_encode("repository:a/b:pull,push"), "repository%3Aa%2Fb%3Apull%2Cpush");
     }
 }

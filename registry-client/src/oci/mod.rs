@@ -133,7 +133,14 @@ struct Session {
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, RegistryError> {
+/// What a session will do, for the scope of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Pull,
+    Push,
+}
+
+async fn session(home: &Home, reference: &str, opts: &OciOptions, access: Access) -> Result<Session, RegistryError> {
     // TLS uses rustls with ring; installing the provider twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let reference = parse_reference(reference)?;
@@ -161,6 +168,18 @@ fn session(home: &Home, reference: &str, opts: &OciOptions) -> Result<Session, R
         None => match crate::wkg::bearer_token(reference.registry()) {
             Some(token) => (RegistryAuth::Bearer(token), Source::WkgToken),
             None => match credentials_for(home, reference.registry())? {
+                // Docker's identity token (an OAuth refresh token) buys an access token for
+                // this repository from the registry's token service.
+                (Some(c), source) if c.is_identity_token() => {
+                    let scope = match access {
+                        Access::Pull => "pull",
+                        Access::Push => "pull,push",
+                    };
+                    let token =
+                        login::exchange_identity_token(scheme, &registry, reference.repository(), scope, &c.password)
+                            .await?;
+                    (RegistryAuth::Bearer(token), source)
+                }
                 (Some(c), source) => (RegistryAuth::Basic(c.username, c.password), source),
                 (None, source) => (RegistryAuth::Anonymous, source),
             },
@@ -216,7 +235,7 @@ pub async fn push(
     annotations: BTreeMap<String, String>,
     opts: &OciOptions,
 ) -> Result<PushOutcome, RegistryError> {
-    let s = session(home, reference, opts)?;
+    let s = session(home, reference, opts, Access::Push).await?;
     let r = &s.reference;
     let layer_digest = sha256_digest(wasm);
     let config = WasmConfig {
@@ -303,7 +322,7 @@ pub async fn resolve_tag(home: &Home, reference: &str, opts: &OciOptions) -> Res
     if has_tag_or_digest(reference) {
         return Ok(reference.to_string());
     }
-    let s = session(home, reference, opts)?;
+    let s = session(home, reference, opts, Access::Pull).await?;
     let tags = retry("listing the tags", || s.client.list_tags(&s.reference, &s.auth, None, None))
         .await
         .map_err(|e| explain(e, &s, "list tags of"))?;
@@ -383,7 +402,7 @@ pub async fn pull(
     accept: Acceptance<'_>,
     progress: &(dyn Fn(ProgressEvent) + Sync),
 ) -> Result<PullOutcome, RegistryError> {
-    let s = session(home, reference, opts)?;
+    let s = session(home, reference, opts, Access::Pull).await?;
     let r = &s.reference;
     let target = r.digest().or(r.tag()).unwrap_or("latest");
     let (manifest, manifest_digest) = retry("fetching the manifest", || bounded::fetch_manifest(&s, target))

@@ -141,6 +141,10 @@ pub enum BlobMode {
     /// The whole blob, but every request without an `Authorization` header gets 401 with a
     /// Basic challenge, as a private registry answers.
     PrivateBasic,
+    /// A private registry with a token service (`/token`), as Docker Hub has: requests need
+    /// `Bearer ACCESS-TOKEN`, which the service gives for an OAuth form post with the refresh
+    /// token `ID-TOKEN` (docker's identity token) and nothing else.
+    IdentityToken,
 }
 
 /// A registry that serves one manifest and its blobs over plain HTTP.
@@ -209,6 +213,7 @@ fn serve(
             return;
         }
         let mut authorization = None;
+        let (mut host, mut length) = (String::new(), 0usize);
         loop {
             let mut h = String::new();
             if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
@@ -217,9 +222,16 @@ fn serve(
             if let Some((name, value)) = h.split_once(':') {
                 if name.eq_ignore_ascii_case("authorization") {
                     authorization = Some(value.trim().to_string());
+                } else if name.eq_ignore_ascii_case("host") {
+                    host = value.trim().to_string();
+                } else if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
                 }
             }
         }
+        let mut body = vec![0u8; length.min(1 << 20)];
+        let _ = std::io::Read::read_exact(&mut reader, &mut body);
+        let body = String::from_utf8_lossy(&body).into_owned();
         if let Some(a) = &authorization {
             seen.lock().unwrap().push(a.clone());
         }
@@ -235,7 +247,32 @@ fn serve(
                 stream.write_all(body).unwrap();
             }
         };
-        if mode == BlobMode::PrivateBasic && authorization.is_none() {
+        if mode == BlobMode::IdentityToken && path.starts_with("/token") {
+            let granted = request.starts_with("POST")
+                && body.split('&').any(|kv| kv == "grant_type=refresh_token")
+                && body.split('&').any(|kv| kv == "refresh_token=ID-TOKEN")
+                && body.contains("scope=repository%3A");
+            if granted {
+                respond(&mut stream, "200 OK", "application/json", "", br#"{"access_token":"ACCESS-TOKEN"}"#);
+            } else {
+                respond(
+                    &mut stream,
+                    "401 Unauthorized",
+                    "application/json",
+                    "",
+                    br#"{"errors":[{"code":"UNAUTHORIZED"}]}"#,
+                );
+            }
+        } else if mode == BlobMode::IdentityToken && authorization.as_deref() != Some("Bearer ACCESS-TOKEN") {
+            let challenge = format!("WWW-Authenticate: Bearer realm=\"http://{host}/token\",service=\"fake\"\r\n");
+            respond(
+                &mut stream,
+                "401 Unauthorized",
+                "application/json",
+                &challenge,
+                br#"{"errors":[{"code":"UNAUTHORIZED"}]}"#,
+            );
+        } else if mode == BlobMode::PrivateBasic && authorization.is_none() {
             let challenge = "WWW-Authenticate: Basic realm=\"fake\"\r\n";
             respond(
                 &mut stream,
@@ -289,7 +326,8 @@ fn serve(
                 | BlobMode::FailOnce
                 | BlobMode::Endless
                 | BlobMode::HugeManifest
-                | BlobMode::PrivateBasic => {
+                | BlobMode::PrivateBasic
+                | BlobMode::IdentityToken => {
                     let _ = stream.write_all(layer);
                 }
                 BlobMode::DropHalfway => {
