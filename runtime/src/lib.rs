@@ -21,10 +21,11 @@ mod store;
 mod values;
 
 pub use engine::cache::CacheOutcome;
+pub use engine::{Compiler, Tier};
 pub use error::RuntimeError;
 pub use ext::{tea, DesignTime, Envelope, ExtensionSession, Header};
 pub use host::morphir::{ExtSettings, LogLevel};
 pub use limits::{parse_duration, parse_size, Limits};
 pub use policy::{parse_env, DirGrant, Grant, Policy};
-pub use sandbox::{CompileNotice, ExportFunc, Morph, Prepared, Sandbox};
+pub use sandbox::{precompile, CompileNotice, ExportFunc, Morph, OptimizeHook, OptimizeLater, Prepared, Sandbox};
 pub use values::{Value, ValueError};

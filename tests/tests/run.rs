@@ -265,3 +265,60 @@ fn invoke_calls_one_export_in_wave() {
     let r = morph(&["run", "--invoke", "add(40, 2)", path_str(&fixture("types.wat"))]);
     assert_eq!((r.code, r.stdout.trim()), (0, "42"), "{r:?}");
 }
+
+/// The compiled-code entries (not checksums, not claims) under a home's cache.
+fn compiled_entries(home: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(home.join("cache/compiled"))
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.retain(|n| n.ends_with(".cwasm"));
+    names.sort();
+    names
+}
+
+#[test]
+fn a_first_start_runs_baseline_code_and_the_next_the_optimized_code_compiled_meanwhile() {
+    let home = tempfile::tempdir().unwrap();
+    let hello = example("hello.wat");
+    let auto = [("MORPH_COMPILER", "auto")];
+    let r = morph_with(home.path(), &["-v", "run", path_str(&hello)], &auto, None);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "hello from morph\n"), "{r:?}");
+    assert!(r.stderr.contains("Baseline code, cache Compiled"), "{r:?}");
+    // A detached, low-priority morph compiles the optimized code into the cache.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while compiled_entries(home.path()).len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(compiled_entries(home.path()).len(), 2, "baseline and optimized entries");
+    let r = morph_with(home.path(), &["-v", "run", path_str(&hello)], &auto, None);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "hello from morph\n"), "{r:?}");
+    assert!(r.stderr.contains("Optimized code, cache Hit"), "the next start is the warm one: {r:?}");
+
+    // --compiler picks one; a wrong name is refused naming the choices.
+    let other = tempfile::tempdir().unwrap();
+    let r = morph_in(other.path(), &["-v", "run", "--compiler", "baseline", path_str(&hello)]);
+    assert!(r.code == 0 && r.stderr.contains("Baseline code"), "{r:?}");
+    let r = morph_in(other.path(), &["-v", "run", "--compiler", "optimized", path_str(&hello)]);
+    assert!(r.code == 0 && r.stderr.contains("Optimized code, cache Compiled"), "{r:?}");
+    let r = morph_in(other.path(), &["run", "--compiler", "fast", path_str(&hello)]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("auto, baseline or optimized"), "{r:?}");
+}
+
+#[test]
+fn baseline_code_keeps_every_limit() {
+    // Winch counts no fuel: with --fuel the baseline tier is Cranelift without optimizations.
+    // Every limit holds on either tier.
+    let p = probe();
+    for compiler in ["baseline", "optimized"] {
+        let r = morph(&["run", "--compiler", compiler, "--timeout", "500ms", &p, "spin"]);
+        assert_eq!(r.code, 1, "{compiler}: {r:?}");
+        assert!(r.stderr.contains("--timeout"), "{compiler}: {r:?}");
+        let r = morph(&["run", "--compiler", compiler, "--fuel", "2000000", &p, "spin"]);
+        assert_eq!(r.code, 1, "{compiler}: {r:?}");
+        assert!(r.stderr.contains("--fuel 2000000"), "{compiler}: {r:?}");
+        let r = morph(&["run", "--compiler", compiler, "--max-memory", "64MiB", &p, "alloc", "256"]);
+        assert_eq!(r.code, 1, "{compiler}: {r:?}");
+        assert!(r.stderr.contains("--max-memory 64MiB"), "{compiler}: {r:?}");
+    }
+}

@@ -10,6 +10,7 @@ pub mod ext;
 pub mod inspect;
 pub mod new;
 pub mod oci;
+pub mod optimize;
 pub mod registry;
 pub mod run;
 pub mod sandbox;

@@ -7,7 +7,7 @@ use anyhow::Result;
 use morph_registry_client::Home;
 
 use crate::output::Output;
-use morph_runtime::{parse_duration, parse_env, parse_size, DirGrant, Grant, Limits, Policy, Sandbox};
+use morph_runtime::{parse_duration, parse_env, parse_size, Compiler, DirGrant, Grant, Limits, Policy, Sandbox};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SandboxArgs {
@@ -46,6 +46,14 @@ pub struct SandboxArgs {
     /// Compile without reading or writing the compiled-code cache.
     #[arg(long)]
     no_cache: bool,
+    /// Which compiler: auto (optimized code from the cache, else a fast baseline compile now and
+    /// the optimized one in the background for the next start), baseline, or optimized.
+    #[arg(long, value_name = "auto|baseline|optimized", env = "MORPH_COMPILER", default_value = "auto", value_parser = parse_compiler)]
+    compiler: Compiler,
+}
+
+fn parse_compiler(s: &str) -> Result<Compiler, String> {
+    s.parse()
 }
 
 impl SandboxArgs {
@@ -82,7 +90,9 @@ impl SandboxArgs {
         let limits = Limits { fuel: self.fuel, timeout: self.timeout, max_memory: self.max_memory };
         // The home whose compiled-code cache to use, unless `--no-cache`.
         let cache = if self.no_cache { None } else { Home::from_env().map(|h| h.root().to_path_buf()) };
-        Ok(Sandbox::new(policy, limits, cache).with_compile_notice(out.compile_notice()))
+        Ok(Sandbox::new(policy, limits, cache)
+            .with_compile_notice(out.compile_notice())
+            .with_compiler(self.compiler, Some(super::optimize::hook())))
     }
 }
 

@@ -50,9 +50,8 @@ impl CodeCache {
             let _notice = compiling();
             return Ok((Component::new(engine, wasm)?, CacheOutcome::Disabled));
         };
-        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-        let entry = dir.join(format!("{hex}-{}.cwasm", engine_hash(engine)));
-        if let Some(component) = self.read(engine, &entry, digest) {
+        let entry = self.entry(dir, engine, digest);
+        if let Some(component) = self.read_entry(engine, &entry, digest) {
             return Ok((component, CacheOutcome::Hit));
         }
         let notice = compiling();
@@ -65,7 +64,18 @@ impl CodeCache {
         Ok((component, CacheOutcome::Compiled))
     }
 
-    fn read(&self, engine: &Engine, entry: &Path, digest: &str) -> Option<Component> {
+    /// The component compiled from the bytes with `digest`, when the cache has it intact.
+    pub fn read(&self, engine: &Engine, digest: &str) -> Option<Component> {
+        let entry = self.entry(self.dir.as_ref()?, engine, digest);
+        self.read_entry(engine, &entry, digest)
+    }
+
+    fn entry(&self, dir: &Path, engine: &Engine, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        dir.join(format!("{hex}-{}.cwasm", engine_hash(engine)))
+    }
+
+    fn read_entry(&self, engine: &Engine, entry: &Path, digest: &str) -> Option<Component> {
         let expected = std::fs::read_to_string(sum_path(entry)).ok()?;
         // Hash through a mapping: the pages come from the page cache and are shared with the
         // engine's own mapping below, so a hit copies nothing.

@@ -13,26 +13,78 @@ pub(crate) mod pool;
 use crate::limits::Limits;
 use pool::{serving_pool, MemoryReset};
 
+/// Which code a morph runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Tier {
+    /// Code from a baseline compiler: compiled several times faster, runs slower. Winch, where
+    /// it can compile the settings (not with fuel); Cranelift without optimizations otherwise.
+    Baseline,
+    /// Cranelift's optimized code.
+    #[default]
+    Optimized,
+}
+
+/// Which tier `run`, `call`, `ext` and `serve` start on (`--compiler`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compiler {
+    /// Optimized code from the cache when it is there; else baseline code now, and the
+    /// optimized code compiled in the background for the next start (or, under `serve`, for
+    /// the next instances).
+    #[default]
+    Auto,
+    Baseline,
+    Optimized,
+}
+
+impl std::str::FromStr for Compiler {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Compiler, String> {
+        match s {
+            "auto" => Ok(Compiler::Auto),
+            "baseline" | "winch" => Ok(Compiler::Baseline),
+            "optimized" | "cranelift" => Ok(Compiler::Optimized),
+            other => Err(format!("`{other}` is not a compiler; use auto, baseline or optimized")),
+        }
+    }
+}
+
 /// The engine-level switches a run needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub(crate) struct EngineSettings {
+pub struct EngineSettings {
     pub fuel: bool,
     pub epoch: bool,
     /// The pooling allocator, for servers that instantiate per request, and how it resets a
     /// slot's memory between them.
-    pub pool: Option<MemoryReset>,
+    pub(crate) pool: Option<MemoryReset>,
+    pub tier: Tier,
 }
 
 impl EngineSettings {
     pub(crate) fn for_limits(limits: &Limits) -> EngineSettings {
-        EngineSettings { fuel: limits.fuel.is_some(), epoch: limits.timeout.is_some(), pool: None }
+        EngineSettings { fuel: limits.fuel.is_some(), epoch: limits.timeout.is_some(), ..Default::default() }
+    }
+
+    pub(crate) fn at(self, tier: Tier) -> EngineSettings {
+        EngineSettings { tier, ..self }
     }
 }
 
 pub(crate) fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
-    config.cranelift_opt_level(OptLevel::Speed);
+    match settings.tier {
+        Tier::Optimized => {
+            config.cranelift_opt_level(OptLevel::Speed);
+        }
+        // Winch cannot count fuel; Cranelift without its optimizing passes can, and still
+        // compiles faster than with them.
+        Tier::Baseline if settings.fuel => {
+            config.cranelift_opt_level(OptLevel::None);
+        }
+        Tier::Baseline => {
+            config.strategy(wasmtime::Strategy::Winch);
+        }
+    }
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
     config.consume_fuel(settings.fuel);
     config.epoch_interruption(settings.epoch);

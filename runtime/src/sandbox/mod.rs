@@ -13,7 +13,7 @@ use wasmtime::component::Component;
 use wasmtime::Engine;
 
 use crate::engine::cache::{CacheOutcome, CodeCache};
-use crate::engine::{build_engine, EngineSettings};
+use crate::engine::{build_engine, Compiler, EngineSettings, Tier};
 use crate::host::threads::MorphRunner;
 use crate::limits::Limits;
 use crate::policy::Policy;
@@ -27,6 +27,23 @@ pub(crate) use session::Session;
 /// compile ends. The binary shows a spinner with it.
 pub type CompileNotice = Arc<dyn Fn(&str, usize) -> Box<dyn std::any::Any> + Send + Sync>;
 
+/// A morph whose optimized code is wanted in the cache, compiled elsewhere (the binary starts
+/// a detached, low-priority `morph` for it: a short run does not wait for it).
+#[derive(Debug, Clone)]
+pub struct OptimizeLater {
+    /// The file or reference the morph was loaded from, to load it again.
+    pub origin: PathBuf,
+    /// Its sha256: the bytes loaded again must be these.
+    pub digest: String,
+    /// The engine it ran on: fuel, epoch interruption, the serving pool.
+    pub fuel: bool,
+    pub epoch: bool,
+    pub served: bool,
+}
+
+/// Told of a morph that started on baseline code (see [`OptimizeLater`]).
+pub type OptimizeHook = Arc<dyn Fn(OptimizeLater) + Send + Sync>;
+
 /// Grants, limits and the compiled-code cache, for every morph run under them.
 #[derive(Clone)]
 pub struct Sandbox {
@@ -35,6 +52,8 @@ pub struct Sandbox {
     /// The morph home whose compiled-code cache to use; none, and every start compiles.
     pub(crate) cache: Option<PathBuf>,
     pub(crate) notice: Option<CompileNotice>,
+    pub(crate) compiler: Compiler,
+    pub(crate) optimize_later: Option<OptimizeHook>,
 }
 
 /// A morph's bytes, and how it is named: `origin` (the file or reference the user gave) in
@@ -61,11 +80,19 @@ pub struct Prepared {
     pub(crate) name: String,
     /// Whether the code came from the cache.
     pub cache: CacheOutcome,
+    /// Which compiler made the code.
+    pub tier: Tier,
 }
 
 impl Sandbox {
     pub fn new(policy: Policy, limits: Limits, cache: Option<PathBuf>) -> Sandbox {
-        Sandbox { policy, limits, cache, notice: None }
+        Sandbox { policy, limits, cache, notice: None, compiler: Compiler::Auto, optimize_later: None }
+    }
+
+    /// Which tier to start on; with [`Compiler::Auto`], `optimize_later` is told of a morph
+    /// that started on baseline code (without it, the optimized code waits for a later start).
+    pub fn with_compiler(self, compiler: Compiler, optimize_later: Option<OptimizeHook>) -> Sandbox {
+        Sandbox { compiler, optimize_later, ..self }
     }
 
     /// Calls `notice` whenever a morph must be compiled (not found in the cache).
@@ -79,7 +106,49 @@ impl Sandbox {
 
     /// Compiles `morph` (or maps it from the cache) for a run, a call or an extension.
     pub fn prepare(&self, morph: Morph<'_>) -> Result<Prepared, RuntimeError> {
-        compile(morph, EngineSettings::for_limits(&self.limits), self.cache.as_deref(), self.notice.as_ref())
+        self.prepare_with(morph, EngineSettings::for_limits(&self.limits))
+    }
+
+    /// [`Sandbox::prepare`] for an engine with `settings`, on the tier `--compiler` says.
+    pub(crate) fn prepare_with(&self, morph: Morph<'_>, settings: EngineSettings) -> Result<Prepared, RuntimeError> {
+        let p = self.choose_tier(morph, settings)?;
+        tracing::info!("{}: {:?} code, cache {:?}", morph.name, p.tier, p.cache);
+        Ok(p)
+    }
+
+    fn choose_tier(&self, morph: Morph<'_>, settings: EngineSettings) -> Result<Prepared, RuntimeError> {
+        let cache = self.cache.as_deref();
+        let notice = self.notice.as_ref();
+        let tier = match self.compiler {
+            Compiler::Baseline => Tier::Baseline,
+            // Without a cache nothing carries over to a next start: compile what runs best.
+            Compiler::Optimized => Tier::Optimized,
+            Compiler::Auto if cache.is_none() => Tier::Optimized,
+            Compiler::Auto => {
+                let optimized = settings.at(Tier::Optimized);
+                if let Some(p) = cached(morph, optimized, cache)? {
+                    return Ok(p);
+                }
+                match compile(morph, settings.at(Tier::Baseline), cache, notice) {
+                    Ok(p) => {
+                        if let Some(hook) = &self.optimize_later {
+                            hook(OptimizeLater {
+                                origin: morph.origin.to_path_buf(),
+                                digest: morph.digest.to_string(),
+                                fuel: settings.fuel,
+                                epoch: settings.epoch,
+                                served: settings.pool.is_some(),
+                            });
+                        }
+                        return Ok(p);
+                    }
+                    // What the baseline compiler cannot compile, the optimizing one may.
+                    Err(RuntimeError::Compile { .. }) => Tier::Optimized,
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+        compile(morph, settings.at(tier), cache, notice)
     }
 
     /// Runs a command's `wasi:cli/run` with `args` as argv[1..]; gives its exit code.
@@ -117,6 +186,35 @@ impl Sandbox {
     }
 }
 
+/// `morph`'s code for `settings` when the cache under `cache` has it.
+fn cached(morph: Morph<'_>, settings: EngineSettings, cache: Option<&Path>) -> Result<Option<Prepared>, RuntimeError> {
+    let engine = build_engine(settings).map_err(RuntimeError::internal)?;
+    let Some(component) = CodeCache::new(cache).read(&engine, morph.digest) else { return Ok(None) };
+    Ok(Some(Prepared {
+        engine,
+        component,
+        name: morph.name.to_string(),
+        cache: CacheOutcome::Hit,
+        tier: settings.tier,
+    }))
+}
+
+/// Compiles `morph`'s optimized code into the cache under `cache` (a morph home), unless it is
+/// there: what a background compile (`later`, the engine it ran on) and a compile at arrival
+/// (`register`, `build`, …: the engine `run` uses without limits) do.
+pub fn precompile(morph: Morph<'_>, later: Option<&OptimizeLater>, cache: &Path) -> Result<CacheOutcome, RuntimeError> {
+    let settings = match later {
+        None => EngineSettings::default(),
+        Some(l) => EngineSettings {
+            fuel: l.fuel,
+            epoch: l.epoch,
+            pool: l.served.then(|| crate::engine::pool::MemoryReset::for_guest(morph.bytes)),
+            tier: Tier::Optimized,
+        },
+    };
+    compile(morph, settings.at(Tier::Optimized), Some(cache), None).map(|p| p.cache)
+}
+
 /// Compiles `morph` with `settings`, or maps it from the cache under `cache`; `notice` is told
 /// when it compiles.
 pub(crate) fn compile(
@@ -136,5 +234,5 @@ pub(crate) fn compile(
             Ok(()) => RuntimeError::Compile { origin: morph.origin.to_path_buf(), source: e.into() },
         }
     })?;
-    Ok(Prepared { engine, component, name: morph.name.to_string(), cache })
+    Ok(Prepared { engine, component, name: morph.name.to_string(), cache, tier: settings.tier })
 }

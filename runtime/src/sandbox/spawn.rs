@@ -27,7 +27,7 @@ impl Runner {
     async fn run_async(&self, job: &SpawnJob) -> Result<Option<String>, RuntimeError> {
         let digest = morph_contract::component::sha256_digest(&job.bytes);
         let morph = Morph { bytes: &job.bytes, digest: &digest, origin: Path::new(&job.pkg), name: &job.name };
-        let settings = EngineSettings { fuel: job.limits.fuel.is_some(), epoch: true, pool: None };
+        let settings = EngineSettings { fuel: job.limits.fuel.is_some(), epoch: true, ..Default::default() };
         let prepared = compile(morph, settings, self.cache.as_deref(), None)?;
         let mut argv = vec![job.name.clone()];
         if job.is_run() {

@@ -36,7 +36,7 @@ use crate::engine::pool::MemoryReset;
 use crate::engine::EngineSettings;
 use crate::host::check_grants;
 use crate::limits::Limits;
-use crate::sandbox::{compile, Morph, Sandbox};
+use crate::sandbox::{Morph, Sandbox};
 use crate::store::{build_linker, configure_store, Interruption, LimitWatch, StoreData};
 use crate::RuntimeError;
 use settings::settle;
@@ -121,9 +121,9 @@ impl Sandbox {
             fuel: self.limits.fuel.is_some(),
             epoch: true,
             pool: Some(MemoryReset::for_guest(morph.bytes)),
+            ..Default::default()
         };
-        let p = compile(morph, settings, self.cache.as_deref(), self.notice.as_ref())?;
-        tracing::info!("compiled code: {:?}", p.cache);
+        let p = self.prepare_with(morph, settings)?;
         serve(self, &p, opts, listening, shutdown).await
     }
 
