@@ -322,3 +322,40 @@ fn baseline_code_keeps_every_limit() {
         assert!(r.stderr.contains("--max-memory 64MiB"), "{compiler}: {r:?}");
     }
 }
+
+#[test]
+fn a_morph_that_arrived_through_morph_starts_warm() {
+    let home = tempfile::tempdir().unwrap();
+    let auto = [("MORPH_COMPILER", "auto")];
+    let hello = example("hello.wat");
+    let r = morph_in(home.path(), &["register", path_str(&hello), "--package", "acme:hello@1.0.0"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = morph_with(home.path(), &["-v", "run", "acme:hello@1.0.0"], &auto, None);
+    assert_eq!(r.stdout, "hello from morph\n", "{r:?}");
+    assert!(r.stderr.contains("Optimized code, cache Hit"), "compiled when it was registered: {r:?}");
+
+    let cold = tempfile::tempdir().unwrap();
+    let r = morph_in(cold.path(), &["register", path_str(&hello), "--package", "acme:hello@1.0.0", "--no-precompile"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!cold.path().join("cache/compiled").exists(), "--no-precompile compiles nothing");
+    let r = morph_with(cold.path(), &["-v", "run", "--compiler", "auto", "acme:hello@1.0.0"], &auto, None);
+    assert!(r.stderr.contains("Baseline code, cache Compiled"), "{r:?}");
+
+    // A composed command, too.
+    let dir = tempfile::tempdir().unwrap();
+    let deps = dir.path().join("deps/test");
+    std::fs::create_dir_all(&deps).unwrap();
+    for name in ["a", "b", "c"] {
+        std::fs::copy(fixture(&format!("compose/{name}.wat")), deps.join(format!("{name}.wat"))).unwrap();
+    }
+    let out = dir.path().join("chain.wasm");
+    let wac = fixture("compose/chain.wac");
+    let r = morph_in(
+        home.path(),
+        &["compose", path_str(&wac), "--deps-dir", path_str(&dir.path().join("deps")), "-o", path_str(&out)],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = morph_with(home.path(), &["-v", "call", path_str(&out), "run"], &auto, None);
+    assert_eq!(r.stdout.trim(), "111", "{r:?}");
+    assert!(r.stderr.contains("Optimized code, cache Hit"), "{r:?}");
+}

@@ -20,6 +20,10 @@ pub struct Args {
     /// Write the component here instead of morph.toml's [build] output.
     #[arg(long, short = 'o')]
     output: Option<std::path::PathBuf>,
+    /// Do not compile the built morph into the cache (its first run then starts on baseline
+    /// code).
+    #[arg(long)]
+    no_precompile: bool,
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
@@ -27,9 +31,16 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     if let Some(o) = args.output {
         manifest.output = std::env::current_dir()?.join(o);
     }
-    let checked = match morph_project::build_project(&manifest, args.release)
-        .and_then(|built| morph_project::check_built(&manifest, built))
-    {
+    // The built morph is compiled into the cache while it is checked: its first run is warm.
+    let mut compiling = None;
+    let checked = match morph_project::build_project(&manifest, args.release).and_then(|built| {
+        if let Ok((resolve, world)) = morph_contract::component::decode_world(&built.path, &built.bytes) {
+            let kind = morph_contract::kind::classify(&resolve, world);
+            let name = manifest.id.to_string();
+            compiling = Some(super::optimize::at_arrival(built.bytes.clone(), &name, kind, args.no_precompile));
+        }
+        morph_project::check_built(&manifest, built)
+    }) {
         Ok(c) => c,
         Err(e) => {
             if let BuildError::DoesNotConform { validation, .. } = &e {
@@ -40,6 +51,9 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             return Ok(ExitCode::from(code));
         }
     };
+    if let Some(c) = compiling {
+        c.finish();
+    }
     if checked.unprovided && !out.quiet && !out.json {
         super::validate::print_human(&checked.validation, out);
     }

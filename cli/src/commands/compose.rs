@@ -48,6 +48,10 @@ pub struct ComposeArgs {
     /// Never reach an OCI registry (morphs pulled before still come from the cache).
     #[arg(long)]
     offline: bool,
+    /// Do not compile a runnable result into the cache (its first run then starts on baseline
+    /// code).
+    #[arg(long)]
+    no_precompile: bool,
 }
 
 fn parse_dep(s: &str) -> Result<(String, PathBuf), String> {
@@ -116,7 +120,21 @@ pub fn compose(mut args: ComposeArgs, out: &Output) -> Result<ExitCode> {
             comp.bytes
         }
     };
+    // The result is compiled into the cache as it is written (a WIT package is not).
+    let runnable = morph_contract::component::decode_world(&output, &bytes)
+        .map(|(r, w)| morph_contract::kind::classify(&r, w))
+        .ok();
+    let compiling = match runnable {
+        Some(kind) if output != Path::new("-") => {
+            let name = output.file_stem().map_or("composed".into(), |s| s.to_string_lossy().into_owned());
+            Some(super::optimize::at_arrival(bytes.to_vec(), &name, kind, args.no_precompile))
+        }
+        _ => None,
+    };
     write_output(&output, &bytes)?;
+    if let Some(c) = compiling {
+        c.finish();
+    }
 
     // The digest is hashed only when it is shown: 18 MB cost 10 ms.
     let digest = || morph_contract::component::sha256_digest(&bytes);

@@ -107,6 +107,9 @@ pub struct PullArgs {
     /// With -o: write the layer even when it is not a WebAssembly component.
     #[arg(long, requires = "output", conflicts_with = "register")]
     raw: bool,
+    /// With --register: do not compile it into the cache now.
+    #[arg(long, requires = "register")]
+    no_precompile: bool,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -130,7 +133,11 @@ pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
     let mut written = Vec::new();
     if let Some(id) = &id {
         let bytes = std::fs::read(&pulled.path).with_context(|| format!("reading {}", pulled.path.display()))?;
+        let kind = morph_contract::component::decode_world(&pulled.path, &bytes)
+            .map_or(morph_contract::Kind::Reactor, |(r, w)| morph_contract::kind::classify(&r, w));
+        let compiling = super::optimize::at_arrival(bytes.clone(), &id.to_string(), kind, args.no_precompile);
         let stored = morph_registry_client::register(&home, id, &bytes, args.force)?;
+        compiling.finish();
         written.push(stored.path);
     }
     if let Some(o) = &args.output {

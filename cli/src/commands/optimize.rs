@@ -110,3 +110,40 @@ fn claim(home: &Home, digest: &str) -> Option<Claim> {
     }
     None
 }
+
+/// The compile of a morph's optimized code into the cache, on another thread, started as the
+/// morph arrives (`register`, `pull --register`, `build`, `compose -o`) so that its first run
+/// finds the code there; [`AtArrival::finish`] waits for it.
+pub struct AtArrival(Option<std::thread::JoinHandle<()>>);
+
+/// Starts the compile of `bytes` (named `name` in logs) for the engine it will run on: `serve`'s
+/// for an http or websocket morph, `run`'s otherwise. Nothing when `skip` or without a home.
+pub fn at_arrival(bytes: Vec<u8>, name: &str, kind: morph_contract::Kind, skip: bool) -> AtArrival {
+    let home = match Home::from_env() {
+        Some(h) if !skip => h,
+        _ => return AtArrival(None),
+    };
+    if matches!(kind, morph_contract::Kind::Library) {
+        return AtArrival(None);
+    }
+    let served = matches!(kind, morph_contract::Kind::Http | morph_contract::Kind::Websocket);
+    let name = name.to_string();
+    AtArrival(Some(std::thread::spawn(move || {
+        let digest = morph_contract::component::sha256_digest(&bytes);
+        let origin = PathBuf::from(&name);
+        let later = OptimizeLater { origin: origin.clone(), digest, fuel: false, epoch: served, served };
+        let morph = morph_runtime::Morph { bytes: &bytes, digest: &later.digest, origin: &origin, name: &name };
+        match morph_runtime::precompile(morph, Some(&later), home.root()) {
+            Ok(outcome) => tracing::info!("{name}: optimized code in the cache ({outcome:?})"),
+            Err(e) => tracing::warn!("{name}: could not compile it ahead of its first run: {e}"),
+        }
+    })))
+}
+
+impl AtArrival {
+    pub fn finish(self) {
+        if let Some(h) = self.0 {
+            let _ = h.join();
+        }
+    }
+}

@@ -28,6 +28,9 @@ pub struct RegisterArgs {
     /// Replace a morph already registered under this id.
     #[arg(long)]
     force: bool,
+    /// Do not compile it into the cache now (its first run then starts on baseline code).
+    #[arg(long)]
+    no_precompile: bool,
 }
 
 pub fn register(args: RegisterArgs, out: &Output) -> Result<ExitCode> {
@@ -47,7 +50,10 @@ pub fn register(args: RegisterArgs, out: &Output) -> Result<ExitCode> {
     let id = MorphId::parse(&package)?;
     // Only a whole, valid component goes in: Hayride and `morph run` trust the registry.
     let comp = morph_contract::Component::read(&file)?;
+    let kind = morph_contract::kind::classify(&comp.resolve, comp.world);
+    let compiling = super::optimize::at_arrival(comp.bytes.to_vec(), &id.to_string(), kind, args.no_precompile);
     let stored = morph_registry_client::register(&home()?, &id, &comp.bytes, args.force)?;
+    compiling.finish();
     if out.json {
         out.json(&serde_json::json!({ "id": id.to_string(), "path": stored.path, "digest": comp.digest(), "size": comp.bytes.len() }));
     } else if !out.quiet {
