@@ -318,3 +318,15 @@ fn http_1_0_without_host_is_answered_and_http_1_1_without_host_is_400() {
     // The server goes on.
     assert_eq!(get(&served.addr, "/").0, 200);
 }
+
+#[test]
+fn a_cold_serve_starts_on_baseline_code_and_switches_to_optimized_code() {
+    let served = start(&["--compiler", "auto", "-v"]);
+    let (status, _, body) = get(&served.addr, "/");
+    assert_eq!(status, 200, "answered on baseline code: {body}");
+    served.wait_for("serving optimized code from now on", std::time::Duration::from_secs(120));
+    for _ in 0..3 {
+        let (status, _, body) = get(&served.addr, "/");
+        assert_eq!(status, 200, "answered on optimized code: {body}");
+    }
+}

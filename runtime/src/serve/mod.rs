@@ -33,7 +33,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
 
 use crate::engine::pool::MemoryReset;
-use crate::engine::EngineSettings;
+use crate::engine::{Compiler, EngineSettings, Tier};
 use crate::host::check_grants;
 use crate::limits::Limits;
 use crate::sandbox::{Morph, Sandbox};
@@ -82,11 +82,34 @@ pub struct ServeOptions {
     pub body_timeout: Duration,
 }
 
-struct Server {
+/// What a request runs: the morph's handlers, pre-instantiated for one engine. Replaced once,
+/// when the optimized code of a morph that started on baseline code is ready; requests in
+/// flight keep the handlers they started with.
+#[derive(Clone)]
+struct Handlers {
     /// The http handler, when the morph exports one.
     http: Option<ProxyPre<StoreData>>,
     /// The websocket handler, when the morph exports one.
     ws: Option<WebsocketExport>,
+}
+
+impl Handlers {
+    fn of(p: &crate::sandbox::Prepared, policy: &crate::policy::Policy) -> Result<Handlers, RuntimeError> {
+        check_grants(&p.engine, &p.component, policy)?;
+        let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
+        let instance_pre =
+            linker.instantiate_pre(&p.component).map_err(|e| RuntimeError::Instantiate { source: e.into() })?;
+        let ws = WebsocketExport::find(&p.component, &instance_pre);
+        let http = ProxyPre::new(instance_pre).ok();
+        if http.is_none() && ws.is_none() {
+            return Err(RuntimeError::NothingToServe);
+        }
+        Ok(Handlers { http, ws })
+    }
+}
+
+struct Server {
+    handlers: std::sync::RwLock<Handlers>,
     /// The sandbox, its timeout always set: per request, the guest is interrupted after it and
     /// the client gets 504.
     sandbox: Sandbox,
@@ -123,8 +146,25 @@ impl Sandbox {
             pool: Some(MemoryReset::for_guest(morph.bytes)),
             ..Default::default()
         };
-        let p = self.prepare_with(morph, settings)?;
-        serve(self, &p, opts, listening, shutdown).await
+        // A start on baseline code is followed by the optimized compile here, in this process,
+        // and new requests switch to its code when it is ready.
+        let here = Sandbox { optimize_later: None, ..self.clone() };
+        let p = here.prepare_with(morph, settings)?;
+        let upgrade =
+            (p.tier == Tier::Baseline && self.compiler == Compiler::Auto && self.cache.is_some()).then(|| {
+                let (bytes, digest, origin, name) = (
+                    morph.bytes.to_vec(),
+                    morph.digest.to_string(),
+                    morph.origin.to_path_buf(),
+                    morph.name.to_string(),
+                );
+                let cache = self.cache.clone();
+                tokio::task::spawn_blocking(move || {
+                    let m = Morph { bytes: &bytes, digest: &digest, origin: &origin, name: &name };
+                    crate::sandbox::compile(m, settings.at(Tier::Optimized), cache.as_deref(), None)
+                })
+            });
+        serve(self, &p, upgrade, opts, listening, shutdown).await
     }
 
     /// A store for one served instance (a request or a websocket connection), interrupted at
@@ -143,6 +183,7 @@ impl Sandbox {
 async fn serve(
     sandbox: &Sandbox,
     p: &crate::sandbox::Prepared,
+    upgrade: Option<tokio::task::JoinHandle<Result<crate::sandbox::Prepared, RuntimeError>>>,
     opts: ServeOptions,
     listening: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()>,
@@ -150,28 +191,24 @@ async fn serve(
     let settled = settle(sandbox, p, &opts).await?;
     let timeout = sandbox.limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
     let sandbox = Sandbox { limits: Limits { timeout: Some(timeout), ..sandbox.limits.clone() }, ..sandbox.clone() };
-    check_grants(&p.engine, &p.component, &sandbox.policy)?;
-    let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
-    let instance_pre =
-        linker.instantiate_pre(&p.component).map_err(|e| RuntimeError::Instantiate { source: e.into() })?;
-    let ws = WebsocketExport::find(&p.component, &instance_pre);
-    let http = ProxyPre::new(instance_pre).ok();
-    if http.is_none() && ws.is_none() {
-        return Err(RuntimeError::NothingToServe);
-    }
+    let handlers = Handlers::of(p, &sandbox.policy)?;
     let listener =
         TcpListener::bind(settled.addr).await.map_err(|source| RuntimeError::Listen { addr: settled.addr, source })?;
     let bound = listener.local_addr().map_err(RuntimeError::internal)?;
 
-    // The epoch ticker that puts every request's deadline within reach.
+    // The epoch ticker that puts every request's deadline within reach, on every engine a
+    // request may run on.
     let ticking = Arc::new(AtomicBool::new(true));
+    let engines = Arc::new(std::sync::Mutex::new(vec![p.engine.clone()]));
     {
-        let engine = p.engine.clone();
+        let engines = engines.clone();
         let ticking = ticking.clone();
         std::thread::spawn(move || {
             while ticking.load(Ordering::Relaxed) {
                 std::thread::sleep(TICK);
-                engine.increment_epoch();
+                for engine in engines.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+                    engine.increment_epoch();
+                }
             }
         });
     }
@@ -179,8 +216,35 @@ async fn serve(
     let slots = Arc::new(Semaphore::new(opts.max_concurrency.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let argv = vec![p.name.clone()];
-    let server = Arc::new(Server { http, ws, sandbox, timeout, argv, opts, slots, stop: stop_rx.clone(), bound });
+    let server = Arc::new(Server {
+        handlers: std::sync::RwLock::new(handlers),
+        sandbox,
+        timeout,
+        argv,
+        opts,
+        slots,
+        stop: stop_rx.clone(),
+        bound,
+    });
     listening(bound);
+    if let Some(upgrade) = upgrade {
+        let server = server.clone();
+        tokio::spawn(async move {
+            let optimized = match upgrade.await {
+                Ok(Ok(p)) => p,
+                Ok(Err(e)) => return tracing::warn!("the optimized compile failed ({e}); serving baseline code"),
+                Err(e) => return tracing::warn!("the optimized compile stopped ({e}); serving baseline code"),
+            };
+            match Handlers::of(&optimized, &server.sandbox.policy) {
+                Ok(h) => {
+                    engines.lock().unwrap_or_else(|e| e.into_inner()).push(optimized.engine.clone());
+                    *server.handlers.write().unwrap_or_else(|e| e.into_inner()) = h;
+                    tracing::info!("serving optimized code from now on");
+                }
+                Err(e) => tracing::warn!("the optimized code cannot be served ({e}); serving baseline code"),
+            }
+        });
+    }
 
     let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
@@ -234,6 +298,11 @@ async fn serve(
 }
 
 impl Server {
+    /// The handlers new requests run.
+    fn handlers(&self) -> Handlers {
+        self.handlers.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// One request, start to finish, with its log line.
     async fn answer(self: Arc<Self>, mut req: Request<Incoming>) -> Answer {
         let started = Instant::now();
@@ -287,7 +356,7 @@ impl Server {
     /// Accepts a websocket upgrade and runs the morph on the connection in its own task, which
     /// keeps the slot until the connection ends.
     fn upgrade(self: &Arc<Self>, mut req: Request<Incoming>, slot: OwnedSemaphorePermit, path: &str) -> Answer {
-        let Some(export) = self.ws.clone() else {
+        let Some(export) = self.handlers().ws else {
             return plain(
                 StatusCode::BAD_REQUEST,
                 "this morph serves plain HTTP, not websockets; send the request without `Upgrade: websocket`\n",
@@ -338,7 +407,7 @@ impl Server {
     /// Runs the guest for one request; its task keeps `slot` until the guest is done, which may
     /// be after the response head, while the body streams.
     async fn handle(&self, req: Request<Incoming>, method: &str, path: &str, slot: OwnedSemaphorePermit) -> Answer {
-        let Some(pre) = self.http.clone() else {
+        let Some(pre) = self.handlers().http else {
             return plain(
                 StatusCode::UPGRADE_REQUIRED,
                 "this morph serves websockets only; connect with a websocket client\n",

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The cold path: the first `morph run` of a morph never seen (a cache miss: baseline code now, the
+# optimized code compiled in the background), the first run after `morph register` (compiled at
+# arrival), the next runs, and each tier's compile alone. Beside it, `wasmtime run -C cache=n`
+# (and Winch, `-C compiler=winch`) on the same input when wasmtime is installed. Medians over RUNS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-5}"
+work="$PWD/target/bench/first-run"
+rm -rf "$work"; mkdir -p "$work"
+cargo build --quiet --release -p morph
+morph="$PWD/target/release/morph"
+cargo test --quiet -p morph-e2e --test real_guests >/dev/null
+py="$PWD/target/guests/python-hello.wasm"
+rs="$PWD/target/guests/wasm32-wasip2/release/rust-hello.wasm"
+
+median() { # command... ; each run in a fresh MORPH_HOME unless KEEP_HOME is set
+  python3 - "$RUNS" "$@" <<'PY'
+import os, subprocess, sys, time, statistics, tempfile
+runs = int(sys.argv[1]); cmd = sys.argv[2:]
+times = []
+for _ in range(runs):
+    env = dict(os.environ)
+    if not os.environ.get("KEEP_HOME"):
+        env["MORPH_HOME"] = tempfile.mkdtemp()
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
+    times.append(time.perf_counter() - t)
+print(f"{statistics.median(times):.3f}")
+PY
+}
+ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
+
+for name in py rs; do
+  wasm="${!name}"
+  echo "== $(basename "$wasm") ($(stat -c %s "$wasm") bytes)"
+  first=$(median "$morph" run "$wasm")
+  base=$(median "$morph" run --compiler baseline "$wasm")
+  opt=$(median "$morph" run --compiler optimized "$wasm")
+  echo "first run (auto): ${first}s   baseline only: ${base}s   optimized only: ${opt}s"
+  export MORPH_HOME="$work/home-$name"
+  "$morph" register "$wasm" --package "bench:$name@1.0.0" --force >/dev/null
+  after=$(python3 -c "import subprocess,time; t=time.perf_counter(); subprocess.run(['$morph','run','bench:$name@1.0.0'],stdout=subprocess.DEVNULL,check=True); print(f'{time.perf_counter()-t:.3f}')")
+  warm=$(KEEP_HOME=1 median "$morph" run "bench:$name@1.0.0")
+  echo "first run after register: ${after}s   warm run: ${warm}s   ($(ratio "$after" "$warm") of warm)"
+  unset MORPH_HOME
+  if command -v wasmtime >/dev/null 2>&1; then
+    w_cold=$(median wasmtime run -C cache=n "$wasm")
+    w_winch=$(median wasmtime run -C cache=n -C compiler=winch "$wasm")
+    echo "wasmtime -C cache=n: ${w_cold}s (winch ${w_winch}s); ratio wasmtime/morph first run: $(ratio "$w_cold" "$first")"
+  else
+    echo "wasmtime not installed (cargo install wasmtime-cli): no ratio"
+  fi
+done
