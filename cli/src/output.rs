@@ -29,6 +29,9 @@ pub enum Style {
     Bold,
 }
 
+/// How long a compile runs before its spinner shows.
+const SPINNER_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// A spinner that clears itself when dropped.
 struct Spinner(indicatif::ProgressBar);
 
@@ -77,20 +80,29 @@ impl Output {
         Some(p)
     }
 
-    /// The runtime's compile notice: a spinner with the elapsed time while a morph compiles
-    /// (`compiling app (18.3 MiB) … 00:00:03`), cleared when it is done; none when
+    /// The runtime's compile notice: a spinner with the elapsed time while a morph compiles for
+    /// longer than half a second (`compiling app (18.3 MiB) … 00:00:03`), cleared when it is
+    /// done; none when
     /// [`Output::spinner`] would show none.
     pub fn compile_notice(&self) -> Option<morph_runtime::CompileNotice> {
         if self.json || self.quiet || !std::io::stderr().is_terminal() {
             return None;
         }
         Some(std::sync::Arc::new(|name: &str, size: usize| {
-            let p = indicatif::ProgressBar::new_spinner();
+            // Hidden at first: a compile done within half a second shows nothing at all.
+            let p = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
             if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
                 p.set_style(style);
             }
             p.set_message(format!("compiling {name} ({})", human_size(size as u64)));
             p.enable_steady_tick(std::time::Duration::from_millis(100));
+            let shown = p.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(SPINNER_DELAY);
+                if !shown.is_finished() {
+                    shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                }
+            });
             Box::new(Spinner(p)) as Box<dyn std::any::Any>
         }))
     }
