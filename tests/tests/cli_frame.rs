@@ -131,7 +131,10 @@ fn a_first_compile_shows_a_spinner_on_a_terminal_only() {
     assert!(!shown.contains("compiling"), "the second start comes from the cache: {shown:?}");
     let other = tempfile::tempdir().unwrap();
     let shown = on_a_terminal(other.path(), &format!("run {}", path_str(&example("hello.wat"))));
-    assert!(!shown.contains("compiling") && shown.contains("hello from morph"), "a quick compile shows none: {shown:?}");
+    assert!(
+        !shown.contains("compiling") && shown.contains("hello from morph"),
+        "a quick compile shows none: {shown:?}"
+    );
     let shown = on_a_terminal(other.path(), &format!("-q run --compiler baseline {}", path_str(&py)));
     assert!(!shown.contains("compiling"), "-q shows none: {shown:?}");
     let r = morph_in(tempfile::tempdir().unwrap().path(), &["run", "--compiler", "baseline", path_str(&py)]);

@@ -160,10 +160,16 @@ pub(super) async fn download(
             bytes.len()
         ))));
     }
-    tmp.as_file().sync_data()?;
-    accept(&bytes).map_err(|source| {
+    // The bytes reach the disk while they are checked: neither waits for the other.
+    let (synced, accepted) = std::thread::scope(|scope| {
+        let syncing = scope.spawn(|| tmp.as_file().sync_data());
+        let accepted = accept(&bytes);
+        (syncing.join().unwrap_or_else(|_| Err(std::io::Error::other("syncing the download failed"))), accepted)
+    });
+    accepted.map_err(|source| {
         Failure::Fatal(RegistryError::NotAComponent { reference: r.whole(), digest: layer.digest.clone(), source })
     })?;
+    synced?;
     tmp.persist(path, true)?;
     Ok(())
 }
