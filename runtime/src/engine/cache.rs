@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use morph_registry_client::atomic::write_atomic;
+use morph_registry_client::atomic::write_output;
 
 use tracing::{debug, warn};
 use wasmtime::component::Component;
@@ -109,8 +109,10 @@ impl CodeCache {
         std::fs::create_dir_all(dir)?;
         let bytes = component.serialize()?;
         let sum = format!("{}\n", checksum(digest, &bytes));
-        write_atomic(&sum_path(entry), sum.as_bytes())?;
-        write_atomic(entry, &bytes)?;
+        // Whole files by rename, not synced to disk: an entry a power cut tore fails its
+        // checksum and is compiled again, so a sync would only slow every first start.
+        write_output(&sum_path(entry), sum.as_bytes())?;
+        write_output(entry, &bytes)?;
         Ok(())
     }
 }
