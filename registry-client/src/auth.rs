@@ -64,25 +64,29 @@ fn decode_basic(s: &str) -> Option<Credentials> {
     Some(Credentials { username: u.to_string(), password: p.to_string() })
 }
 
-/// The credentials to use for `registry` (`host[:port]`).
-pub fn credentials_for(home: &Home, registry: &str) -> Result<(Option<Credentials>, Source), RegistryError> {
+/// The credentials to use for `registry` (`host[:port]`), given morph's and wkg's configs
+/// (loaded once by the caller).
+pub fn credentials_for(
+    config: &Config,
+    wkg: &crate::wkg::WkgConfig,
+    registry: &str,
+) -> (Option<Credentials>, Source) {
     if let Some(c) = environment_credentials(registry) {
-        return Ok((Some(c), Source::Environment));
+        return (Some(c), Source::Environment);
     }
-    let config = Config::load(home)?;
     let stored = config.registries.iter().find(|(key, _)| same_registry(key, registry));
     if let Some(c) = stored.and_then(|(_, r)| r.auth.as_deref()).and_then(decode_basic) {
-        return Ok((Some(c), Source::MorphLogin));
+        return (Some(c), Source::MorphLogin);
     }
-    if let Some(c) = crate::wkg::WkgConfig::load()?.credentials(registry) {
-        return Ok((Some(c), Source::WkgConfig));
+    if let Some(c) = wkg.credentials(registry) {
+        return (Some(c), Source::WkgConfig);
     }
     for path in podman_auth_files() {
         if let Some(c) = read_auth_file(&path).and_then(|json| auths_entry(&json, registry)) {
-            return Ok((Some(c), Source::PodmanAuthFile));
+            return (Some(c), Source::PodmanAuthFile);
         }
     }
-    Ok(docker_credentials(registry))
+    docker_credentials(registry)
 }
 
 /// `MORPH_REGISTRY_USER`/`MORPH_REGISTRY_PASSWORD`, only for the registry `MORPH_REGISTRY`

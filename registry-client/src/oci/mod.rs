@@ -167,7 +167,7 @@ async fn session(home: &Home, reference: &str, opts: &OciOptions, access: Access
         Some(c) => (RegistryAuth::Basic(c.username.clone(), c.password.clone()), Source::Given),
         None => match crate::wkg::bearer_token(reference.registry()) {
             Some(token) => (RegistryAuth::Bearer(token), Source::WkgToken),
-            None => match credentials_for(home, reference.registry())? {
+            None => match credentials_for(&config, &wkg, reference.registry()) {
                 // Docker's identity token (an OAuth refresh token) buys an access token for
                 // this repository from the registry's token service.
                 (Some(c), source) if c.is_identity_token() => {
