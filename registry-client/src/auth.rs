@@ -66,11 +66,7 @@ fn decode_basic(s: &str) -> Option<Credentials> {
 
 /// The credentials to use for `registry` (`host[:port]`), given morph's and wkg's configs
 /// (loaded once by the caller).
-pub fn credentials_for(
-    config: &Config,
-    wkg: &crate::wkg::WkgConfig,
-    registry: &str,
-) -> (Option<Credentials>, Source) {
+pub fn credentials_for(config: &Config, wkg: &crate::wkg::WkgConfig, registry: &str) -> (Option<Credentials>, Source) {
     if let Some(c) = environment_credentials(registry) {
         return (Some(c), Source::Environment);
     }

@@ -9,14 +9,16 @@
 
 mod bounded;
 mod failure;
+mod index;
 pub mod login;
+mod tags;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use oci_client::client::{ClientConfig, ClientProtocol};
-use oci_client::manifest::{ImageIndexEntry, OciDescriptor, OciImageIndex, OciImageManifest, OciManifest};
+use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
 
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
@@ -24,6 +26,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bounded::{parse_manifest, Acceptance, MANIFEST_LIMIT};
 use failure::{explain, explain_failure, explain_manifest_push, retry};
+pub use tags::{last_resolved, resolve_tag};
 
 use crate::atomic::write_atomic;
 use crate::auth::{credentials_for, Credentials, Source};
@@ -324,56 +327,6 @@ fn ref_file(home: &Home, r: &Reference) -> PathBuf {
     home.root().join("cache/oci/refs").join(format!("{}.json", digest.trim_start_matches("sha256:")))
 }
 
-/// `reference` with its tag: as given when it has a tag or digest; otherwise the highest semver
-/// tag the repository lists (non-semver tags ignored, as wkg does), else `latest`. The choice is
-/// remembered for [`last_resolved`] (offline compositions, `hayride:wac`).
-pub async fn resolve_tag(home: &Home, reference: &str, opts: &OciOptions) -> Result<String, RegistryError> {
-    if has_tag_or_digest(reference) {
-        return Ok(reference.to_string());
-    }
-    let s = session(home, reference, opts, Access::Pull).await?;
-    let tags = retry("listing the tags", || s.client.list_tags(&s.reference, &s.auth, None, None))
-        .await
-        .map_err(|e| explain(e, &s, "list tags of"))?;
-    let resolved = match highest_semver(&tags.tags) {
-        Some(tag) => format!("{reference}:{tag}"),
-        None => format!("{reference}:latest"),
-    };
-    let _ = write_atomic(&resolution_file(home, reference), resolved.as_bytes());
-    Ok(resolved)
-}
-
-/// The reference an untagged `reference` resolved to the last time it was resolved online.
-pub fn last_resolved(home: &Home, reference: &str) -> Option<String> {
-    if has_tag_or_digest(reference) {
-        return None;
-    }
-    std::fs::read_to_string(resolution_file(home, reference)).ok().filter(|r| r.starts_with(reference))
-}
-
-/// Whether a reference names a tag or digest after its repository (a `:` after the last `/`).
-fn has_tag_or_digest(reference: &str) -> bool {
-    let last = reference.rsplit('/').next().unwrap_or(reference);
-    last.contains(':') || last.contains('@')
-}
-
-/// The highest tag that is a semver release; a pre-release only when there is no release (as
-/// cargo picks versions).
-fn highest_semver(tags: &[String]) -> Option<&str> {
-    let versions: Vec<(semver::Version, &str)> = tags
-        .iter()
-        .filter_map(|t| semver::Version::parse(t.strip_prefix('v').unwrap_or(t)).ok().map(|v| (v, t.as_str())))
-        .collect();
-    let releases = versions.iter().filter(|(v, _)| v.pre.is_empty());
-    let best = releases.max_by(|a, b| a.0.cmp(&b.0)).or_else(|| versions.iter().max_by(|a, b| a.0.cmp(&b.0)));
-    best.map(|(_, t)| *t)
-}
-
-fn resolution_file(home: &Home, reference: &str) -> PathBuf {
-    let digest = sha256_digest(reference.as_bytes());
-    home.root().join("cache/oci/untagged").join(digest.trim_start_matches("sha256:"))
-}
-
 /// The morph a reference was last pulled as, without touching the network: the cached layer
 /// when it is still there and intact.
 pub fn cached(home: &Home, reference: &str) -> Option<PullOutcome> {
@@ -426,7 +379,7 @@ pub async fn pull(
     }
     let image = match manifest {
         OciManifest::Image(m) => m,
-        OciManifest::ImageIndex(index) => wasm_manifest_of(&s, &index).await?,
+        OciManifest::ImageIndex(index) => index::wasm_manifest_of(&s, &index).await?,
     };
     let layer = image
         .layers
@@ -478,53 +431,6 @@ pub async fn pull(
     Ok(outcome)
 }
 
-/// The platforms an index entry may name for a component, best first.
-const WASM_PLATFORMS: [(&str, &str); 3] = [("wasm", "wasip2"), ("wasm", "wasip1"), ("wasm", "wasi")];
-
-/// The wasm image manifest an index points to (its `wasm`/`wasip2` entry, else `wasip1` or
-/// `wasi`), fetched by digest and checked against it.
-async fn wasm_manifest_of(s: &Session, index: &OciImageIndex) -> Result<OciImageManifest, RegistryError> {
-    let r = &s.reference;
-    let platform_of = |e: &ImageIndexEntry| {
-        e.platform.as_ref().map(|p| (p.architecture.to_string(), p.os.to_string())).unwrap_or_default()
-    };
-    let entry = WASM_PLATFORMS
-        .iter()
-        .find_map(|(arch, os)| index.manifests.iter().find(|e| platform_of(e) == (arch.to_string(), os.to_string())))
-        .ok_or_else(|| {
-            let platforms: Vec<String> = index
-                .manifests
-                .iter()
-                .map(|e| match platform_of(e) {
-                    (a, _) if a.is_empty() => format!("(no platform) {}", e.digest),
-                    (a, o) => format!("{o}/{a}"),
-                })
-                .collect();
-            RegistryError::Oci(format!(
-                "pull {r}: this image index has no wasm/wasip2 entry (it has: {}); it is not a wasm component artifact",
-                if platforms.is_empty() { "nothing".to_string() } else { platforms.join(", ") }
-            ))
-        })?;
-    let (manifest, digest) = retry("fetching the manifest", || bounded::fetch_manifest(s, &entry.digest))
-        .await
-        .map_err(|e| explain_failure(e, s, "pull"))?;
-    if digest != entry.digest {
-        return Err(RegistryError::DigestMismatch {
-            reference: r.whole(),
-            what: "manifest the index names".into(),
-            expected: entry.digest.clone(),
-            actual: digest,
-        });
-    }
-    match manifest {
-        OciManifest::Image(m) => Ok(m),
-        OciManifest::ImageIndex(_) => Err(RegistryError::Oci(format!(
-            "pull {r}: the index's wasm entry {} is another index; morph follows one level",
-            entry.digest
-        ))),
-    }
-}
-
 /// The size of a cached blob whose bytes still hash to `digest`; `None` when it is missing or
 /// no longer matches (then it is fetched again). A blob hashed before and unchanged since (see
 /// [`crate::checked`]) is not hashed again: a warm pull of a 40 MB morph reads none of it.
@@ -567,19 +473,6 @@ pub fn rfc3339_now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn untagged_references_take_the_highest_semver_release() {
-        let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(highest_semver(&tags(&["1.0.0", "1.10.0", "1.9.0", "latest", "dev"])), Some("1.10.0"));
-        assert_eq!(highest_semver(&tags(&["1.0.0", "2.0.0-rc.1"])), Some("1.0.0"), "a release over a pre-release");
-        assert_eq!(highest_semver(&tags(&["2.0.0-rc.1", "latest"])), Some("2.0.0-rc.1"));
-        assert_eq!(highest_semver(&tags(&["v0.3.0", "0.2.9"])), Some("v0.3.0"));
-        assert_eq!(highest_semver(&tags(&["latest", "main"])), None);
-        assert!(has_tag_or_digest("localhost:5000/acme/a:1.0.0"));
-        assert!(has_tag_or_digest("ghcr.io/acme/a@sha256:00"));
-        assert!(!has_tag_or_digest("localhost:5000/acme/a"), "a port is not a tag");
-    }
 
     #[test]
     fn references() {
