@@ -9,6 +9,7 @@
 
 mod body_progress;
 mod channel_streams;
+mod handlers;
 mod settings;
 mod websocket;
 mod write_deadline;
@@ -28,20 +29,19 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use wasmtime::Trap;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
 
 use crate::engine::pool::MemoryReset;
 use crate::engine::{Compiler, EngineSettings, Tier};
-use crate::host::check_grants;
 use crate::limits::Limits;
 use crate::sandbox::{Morph, Sandbox};
-use crate::store::{build_linker, configure_store, Interruption, LimitWatch, StoreData};
+use crate::store::{configure_store, Interruption, LimitWatch, StoreData};
 use crate::RuntimeError;
+use handlers::Handlers;
 use settings::settle;
 pub use settings::{parse_address, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
-use websocket::{Ending, WebsocketExport};
+use websocket::Ending;
 use write_deadline::WriteDeadline;
 
 /// The tracing target of the request log: one event per request or websocket connection, with
@@ -80,32 +80,6 @@ pub struct ServeOptions {
     /// A request body that delivers less than `body_progress::MIN_BYTES` in this long, while
     /// the guest waits for it, ends that request.
     pub body_timeout: Duration,
-}
-
-/// What a request runs: the morph's handlers, pre-instantiated for one engine. Replaced once,
-/// when the optimized code of a morph that started on baseline code is ready; requests in
-/// flight keep the handlers they started with.
-#[derive(Clone)]
-struct Handlers {
-    /// The http handler, when the morph exports one.
-    http: Option<ProxyPre<StoreData>>,
-    /// The websocket handler, when the morph exports one.
-    ws: Option<WebsocketExport>,
-}
-
-impl Handlers {
-    fn of(p: &crate::sandbox::Prepared, policy: &crate::policy::Policy) -> Result<Handlers, RuntimeError> {
-        check_grants(&p.engine, &p.component, policy)?;
-        let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
-        let instance_pre =
-            linker.instantiate_pre(&p.component).map_err(|e| RuntimeError::Instantiate { source: e.into() })?;
-        let ws = WebsocketExport::find(&p.component, &instance_pre);
-        let http = ProxyPre::new(instance_pre).ok();
-        if http.is_none() && ws.is_none() {
-            return Err(RuntimeError::NothingToServe);
-        }
-        Ok(Handlers { http, ws })
-    }
 }
 
 struct Server {
