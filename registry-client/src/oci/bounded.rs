@@ -5,7 +5,6 @@
 use futures_util::StreamExt;
 use oci_client::errors::OciDistributionError;
 use oci_client::manifest::{OciDescriptor, OciManifest};
-use oci_client::RegistryOperation;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
@@ -27,16 +26,8 @@ const ACCEPT: &str = "application/vnd.oci.image.manifest.v1+json, application/vn
 /// agree with the registry's `Docker-Content-Digest` when it sends one).
 pub(super) async fn fetch_manifest(s: &Session, target: &str) -> Result<(OciManifest, String), Failure> {
     let r = &s.reference;
-    let token = s.client.auth(r, &s.auth, RegistryOperation::Pull).await?;
-    let registry = r.resolve_registry();
-    let url = format!("{}://{registry}/v2/{}/manifests/{target}", s.scheme, r.repository());
-    let mut request = super::http_client().map_err(Failure::Fatal)?.get(&url).header(reqwest::header::ACCEPT, ACCEPT);
-    request = match (token, &s.auth) {
-        (Some(t), _) => request.bearer_auth(t),
-        (None, oci_client::secrets::RegistryAuth::Basic(u, p)) => request.basic_auth(u, Some(p)),
-        (None, _) => request,
-    };
-    let response = request.send().await?;
+    let url = s.url(&format!("manifests/{target}"));
+    let response = super::authorize::get(s, &url, Some(ACCEPT)).await?;
     let status = response.status();
     let header_digest =
         response.headers().get("docker-content-digest").and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -87,7 +78,7 @@ pub fn parse_manifest(body: &[u8]) -> Result<OciManifest, serde_json::Error> {
 }
 
 /// The registry's error answer as oci-client names it, so one explanation serves both.
-fn error_response(status: reqwest::StatusCode, body: &[u8], url: &str) -> OciDistributionError {
+pub(super) fn error_response(status: reqwest::StatusCode, body: &[u8], url: &str) -> OciDistributionError {
     if status == reqwest::StatusCode::UNAUTHORIZED {
         return OciDistributionError::UnauthorizedError { url: url.to_string() };
     }
@@ -128,12 +119,19 @@ pub(super) async fn download(
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = TempFile::new_in(dir)?;
-    let mut stream = s.client.pull_blob_stream(r, layer).await?;
+    let url = s.url(&format!("blobs/{}", layer.digest));
+    let response = super::authorize::get(s, &url, None).await?;
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.bytes().await.unwrap_or_default();
+        return Err(Failure::Oci(error_response(status, &body[..body.len().min(64 << 10)], &url)));
+    }
+    let mut stream = response.bytes_stream();
     let mut hasher = Sha256::new();
     // The bytes are kept as they come (a morph is megabytes), so `accept` reads no file back.
     // The declared size only bounds the stream; it is not trusted as an allocation size.
     let mut bytes = Vec::with_capacity(declared.min(64 << 20) as usize);
-    while let Some(chunk) = stream.stream.next().await {
+    while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
         if bytes.len() as u64 + chunk.len() as u64 > declared {
             return Err(Failure::Fatal(RegistryError::BlobTooLarge {

@@ -5,6 +5,7 @@
 //! stored they are tried the way a pull would use them: `GET /v2/`, and where the registry
 //! answers with a bearer challenge, a token request to its realm.
 
+use super::authorize::Challenge;
 use crate::auth::Credentials;
 use crate::RegistryError;
 
@@ -66,8 +67,8 @@ pub async fn verify(registry: &str, creds: &Credentials, insecure: bool) -> Resu
     }
     let challenge =
         open.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let answer = match bearer_realm(&challenge) {
-        Some((realm, service)) => {
+    let answer = match Challenge::parse(&challenge) {
+        Some(Challenge { realm, service, .. }) => {
             let mut query = vec![("account", creds.username.as_str())];
             if let Some(s) = service.as_deref() {
                 query.push(("service", s));
@@ -105,7 +106,7 @@ pub(super) async fn exchange_identity_token(
     };
     let probe = http.get(format!("{scheme}://{registry}/v2/")).send().await.map_err(|e| failed(e.to_string()))?;
     let challenge = probe.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let Some((realm, service)) = bearer_realm(challenge) else {
+    let Some(Challenge { realm, service, .. }) = Challenge::parse(challenge) else {
         return Err(failed(format!("the registry answered {} without a bearer challenge", probe.status())));
     };
     let mut form = vec![
@@ -146,41 +147,6 @@ fn form_encode(v: &str) -> String {
         .collect()
 }
 
-/// The realm and service of a `Bearer realm="…",service="…"` challenge.
-fn bearer_realm(challenge: &str) -> Option<(String, Option<String>)> {
-    let rest = challenge.trim().strip_prefix("Bearer ").or_else(|| challenge.trim().strip_prefix("bearer "))?;
-    let mut realm = None;
-    let mut service = None;
-    for part in split_params(rest) {
-        let (k, v) = part.split_once('=')?;
-        let v = v.trim().trim_matches('"').to_string();
-        match k.trim().to_ascii_lowercase().as_str() {
-            "realm" => realm = Some(v),
-            "service" => service = Some(v),
-            _ => {}
-        }
-    }
-    Some((realm?, service))
-}
-
-/// Splits `a="x,y",b=z` at the commas outside quotes.
-fn split_params(s: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut start, mut quoted) = (0, false);
-    for (i, c) in s.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,11 +171,10 @@ mod tests {
 
     #[test]
     fn bearer_challenges() {
-        let (realm, service) =
-            bearer_realm(r#"Bearer realm="https://auth.example.com/token",service="reg,x",scope="a""#).unwrap();
-        assert_eq!(realm, "https://auth.example.com/token");
-        assert_eq!(service.as_deref(), Some("reg,x"));
-        assert!(bearer_realm(r#"Basic realm="morph-test""#).is_none());
+        let c = Challenge::parse(r#"Bearer realm="https://auth.example.com/token",service="reg,x",scope="a""#).unwrap();
+        assert_eq!(c.realm, "https://auth.example.com/token");
+        assert_eq!(c.service.as_deref(), Some("reg,x"));
+        assert!(Challenge::parse(r#"Basic realm="morph-test""#).is_none());
         assert_eq!(form_encode("repository:a/b:pull,push"), "repository%3Aa%2Fb%3Apull%2Cpush");
     }
 }

@@ -7,11 +7,14 @@
 //! it is kept. Pulled layers live in `$MORPH_HOME/cache/oci/blobs/sha256/<hex>` and the last
 //! manifest seen for a tag in `cache/oci/refs/`, so running a pulled morph again needs no network.
 
+mod authorize;
 mod bounded;
 mod failure;
 mod index;
 pub mod login;
+mod reference;
 mod tags;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -102,12 +105,11 @@ pub struct PullOutcome {
 
 /// Parses `registry/repo:tag` or `registry/repo@sha256:…`.
 pub fn parse_reference(s: &str) -> Result<Reference, RegistryError> {
-    let r: Reference = s.parse().map_err(|e| {
+    reference::parse(s).map_err(|reference::Invalid(why)| {
         RegistryError::Oci(format!(
-            "`{s}` is not an OCI reference ({e}); write REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST"
+            "`{s}` is not an OCI reference ({why}); write REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST"
         ))
-    })?;
-    Ok(r)
+    })
 }
 
 /// Whether a command-line argument is meant as an OCI reference: a registry host before the
@@ -125,12 +127,48 @@ pub fn looks_like_reference(s: &str) -> bool {
 }
 
 struct Session {
-    client: Client,
-    /// `http` or `https`, for the requests morph makes itself (manifests).
+    /// oci-client's client, for pushes: built on first use, as building it loads the system's
+    /// root certificates (a pull makes its requests itself, through [`http_client`]).
+    client: std::sync::OnceLock<Client>,
+    protocol: ClientProtocol,
+    /// `http` or `https`, for the requests morph makes itself.
     scheme: &'static str,
     auth: RegistryAuth,
+    /// What morph's own requests send, updated when a challenge is answered.
+    authorization: std::sync::Mutex<authorize::Authorization>,
     reference: Reference,
     source: Source,
+}
+
+impl Session {
+    fn client(&self) -> Result<&Client, RegistryError> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let config = ClientConfig {
+            protocol: self.protocol.clone(),
+            connect_timeout: Some(CONNECT_TIMEOUT),
+            read_timeout: Some(READ_TIMEOUT),
+            ..Default::default()
+        };
+        let client = Client::try_from(config)
+            .map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))?;
+        Ok(self.client.get_or_init(|| client))
+    }
+
+    /// A URL the registry sent (absolute, or a path on the registry) as one to request.
+    fn absolute(&self, link: &str) -> String {
+        if link.starts_with("http://") || link.starts_with("https://") {
+            link.to_string()
+        } else {
+            format!("{}://{}/{}", self.scheme, self.reference.resolve_registry(), link.trim_start_matches('/'))
+        }
+    }
+
+    /// `https://host/v2/<repository>/<rest>` (or `http://` for a plain-HTTP registry).
+    fn url(&self, rest: &str) -> String {
+        format!("{}://{}/v2/{}/{rest}", self.scheme, self.reference.resolve_registry(), self.reference.repository())
+    }
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -158,14 +196,6 @@ async fn session(home: &Home, reference: &str, opts: &OciOptions, access: Access
         ClientProtocol::Https
     };
     let scheme = if insecure { "http" } else { "https" };
-    let client_config = ClientConfig {
-        protocol,
-        connect_timeout: Some(CONNECT_TIMEOUT),
-        read_timeout: Some(READ_TIMEOUT),
-        ..Default::default()
-    };
-    let client = Client::try_from(client_config)
-        .map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))?;
     let (auth, source) = match &opts.credentials {
         Some(c) => (RegistryAuth::Basic(c.username.clone(), c.password.clone()), Source::Given),
         None => match crate::wkg::bearer_token(reference.registry()) {
@@ -189,13 +219,14 @@ async fn session(home: &Home, reference: &str, opts: &OciOptions, access: Access
         },
     };
     tracing::debug!("credentials for {registry}: {source:?}");
-    Ok(Session { client, scheme, auth, reference, source })
+    let authorization = std::sync::Mutex::new(authorize::Authorization::from_auth(&auth));
+    Ok(Session { client: std::sync::OnceLock::new(), protocol, scheme, auth, authorization, reference, source })
 }
 
 /// An HTTP client with the registry client's timeouts, for the requests morph makes itself:
-/// one per process, as building one loads the system's root certificates (~35 ms here). It
-/// keeps no idle connection: morph runs each command's requests on a runtime of their own, and
-/// a connection must not outlive the runtime that drives it.
+/// one per process, its TLS roots loaded on the first handshake (see [`tls`]). It keeps no idle
+/// connection: morph runs each command's requests on a runtime of their own, and a connection
+/// must not outlive the runtime that drives it.
 pub(crate) fn http_client() -> Result<reqwest::Client, RegistryError> {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     if let Some(c) = CLIENT.get() {
@@ -203,7 +234,9 @@ pub(crate) fn http_client() -> Result<reqwest::Client, RegistryError> {
     }
     // TLS uses rustls with ring; installing the provider twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls = tls::client_config().map_err(|e| RegistryError::Oci(format!("cannot set up TLS: {e}")))?;
     let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(READ_TIMEOUT)
         .user_agent(concat!("morph/", env!("CARGO_PKG_VERSION")))
@@ -248,6 +281,7 @@ pub async fn push(
     opts: &OciOptions,
 ) -> Result<PushOutcome, RegistryError> {
     let s = session(home, reference, opts, Access::Push).await?;
+    let client = s.client()?;
     let r = &s.reference;
     let layer_digest = sha256_digest(wasm);
     let config = WasmConfig {
@@ -281,7 +315,7 @@ pub async fn push(
     };
     // Checking for existing blobs is a pull operation, uploading a push: both need a token.
     for op in [RegistryOperation::Pull, RegistryOperation::Push] {
-        retry("authenticating", || s.client.auth(r, &s.auth, op)).await.map_err(|e| explain(e, &s, "push"))?;
+        retry("authenticating", || client.auth(r, &s.auth, op)).await.map_err(|e| explain(e, &s, "push"))?;
     }
     let mut uploaded = Vec::new();
     let mut skipped = Vec::new();
@@ -289,12 +323,12 @@ pub async fn push(
     let config_blob = bytes::Bytes::from(config_bytes);
     for (digest, data) in [(&layer_digest, wasm_bytes), (&config_digest, config_blob)] {
         let exists =
-            retry("checking a blob", || s.client.blob_exists(r, digest)).await.map_err(|e| explain(e, &s, "push"))?;
+            retry("checking a blob", || client.blob_exists(r, digest)).await.map_err(|e| explain(e, &s, "push"))?;
         if exists {
             skipped.push(digest.clone());
             continue;
         }
-        retry("uploading a blob", || s.client.push_blob(r, data.clone(), digest))
+        retry("uploading a blob", || client.push_blob(r, data.clone(), digest))
             .await
             .map_err(|e| explain(e, &s, "push"))?;
         uploaded.push(digest.clone());
@@ -303,7 +337,7 @@ pub async fn push(
     let manifest_bytes =
         bytes::Bytes::from(serde_json::to_vec(&manifest).map_err(|e| RegistryError::Oci(e.to_string()))?);
     let content_type = reqwest::header::HeaderValue::from_static(MANIFEST_MEDIA_TYPE);
-    retry("uploading the manifest", || s.client.push_manifest_raw(r, manifest_bytes.clone(), content_type.clone()))
+    retry("uploading the manifest", || client.push_manifest_raw(r, manifest_bytes.clone(), content_type.clone()))
         .await
         .map_err(|e| explain_manifest_push(e, &s))?;
     Ok(PushOutcome {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use morph_contract::component::sha256_digest;
 
-use super::failure::{explain, retry};
-use super::{session, Access, OciOptions};
+use super::failure::{explain_failure, retry, Failure};
+use super::{session, Access, OciOptions, Session};
 use crate::atomic::write_atomic;
 use crate::{Home, RegistryError};
 
@@ -18,15 +18,58 @@ pub async fn resolve_tag(home: &Home, reference: &str, opts: &OciOptions) -> Res
         return Ok(reference.to_string());
     }
     let s = session(home, reference, opts, Access::Pull).await?;
-    let tags = retry("listing the tags", || s.client.list_tags(&s.reference, &s.auth, None, None))
-        .await
-        .map_err(|e| explain(e, &s, "list tags of"))?;
-    let resolved = match highest_semver(&tags.tags) {
+    let tags = retry("listing the tags", || list(&s)).await.map_err(|e| explain_failure(e, &s, "list tags of"))?;
+    let resolved = match highest_semver(&tags) {
         Some(tag) => format!("{reference}:{tag}"),
         None => format!("{reference}:latest"),
     };
     let _ = write_atomic(&resolution_file(home, reference), resolved.as_bytes());
     Ok(resolved)
+}
+
+/// Every tag of the session's repository, following the registry's `Link: <…>; rel="next"`
+/// pages.
+async fn list(s: &Session) -> Result<Vec<String>, Failure> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        #[serde(default)]
+        tags: Option<Vec<String>>,
+    }
+    let mut tags = Vec::new();
+    let mut url = s.url("tags/list");
+    // A registry that pages forever is cut off: no repository has a million tags.
+    for _ in 0..1000 {
+        let response = super::authorize::get(s, &url, Some("application/json")).await?;
+        let status = response.status();
+        let next = response
+            .headers()
+            .get(reqwest::header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .and_then(next_page)
+            .map(|path| s.absolute(&path));
+        let body = response.bytes().await?;
+        if !status.is_success() {
+            return Err(Failure::Oci(super::bounded::error_response(status, &body, &url)));
+        }
+        let page: Page = serde_json::from_slice(&body).map_err(|e| {
+            Failure::Fatal(RegistryError::Oci(format!("list tags of {}: the registry sent no tag list ({e})", s.reference)))
+        })?;
+        tags.extend(page.tags.unwrap_or_default());
+        match next {
+            Some(n) => url = n,
+            None => break,
+        }
+    }
+    Ok(tags)
+}
+
+/// The target of a `Link` header's `rel="next"` entry (`</v2/…/tags/list?last=x&n=100>; rel="next"`).
+fn next_page(link: &str) -> Option<String> {
+    link.split(',').find_map(|entry| {
+        let (target, params) = entry.split_once(';')?;
+        let is_next = params.split(';').any(|p| p.trim().replace(' ', "") == "rel=\"next\"" || p.trim() == "rel=next");
+        is_next.then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+    })
 }
 
 /// The reference an untagged `reference` resolved to the last time it was resolved online.
@@ -75,5 +118,14 @@ mod tests {
         assert!(has_tag_or_digest("localhost:5000/acme/a:1.0.0"));
         assert!(has_tag_or_digest("ghcr.io/acme/a@sha256:00"));
         assert!(!has_tag_or_digest("localhost:5000/acme/a"), "a port is not a tag");
+    }
+
+    #[test]
+    fn tag_pages() {
+        assert_eq!(
+            next_page(r#"</v2/acme/a/tags/list?last=b&n=2>; rel="next""#).as_deref(),
+            Some("/v2/acme/a/tags/list?last=b&n=2")
+        );
+        assert_eq!(next_page(r#"<https://r.io/x>; rel="prev""#), None);
     }
 }
