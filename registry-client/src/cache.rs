@@ -107,7 +107,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> Result<(), RegistryErr
         }
         let relative = path.strip_prefix(root).unwrap_or(&path);
         let kind = Kind::of(relative);
-        let age_secs = meta.modified().ok().and_then(|m| now.duration_since(m).ok()).map_or(0, |d| d.as_secs());
+        // Compiled code is used through its checksum file, which is touched in its place (the
+        // code file keeps its times, which its checked marker is keyed by).
+        let used = match kind {
+            Kind::Compiled if path.extension().is_some_and(|e| e == "cwasm") => {
+                let sum = path.with_extension("cwasm.sum");
+                [meta.modified().ok(), std::fs::metadata(sum).and_then(|m| m.modified()).ok()].into_iter().flatten().max()
+            }
+            _ => meta.modified().ok(),
+        };
+        let age_secs = used.and_then(|m| now.duration_since(m).ok()).map_or(0, |d| d.as_secs());
         out.push(Entry { kind, digest: digest_of(kind, &path), path, size: meta.len(), age_secs });
     }
     Ok(())

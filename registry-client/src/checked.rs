@@ -45,3 +45,37 @@ pub fn passed(marker: &Path) -> bool {
 pub fn remember(marker: &Path) {
     let _ = crate::atomic::write_output(marker, b"");
 }
+
+/// A file's modification time is coarse (the kernel's clock tick): a file hashed in the same
+/// tick as its last write could be written again, same size, without its key changing (git's
+/// "racy" entries). What is remembered of a file is only trusted once it is this much older.
+const SETTLED: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The sha256 digest of the file at `path`: remembered from the last time it was hashed while
+/// the file has not changed since, else `hash()`'s answer (then remembered, once the file is
+/// settled). A warm `morph run` of an 18 MB morph then reads none of its bytes to find its
+/// compiled code. `marker` must be taken before the bytes `hash` reads were read.
+pub fn digest_of(marker: Option<&Path>, path: &Path, hash: impl FnOnce() -> String) -> String {
+    if let Some(m) = marker {
+        let known = std::fs::read_to_string(m).unwrap_or_default();
+        let known = known.trim();
+        if known.len() == 71 && known.starts_with("sha256:") {
+            crate::cache::touch(m);
+            return known.to_string();
+        }
+    }
+    let digest = hash();
+    if let Some(m) = marker.filter(|_| settled(path)) {
+        let _ = crate::atomic::write_output(m, digest.as_bytes());
+    }
+    digest
+}
+
+/// Whether the file was last written long enough ago for its times to tell the next write apart.
+pub fn settled(path: &Path) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
+        .is_some_and(|age| age >= SETTLED)
+}

@@ -64,8 +64,9 @@ pub async fn load(
         return Ok(MorphSource { bytes, digest: pulled.layer_digest, name, origin: PathBuf::from(arg) });
     }
     let local = resolve_path(home, arg)?;
+    let marker = checked::marker(home, "sha256", &local.path);
     let bytes = read_component_binary(&local.path)?;
-    let digest = sha256_digest(&bytes);
+    let digest = checked::digest_of(marker.as_deref(), &local.path, || sha256_digest(&bytes));
     Ok(MorphSource { bytes, digest, name: local.name, origin: local.path })
 }
 

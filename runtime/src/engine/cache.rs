@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use morph_registry_client::atomic::write_output;
+use morph_registry_client::checked;
 
 use tracing::{debug, warn};
 use wasmtime::component::Component;
@@ -20,6 +21,7 @@ use super::engine_hash;
 
 pub struct CodeCache {
     dir: Option<PathBuf>,
+    home: Option<morph_registry_client::Home>,
 }
 
 /// How a component was obtained, for logs and tests.
@@ -33,7 +35,10 @@ pub enum CacheOutcome {
 impl CodeCache {
     /// A cache under `home/cache/compiled`, or none.
     pub fn new(home: Option<&Path>) -> CodeCache {
-        CodeCache { dir: home.map(|h| h.join("cache").join("compiled")) }
+        CodeCache {
+            dir: home.map(|h| h.join("cache").join("compiled")),
+            home: home.map(morph_registry_client::Home::at),
+        }
     }
 
     /// The component compiled from `wasm`, from the cache when it is there and intact.
@@ -77,24 +82,32 @@ impl CodeCache {
 
     fn read_entry(&self, engine: &Engine, entry: &Path, digest: &str) -> Option<Component> {
         let expected = std::fs::read_to_string(sum_path(entry)).ok()?;
-        // Hash through a mapping: the pages come from the page cache and are shared with the
-        // engine's own mapping below, so a hit copies nothing.
-        let file = std::fs::File::open(entry).ok()?;
-        // SAFETY: read-only mapping of a cache file that is only ever replaced by rename, never
-        // written in place.
-        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-        if checksum(digest, &map) != expected.trim() {
-            warn!("compiled-code cache entry {} does not match its checksum; recompiling", entry.display());
-            return None;
+        let expected = expected.trim();
+        // An entry that passed its checksum and has not changed since (same inode, size and
+        // times) is not hashed again: the marker's key holds the checksum it passed.
+        let marker = self.home.as_ref().and_then(|h| checked::marker(h, &format!("cwasm {expected}"), entry));
+        if !marker.as_deref().is_some_and(checked::passed) {
+            // Hash through a mapping: the pages come from the page cache and are shared with
+            // the engine's own mapping below, so a hit copies nothing.
+            let file = std::fs::File::open(entry).ok()?;
+            // SAFETY: read-only mapping of a cache file that is only ever replaced by rename,
+            // never written in place.
+            let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+            if checksum(digest, &map) != expected {
+                warn!("compiled-code cache entry {} does not match its checksum; recompiling", entry.display());
+                return None;
+            }
+            if let Some(m) = marker.filter(|_| checked::settled(entry)) {
+                checked::remember(&m);
+            }
         }
-        drop(map);
         // SAFETY: the entry is one this cache wrote (its checksum matches) for this engine's
         // compatibility hash; wasmtime checks the engine settings in the header again.
         match unsafe { Component::deserialize_file(engine, entry) } {
             Ok(c) => {
                 debug!("compiled-code cache hit: {}", entry.display());
-                // Its modification time is its last use, which `morph cache prune` goes by.
-                morph_registry_client::cache::touch(entry);
+                // The checksum file's modification time is the entry's last use, which `morph
+                // cache prune` goes by; the entry itself is left as written, so its marker holds.
                 morph_registry_client::cache::touch(&sum_path(entry));
                 Some(c)
             }
