@@ -59,6 +59,7 @@ enum Command {
     Logout(commands::oci::LogoutArgs),
     Worlds(commands::worlds::Args),
     Cache(commands::cache::CacheArgs),
+    Model(commands::model::ModelArgs),
     #[command(hide = true)]
     OptimizeInBackground(commands::optimize::Args),
     Completions(commands::completions::Args),
@@ -95,6 +96,7 @@ fn main() -> ExitCode {
         Command::Logout(args) => commands::oci::logout(args, &out),
         Command::Worlds(args) => commands::worlds::run(args, &out),
         Command::Cache(args) => commands::cache::run(args, &out),
+        Command::Model(args) => commands::model::run(args, &out),
         Command::OptimizeInBackground(args) => commands::optimize::run(args),
         Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),
     };

@@ -112,7 +112,10 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> Result<(), RegistryErr
         let used = match kind {
             Kind::Compiled if path.extension().is_some_and(|e| e == "cwasm") => {
                 let sum = path.with_extension("cwasm.sum");
-                [meta.modified().ok(), std::fs::metadata(sum).and_then(|m| m.modified()).ok()].into_iter().flatten().max()
+                [meta.modified().ok(), std::fs::metadata(sum).and_then(|m| m.modified()).ok()]
+                    .into_iter()
+                    .flatten()
+                    .max()
             }
             _ => meta.modified().ok(),
         };

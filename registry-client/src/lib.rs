@@ -9,6 +9,7 @@ pub mod config;
 pub mod home;
 pub mod id;
 pub mod local;
+pub mod models;
 pub mod oci;
 pub mod package;
 pub mod source;

@@ -117,10 +117,10 @@ pub(super) async fn get(s: &Session, url: &str, accept: Option<&str>) -> Result<
         return Ok(response);
     };
     let token = token(s, &challenge).await?;
-    let header = sensitive(
-        HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| Failure::Fatal(crate::RegistryError::Oci("the token service sent an unusable token".into())))?,
-    );
+    let header =
+        sensitive(HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            Failure::Fatal(crate::RegistryError::Oci("the token service sent an unusable token".into()))
+        })?);
     *s.authorization.lock().unwrap_or_else(|p| p.into_inner()) =
         Authorization { header: Some(header.clone()), exchanged: true };
     Ok(send(Some(header)).await?)

@@ -223,6 +223,11 @@ async fn session(home: &Home, reference: &str, opts: &OciOptions, access: Access
     Ok(Session { client: std::sync::OnceLock::new(), protocol, scheme, auth, authorization, reference, source })
 }
 
+/// The TLS setup of morph's own clients: ring, and the system's roots loaded on first use.
+pub(crate) fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
+    tls::client_config()
+}
+
 /// An HTTP client with the registry client's timeouts, for the requests morph makes itself:
 /// one per process, its TLS roots loaded on the first handshake (see [`tls`]). It keeps no idle
 /// connection: morph runs each command's requests on a runtime of their own, and a connection

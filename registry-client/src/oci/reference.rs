@@ -56,7 +56,9 @@ fn check_name(name: &str) -> Result<(), Invalid> {
     let first = parts.next().unwrap_or_default();
     let first_is_registry = parts.peek().is_some() && is_registry(first);
     if !first_is_registry && !is_path_component(first) {
-        return Err(Invalid("a repository name is lowercase letters and digits, separated by '.', '_', '__', '-' or '/'"));
+        return Err(Invalid(
+            "a repository name is lowercase letters and digits, separated by '.', '_', '__', '-' or '/'",
+        ));
     }
     for part in parts {
         if !is_path_component(part) {
@@ -116,7 +118,8 @@ fn check_tag(t: &str) -> Result<(), Invalid> {
         && t.len() <= 128
         && word(t.as_bytes()[0])
         && t.bytes().all(|b| word(b) || b == b'.' || b == b'-');
-    ok.then_some(()).ok_or(Invalid("a tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"))
+    ok.then_some(())
+        .ok_or(Invalid("a tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'"))
 }
 
 /// `algorithm:hex`, with the hex as long as the algorithm's digest.

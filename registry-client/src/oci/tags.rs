@@ -52,7 +52,10 @@ async fn list(s: &Session) -> Result<Vec<String>, Failure> {
             return Err(Failure::Oci(super::bounded::error_response(status, &body, &url)));
         }
         let page: Page = serde_json::from_slice(&body).map_err(|e| {
-            Failure::Fatal(RegistryError::Oci(format!("list tags of {}: the registry sent no tag list ({e})", s.reference)))
+            Failure::Fatal(RegistryError::Oci(format!(
+                "list tags of {}: the registry sent no tag list ({e})",
+                s.reference
+            )))
         })?;
         tags.extend(page.tags.unwrap_or_default());
         match next {

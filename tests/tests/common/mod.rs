@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod hub;
 pub mod postgres;
 pub mod project;
 pub mod registry;
