@@ -1,0 +1,19 @@
+//! Local inference for AI morphs: GGUF language models on the CPU, with the tokenizer the model
+//! file carries. Pure Rust (candle), so morph's install stays one `cargo install`.
+
+mod llm;
+mod tokenizer;
+
+use std::path::PathBuf;
+
+pub use llm::{Generation, GenerationStats, LanguageModel};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AiError {
+    #[error("model {}: {why}", path.display())]
+    Model { path: PathBuf, why: String },
+    #[error("the model's tokenizer: {0}")]
+    Tokenizer(String),
+    #[error("inference failed: {0}")]
+    Compute(String),
+}

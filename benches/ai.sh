@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Inference speed: `morph model generate` against llama.cpp (PyPI's llama-cpp-python, built here
+# from source, installed under target/tools) on the same GGUF: a llama-architecture model of a
+# ~0.5B model's shape in Q8_0 with random weights (written by the test harness; no download).
+# Both decode greedily from the same prompt; prints load time, prompt and generation tokens/s,
+# and the ratio of generation speeds. MAX_TOKENS (default 64) tokens per run, RUNS runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-3}"
+MAX_TOKENS="${MAX_TOKENS:-64}"
+work="$PWD/target/bench/ai"
+mkdir -p "$work"
+cargo build --quiet --release -p morph
+cargo build --quiet --release -p morph-e2e --bin gen-gguf
+morph="$PWD/target/release/morph"
+model="$work/bench-llama-q8_0.gguf"
+[ -f "$model" ] || target/release/gen-gguf "$model" bench
+echo "model: $(stat -c %s "$model") bytes"
+prompt="The quick brown fox jumps over the lazy dog. Once upon a time"
+
+python3 - "$RUNS" "$morph" "$model" "$prompt" "$MAX_TOKENS" <<'PY'
+import json, statistics, subprocess, sys
+runs, morph, model, prompt, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+tps, loads = [], []
+for _ in range(runs):
+    out = subprocess.run([morph, "--json", "model", "generate", model, "--prompt", prompt, "--max-tokens", n],
+                         check=True, capture_output=True, text=True).stdout
+    j = json.loads(out)
+    tps.append(j["tokens_per_second"]); loads.append(j["load_seconds"])
+print(f"morph: load {statistics.median(loads):.2f}s, generation {statistics.median(tps):.1f} tokens/s ({j['stats']['generated_tokens']} tokens)")
+open(sys.argv[3] + ".morph-tps", "w").write(str(statistics.median(tps)))
+PY
+
+venv="$PWD/target/tools/llama-venv"
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import llama_cpp' 2>/dev/null; then
+  echo "building llama-cpp-python from source (once, ~15 min on 2 cores)…"
+  python3 -m venv "$venv"
+  CMAKE_ARGS="-DGGML_NATIVE=ON" "$venv/bin/pip" install --quiet llama-cpp-python
+fi
+"$venv/bin/python" - "$RUNS" "$model" "$prompt" "$MAX_TOKENS" <<'PY'
+import statistics, sys, time
+from llama_cpp import Llama
+runs, model, prompt, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+t = time.perf_counter(); llm = Llama(model_path=model, n_ctx=512, verbose=False, seed=1); load = time.perf_counter() - t
+tps = []
+for _ in range(runs):
+    llm.reset()
+    t = time.perf_counter()
+    out = llm.create_completion(prompt, max_tokens=n, temperature=0.0)
+    tokens = out["usage"]["completion_tokens"]
+    tps.append(tokens / (time.perf_counter() - t))
+m = float(open(model + ".morph-tps").read())
+print(f"llama.cpp: load {load:.2f}s, generation {statistics.median(tps):.1f} tokens/s (prompt included in its time)")
+print(f"ratio morph/llama.cpp generation speed: {m / statistics.median(tps):.2f}x (goal: at least 0.67x)")
+PY
