@@ -102,7 +102,7 @@ impl Tokenizer {
             .map(|(i, _)| (tokens[i].clone(), i as u32))
             .filter(|(t, _)| !t.is_empty())
             .collect();
-        specials.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        specials.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
         let split = if kind == Kind::Bpe {
             let pre =
                 ct.metadata.get("tokenizer.ggml.pre").and_then(|v| v.to_string().ok()).cloned().unwrap_or_default();
@@ -180,14 +180,12 @@ impl Tokenizer {
         for piece in pieces {
             let mut parts: Vec<String> = piece.bytes().map(|b| byte_char(b).to_string()).collect();
             // Merge the adjacent pair of lowest rank until no pair has one.
-            loop {
-                let best = (0..parts.len().saturating_sub(1))
+            merge_pairs(&mut parts, |parts| {
+                (0..parts.len().saturating_sub(1))
                     .filter_map(|i| self.ranks.get(&(parts[i].clone(), parts[i + 1].clone())).map(|r| (*r, i)))
-                    .min();
-                let Some((_, i)) = best else { break };
-                let merged = format!("{}{}", parts[i], parts[i + 1]);
-                parts.splice(i..i + 2, [merged]);
-            }
+                    .min()
+                    .map(|(_, i)| i)
+            });
             for p in parts {
                 match self.ids.get(&p) {
                     Some(id) => out.push(*id),
@@ -202,17 +200,15 @@ impl Tokenizer {
         let normalized = format!("{}{}", if first { "\u{2581}" } else { "" }, text.replace(' ', "\u{2581}"));
         let mut parts: Vec<String> = normalized.chars().map(|c| c.to_string()).collect();
         // Merge the adjacent pair whose merged token scores highest, as SentencePiece does.
-        loop {
-            let best = (0..parts.len().saturating_sub(1))
+        merge_pairs(&mut parts, |parts| {
+            (0..parts.len().saturating_sub(1))
                 .filter_map(|i| {
                     let merged = format!("{}{}", parts[i], parts[i + 1]);
                     self.ids.get(&merged).map(|id| (self.scores.get(*id as usize).copied().unwrap_or(0.0), i))
                 })
-                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
-            let Some((_, i)) = best else { break };
-            let merged = format!("{}{}", parts[i], parts[i + 1]);
-            parts.splice(i..i + 2, [merged]);
-        }
+                .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+                .map(|(_, i)| i)
+        });
         for p in parts {
             match self.ids.get(&p) {
                 Some(id) => out.push(*id),
@@ -255,6 +251,14 @@ impl Tokenizer {
     /// Whether generated text from SPM models starts with the space its first piece carries.
     pub fn strips_leading_space(&self) -> bool {
         self.kind == Kind::Spm
+    }
+}
+
+/// Joins the pair at the index `best` picks (`i` and `i + 1`) until it picks none.
+fn merge_pairs(parts: &mut Vec<String>, best: impl Fn(&[String]) -> Option<usize>) {
+    while let Some(i) = best(parts) {
+        let merged = format!("{}{}", parts[i], parts[i + 1]);
+        parts.splice(i..i + 2, [merged]);
     }
 }
 

@@ -28,7 +28,7 @@ pub fn init(verbose: u8, quiet: bool, json: bool, ansi: bool) {
         .with_filter(not_requests);
     // EnvFilter compiles its directive grammar (regexes) when it parses: ~40 ms of every
     // command's start. Without RUST_LOG a level is all there is to filter by.
-    let fmt = match std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()).map(|v| EnvFilter::try_new(v)) {
+    let fmt = match std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty()).map(EnvFilter::try_new) {
         Some(Ok(directives)) => fmt.with_filter(directives).boxed(),
         _ => fmt.with_filter(level).boxed(),
     };

@@ -108,7 +108,10 @@ pub fn write_llama(path: &Path, shape: Shape, seed: u64) -> candle_core::Result<
     let mut tensors: Vec<(String, QTensor)> = vec![
         ("token_embd.weight".into(), w.tensor(vocab, h, 1.0, GgmlDType::F32)),
         ("output_norm.weight".into(), w.ones(h)),
-        ("output.weight".into(), w.tensor(vocab, h, scale, if vocab % 32 == 0 { shape.dtype } else { GgmlDType::F32 })),
+        (
+            "output.weight".into(),
+            w.tensor(vocab, h, scale, if vocab.is_multiple_of(32) { shape.dtype } else { GgmlDType::F32 }),
+        ),
     ];
     for l in 0..shape.layers {
         let p = |n: &str| format!("blk.{l}.{n}.weight");
