@@ -45,11 +45,13 @@ pub fn resolve_path(home: &Home, arg: &OsStr) -> Result<MorphPath, RegistryError
     Ok(MorphPath { path: path.to_path_buf(), name, version: None })
 }
 
-/// The morph `arg` names, its bytes read (a file is mapped, not copied). `progress` hears of a
-/// download, when there is one.
+/// The morph `arg` names, its bytes read (a file is mapped, not copied). A file's digest is
+/// remembered for the next load unless `remember` is false (`--no-cache` writes nothing).
+/// `progress` hears of a download, when there is one.
 pub async fn load(
     home: &Home,
     arg: &OsStr,
+    remember: bool,
     progress: &(dyn Fn(oci::ProgressEvent) + Sync),
 ) -> Result<MorphSource, RegistryError> {
     if let Some(arg) = arg.to_str().filter(|a| !Path::new(a).exists() && oci::looks_like_reference(a)) {
@@ -64,7 +66,7 @@ pub async fn load(
         return Ok(MorphSource { bytes, digest: pulled.layer_digest, name, origin: PathBuf::from(arg) });
     }
     let local = resolve_path(home, arg)?;
-    let marker = checked::marker(home, "sha256", &local.path);
+    let marker = if remember { checked::marker(home, "sha256", &local.path) } else { None };
     let bytes = read_component_binary(&local.path)?;
     let digest = checked::digest_of(marker.as_deref(), &local.path, || sha256_digest(&bytes));
     Ok(MorphSource { bytes, digest, name: local.name, origin: local.path })

@@ -35,7 +35,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
-    let src = load_morph(&args.morph, out)?;
+    let src = load_morph(&args.morph, &args.sandbox, out)?;
     let sandbox = args.sandbox.sandbox(Vec::new(), out)?;
     let json_args = if args.wave || args.plain_strings { Vec::new() } else { parse_json_args(&args.args)? };
     let result = block_on(async {

@@ -108,17 +108,17 @@ pub fn morph_and_sandbox(arg: Option<&OsStr>, flags: &SandboxArgs, out: &Output)
         }
     };
     let sandbox = flags.sandbox(project_config, out)?;
-    Ok((load_morph(&path, out)?, sandbox))
+    Ok((load_morph(&path, flags, out)?, sandbox))
 }
 
 pub use morph_registry_client::source::{component_only, MorphSource};
 
 /// A `.wasm`/`.wat` file, a local registry id `ns:name[@version]`, or an OCI reference (with a
 /// byte bar while it downloads).
-pub fn load_morph(arg: &OsStr, out: &Output) -> Result<MorphSource> {
+pub fn load_morph(arg: &OsStr, flags: &SandboxArgs, out: &Output) -> Result<MorphSource> {
     let home = super::registry::home()?;
     let bar = out.download_bar(&format!("pulling {}", arg.to_string_lossy()));
-    let loaded = block_on(morph_registry_client::source::load(&home, arg, &|e| bar.on(e)));
+    let loaded = block_on(morph_registry_client::source::load(&home, arg, !flags.no_cache, &|e| bar.on(e)));
     bar.finish();
     Ok(loaded?)
 }
