@@ -35,7 +35,16 @@ venv="$PWD/target/tools/llama-venv"
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import llama_cpp' 2>/dev/null; then
   echo "building llama-cpp-python from source (once, ~15 min on 2 cores)…"
   python3 -m venv "$venv"
-  CMAKE_ARGS="-DGGML_NATIVE=ON" "$venv/bin/pip" install --quiet llama-cpp-python
+  # The machine's AVX2/AVX-512 kernels, but not AMX: these VMs advertise AMX_INT8 without the
+  # kernel granting the tiles, and llama.cpp's AMX matmul (which -march=native would pick) dies
+  # with SIGSEGV on the first evaluation.
+  cpu=" $(grep -m1 '^flags' /proc/cpuinfo) "
+  flags="-DGGML_NATIVE=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+  for f in avx:AVX avx2:AVX2 fma:FMA f16c:F16C avx512f:AVX512 avx512_vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16; do
+    if [[ "$cpu" == *" ${f%%:*} "* ]]; then flags+=" -DGGML_${f##*:}=ON"; fi
+  done
+  CMAKE_ARGS="$flags" \
+    "$venv/bin/pip" install --quiet --no-cache-dir llama-cpp-python
 fi
 "$venv/bin/python" - "$RUNS" "$model" "$prompt" "$MAX_TOKENS" <<'PY'
 import statistics, sys, time
