@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::{get, store_dir, Model, ModelError, ModelName};
 use crate::oci::ProgressEvent;
-use crate::Home;
+use crate::{Home, RegistryError};
 
 /// Where models come from.
 #[derive(Debug, Clone)]
@@ -51,8 +51,6 @@ pub struct PullOptions {
     pub offline: bool,
 }
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Tries of one download; each resumes where the last stopped.
 const ATTEMPTS: u32 = 4;
 
@@ -92,25 +90,15 @@ pub async fn pull(
     get(home, name).ok_or_else(|| ModelError::NotFound { name: name.to_string(), dir: store_dir(home) })
 }
 
-fn client(follow_redirects: bool) -> Result<reqwest::Client, reqwest::Error> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let policy =
-        if follow_redirects { reqwest::redirect::Policy::limited(10) } else { reqwest::redirect::Policy::none() };
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(READ_TIMEOUT)
-        .redirect(policy)
-        .user_agent(concat!("morph/", env!("CARGO_PKG_VERSION")));
-    if let Ok(tls) = crate::oci::tls_config() {
-        builder = builder.tls_backend_preconfigured(tls);
-    }
-    builder.build()
-}
-
 async fn metadata(name: &ModelName, hub: &Hub, url: &str) -> Result<Meta, ModelError> {
     let unreachable =
         |why: String| ModelError::Unreachable { name: name.to_string(), endpoint: hub.endpoint.clone(), why };
-    let http = client(false).map_err(|e| unreachable(crate::error_chain(&e)))?;
+    // Not following the redirect: its response carries the hub's headers, the CDN's would not.
+    let http = crate::oci::client_builder()
+        .and_then(|b| {
+            b.redirect(reqwest::redirect::Policy::none()).build().map_err(|e| RegistryError::Oci(e.to_string()))
+        })
+        .map_err(|e| unreachable(e.to_string()))?;
     let mut request = http.head(url);
     if let Some(t) = &hub.token {
         request = request.header(AUTHORIZATION, format!("Bearer {t}"));
@@ -159,7 +147,7 @@ async fn download(
     let io = |path: &Path, source| ModelError::Io { name: name.to_string(), path: path.to_path_buf(), source };
     let unreachable =
         |why: String| ModelError::Unreachable { name: name.to_string(), endpoint: hub.endpoint.clone(), why };
-    let http = client(true).map_err(|e| unreachable(crate::error_chain(&e)))?;
+    let http = crate::oci::http_client().map_err(|e| unreachable(e.to_string()))?;
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -13,27 +13,26 @@ mod failure;
 mod index;
 pub mod login;
 mod reference;
+mod session;
 mod tags;
 mod tls;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
 
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference, RegistryOperation};
+use oci_client::{Reference, RegistryOperation};
 use serde::{Deserialize, Serialize};
 
 pub use bounded::{parse_manifest, Acceptance, MANIFEST_LIMIT};
 use failure::{explain, explain_failure, explain_manifest_push, retry};
+pub(crate) use session::{client_builder, http_client};
+use session::{session, Access, Session};
 pub use tags::{last_resolved, resolve_tag};
 
 use crate::atomic::write_atomic;
-use crate::auth::{credentials_for, Credentials, Source};
-use crate::config::Config;
+use crate::auth::Credentials;
 use crate::{Home, RegistryError};
 use morph_contract::component::{sha256_digest, sha256_hex};
 
@@ -124,131 +123,6 @@ pub fn looks_like_reference(s: &str) -> bool {
         }
         None => false,
     }
-}
-
-struct Session {
-    /// oci-client's client, for pushes: built on first use, as building it loads the system's
-    /// root certificates (a pull makes its requests itself, through [`http_client`]).
-    client: std::sync::OnceLock<Client>,
-    protocol: ClientProtocol,
-    /// `http` or `https`, for the requests morph makes itself.
-    scheme: &'static str,
-    auth: RegistryAuth,
-    /// What morph's own requests send, updated when a challenge is answered.
-    authorization: std::sync::Mutex<authorize::Authorization>,
-    reference: Reference,
-    source: Source,
-}
-
-impl Session {
-    fn client(&self) -> Result<&Client, RegistryError> {
-        if let Some(c) = self.client.get() {
-            return Ok(c);
-        }
-        let config = ClientConfig {
-            protocol: self.protocol.clone(),
-            connect_timeout: Some(CONNECT_TIMEOUT),
-            read_timeout: Some(READ_TIMEOUT),
-            ..Default::default()
-        };
-        let client = Client::try_from(config)
-            .map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))?;
-        Ok(self.client.get_or_init(|| client))
-    }
-
-    /// A URL the registry sent (absolute, or a path on the registry) as one to request.
-    fn absolute(&self, link: &str) -> String {
-        if link.starts_with("http://") || link.starts_with("https://") {
-            link.to_string()
-        } else {
-            format!("{}://{}/{}", self.scheme, self.reference.resolve_registry(), link.trim_start_matches('/'))
-        }
-    }
-
-    /// `https://host/v2/<repository>/<rest>` (or `http://` for a plain-HTTP registry).
-    fn url(&self, rest: &str) -> String {
-        format!("{}://{}/v2/{}/{rest}", self.scheme, self.reference.resolve_registry(), self.reference.repository())
-    }
-}
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// What a session will do, for the scope of a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
-    Pull,
-    Push,
-}
-
-async fn session(home: &Home, reference: &str, opts: &OciOptions, access: Access) -> Result<Session, RegistryError> {
-    // TLS uses rustls with ring; installing the provider twice is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let reference = parse_reference(reference)?;
-    let registry = reference.resolve_registry().to_string();
-    let config = Config::load(home)?;
-    let wkg = crate::wkg::WkgConfig::load()?;
-    let insecure = opts.insecure
-        || [registry.as_str(), reference.registry()].iter().any(|r| config.is_insecure(r) || wkg.is_insecure(r));
-    let protocol = if insecure {
-        ClientProtocol::HttpsExcept(vec![registry.clone(), reference.registry().to_string()])
-    } else {
-        ClientProtocol::Https
-    };
-    let scheme = if insecure { "http" } else { "https" };
-    let (auth, source) = match &opts.credentials {
-        Some(c) => (RegistryAuth::Basic(c.username.clone(), c.password.clone()), Source::Given),
-        None => match crate::wkg::bearer_token(reference.registry()) {
-            Some(token) => (RegistryAuth::Bearer(token), Source::WkgToken),
-            None => match credentials_for(&config, &wkg, reference.registry()) {
-                // Docker's identity token (an OAuth refresh token) buys an access token for
-                // this repository from the registry's token service.
-                (Some(c), source) if c.is_identity_token() => {
-                    let scope = match access {
-                        Access::Pull => "pull",
-                        Access::Push => "pull,push",
-                    };
-                    let token =
-                        login::exchange_identity_token(scheme, &registry, reference.repository(), scope, &c.password)
-                            .await?;
-                    (RegistryAuth::Bearer(token), source)
-                }
-                (Some(c), source) => (RegistryAuth::Basic(c.username, c.password), source),
-                (None, source) => (RegistryAuth::Anonymous, source),
-            },
-        },
-    };
-    tracing::debug!("credentials for {registry}: {source:?}");
-    let authorization = std::sync::Mutex::new(authorize::Authorization::from_auth(&auth));
-    Ok(Session { client: std::sync::OnceLock::new(), protocol, scheme, auth, authorization, reference, source })
-}
-
-/// The TLS setup of morph's own clients: ring, and the system's roots loaded on first use.
-pub(crate) fn tls_config() -> Result<rustls::ClientConfig, rustls::Error> {
-    tls::client_config()
-}
-
-/// An HTTP client with the registry client's timeouts, for the requests morph makes itself:
-/// one per process, its TLS roots loaded on the first handshake (see [`tls`]). It keeps no idle
-/// connection: morph runs each command's requests on a runtime of their own, and a connection
-/// must not outlive the runtime that drives it.
-pub(crate) fn http_client() -> Result<reqwest::Client, RegistryError> {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if let Some(c) = CLIENT.get() {
-        return Ok(c.clone());
-    }
-    // TLS uses rustls with ring; installing the provider twice is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let tls = tls::client_config().map_err(|e| RegistryError::Oci(format!("cannot set up TLS: {e}")))?;
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(READ_TIMEOUT)
-        .user_agent(concat!("morph/", env!("CARGO_PKG_VERSION")))
-        .pool_max_idle_per_host(0)
-        .build()
-        .map_err(|e| RegistryError::Oci(format!("cannot set up the registry client: {e}")))?;
-    Ok(CLIENT.get_or_init(|| client).clone())
 }
 
 /// The manifest annotations of a push: `created` (now), `version` (the registry id's, else a
