@@ -39,6 +39,8 @@ impl HostInterface {
 /// `hayride:mcp` are new in 0.0.65).
 const HAYRIDE: &[&str] = &["0.0.60", "0.0.65"];
 const HAYRIDE_SINCE_65: &[&str] = &["0.0.65"];
+/// The `wasi:nn` Hayride's AI interfaces are written against.
+const WASI_NN: &[&str] = &["0.2.0-rc-2024-10-28"];
 
 pub const HOST_INTERFACES: &[HostInterface] = &[
     HostInterface { name: "morphir:ext/runtime", versions: &["0.1.0"], grant: None, provision: Provision::Implemented },
@@ -94,14 +96,42 @@ pub const HOST_INTERFACES: &[HostInterface] = &[
             text: "MCP auth is not enabled in morph's host; compose a morph that exports hayride:mcp/auth",
         },
     },
+    // An in-memory conversation per instance (0.0.65's world names the host's context as the
+    // fallback a composed one replaces); it reaches nothing outside, so it needs no grant.
+    HostInterface { name: "hayride:ai/context", versions: HAYRIDE, grant: None, provision: Provision::Implemented },
+    // Local inference and the model store (`morph model`), granted with `--allow ai`.
+    HostInterface { name: "wasi:nn/graph", versions: WASI_NN, grant: Some("ai"), provision: Provision::Implemented },
+    HostInterface { name: "wasi:nn/tensor", versions: WASI_NN, grant: Some("ai"), provision: Provision::Implemented },
     HostInterface {
-        name: "hayride:ai/context",
+        name: "wasi:nn/inference",
+        versions: WASI_NN,
+        grant: Some("ai"),
+        provision: Provision::Implemented,
+    },
+    HostInterface { name: "wasi:nn/errors", versions: WASI_NN, grant: Some("ai"), provision: Provision::Implemented },
+    HostInterface {
+        name: "hayride:ai/graph-stream",
         versions: HAYRIDE,
-        grant: None,
-        provision: Provision::Fallback {
-            code: "message-not-found",
-            text: "no AI context is enabled in morph's host; compose a morph that exports hayride:ai/context",
-        },
+        grant: Some("ai"),
+        provision: Provision::Implemented,
+    },
+    HostInterface {
+        name: "hayride:ai/inference-stream",
+        versions: HAYRIDE,
+        grant: Some("ai"),
+        provision: Provision::Implemented,
+    },
+    HostInterface {
+        name: "hayride:ai/tensor-stream",
+        versions: HAYRIDE,
+        grant: Some("ai"),
+        provision: Provision::Implemented,
+    },
+    HostInterface {
+        name: "hayride:ai/model-repository",
+        versions: HAYRIDE,
+        grant: Some("ai"),
+        provision: Provision::Implemented,
     },
 ];
 

@@ -19,6 +19,8 @@ pub struct Inspection {
     pub digest: String,
     pub imports: Vec<String>,
     pub exports: Vec<String>,
+    /// The `--allow` grants its imports need to run (`ai`, `db`, …), from the host table.
+    pub grants: Vec<String>,
     /// `field → [name version]` from every producers section in the component and its modules.
     pub producers: BTreeMap<String, Vec<String>>,
     /// The bundled world that fits best (none when WIT cannot describe the component), and
@@ -44,6 +46,7 @@ pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractE
     let fit = best_fit(comp, contract);
     let verdict = validate(comp, WorldSpec::Bundled { world: fit.short, contract: Some(contract.version) }, false)?;
     Ok(Inspection {
+        grants: grants_for(&imports),
         file: comp.path.display().to_string(),
         kind: classify(&comp.resolve, comp.world),
         size: comp.bytes.len() as u64,
@@ -77,6 +80,7 @@ pub fn inspect_undecodable(path: &Path, error: ContractError) -> Result<Inspecti
         digest: crate::component::sha256_digest(&bytes),
         imports: Vec::new(),
         exports: Vec::new(),
+        grants: Vec::new(),
         producers: producers(&bytes),
         world: None,
         world_valid: false,
@@ -104,10 +108,22 @@ pub fn inspect_undecodable(path: &Path, error: ContractError) -> Result<Inspecti
     }
     let (imports, exports) = crate::component::top_level_names(&bytes);
     info.kind = crate::kind::classify_names(&exports);
+    info.grants = grants_for(&imports);
     info.imports = imports;
     info.exports = exports;
     info.wit_unavailable = Some(reason);
     Ok(info)
+}
+
+/// The grant each import needs, if any (`ai` for `wasi:nn/graph@…`).
+pub fn grant_of(import: &str) -> Option<&'static str> {
+    crate::host_interfaces::row(import).and_then(|row| row.grant)
+}
+
+/// The grants `imports` need, each once, in order.
+fn grants_for(imports: &[String]) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> = imports.iter().filter_map(|i| grant_of(i)).collect();
+    set.into_iter().map(str::to_string).collect()
 }
 
 /// The component's world printed as WIT.

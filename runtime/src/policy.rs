@@ -39,10 +39,13 @@ pub enum Grant {
     Db,
     /// `wasi:config/store`.
     Config,
+    /// `wasi:nn` and `hayride:ai`'s inference and model store: local models, CPU time.
+    Ai,
 }
 
 impl Grant {
-    pub const ALL: [Grant; 6] = [Grant::Silo, Grant::SiloNested, Grant::Process, Grant::Wac, Grant::Db, Grant::Config];
+    pub const ALL: [Grant; 7] =
+        [Grant::Silo, Grant::SiloNested, Grant::Process, Grant::Wac, Grant::Db, Grant::Config, Grant::Ai];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -52,6 +55,7 @@ impl Grant {
             Grant::Wac => "wac",
             Grant::Db => "db",
             Grant::Config => "config",
+            Grant::Ai => "ai",
         }
     }
 

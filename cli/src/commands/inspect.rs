@@ -64,8 +64,15 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     for (title, items) in [("imports", &info.imports), ("exports", &info.exports)].into_iter().filter(|_| !library) {
         out.line(format!("{}{}", label(title), items.len()));
         for item in items {
-            out.line(format!("  {item}"));
+            match morph_contract::inspect::grant_of(item).filter(|_| title == "imports") {
+                Some(grant) => out.line(format!("  {item}  {}", out.paint(Style::Dim, &format!("(--allow {grant})")))),
+                None => out.line(format!("  {item}")),
+            }
         }
+    }
+    if !info.grants.is_empty() {
+        let flags: Vec<String> = info.grants.iter().map(|g| format!("--allow {g}")).collect();
+        out.line(format!("{}{}", label("needs"), flags.join(" ")));
     }
     if !info.producers.is_empty() {
         out.line(label("producers").trim_end());

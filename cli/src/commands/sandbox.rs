@@ -28,7 +28,8 @@ pub struct SandboxArgs {
     allow_net: bool,
     /// Grant Hayride host interfaces: silo (hayride:silo/threads), silo-nested (spawned morphs
     /// may spawn too), process (hayride:silo/process: host processes), wac (hayride:wac/wac),
-    /// db (hayride:db/db), config (wasi:config/store). Repeat or comma-separate.
+    /// db (hayride:db/db), config (wasi:config/store), ai (wasi:nn and hayride:ai: local
+    /// inference on the models of `morph model`). Repeat or comma-separate.
     #[arg(long = "allow", value_name = "GRANT[,GRANT…]")]
     allow: Vec<String>,
     /// A wasi:config/store value (after the project's morph.toml [config]); grants config.

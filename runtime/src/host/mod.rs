@@ -6,6 +6,7 @@
 //! (`morph_contract::host_interfaces`): the store's linker reads it, and so does the grant
 //! check here.
 
+pub(crate) mod ai;
 pub(crate) mod config;
 pub(crate) mod db;
 mod errno;

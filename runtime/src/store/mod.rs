@@ -13,6 +13,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
+use crate::host::ai::{AiCtx, AiView};
 use crate::host::config::ConfigCtx;
 use crate::host::db::{DbCtx, DbView};
 use crate::host::morphir::ExtSettings;
@@ -40,6 +41,7 @@ pub(crate) struct StoreData {
     threads: ThreadsCtx,
     wac: WacCtx,
     db: DbCtx,
+    ai: AiCtx,
 }
 
 impl WasiView for StoreData {
@@ -92,6 +94,7 @@ impl StoreData {
             threads: ThreadsCtx::new(policy.clone(), limits.clone(), runner),
             wac: WacCtx { home: policy.home.clone() },
             db: DbCtx { dirs: policy.dirs.clone(), allow_net: policy.allow_net },
+            ai: AiCtx { home: policy.home.clone(), allow_net: policy.allow_net },
         })
     }
 
@@ -105,5 +108,9 @@ impl StoreData {
 
     fn db(&mut self) -> DbView<'_> {
         DbView { ctx: &self.db, table: &mut self.table }
+    }
+
+    fn ai(&mut self) -> AiView<'_> {
+        AiView { ctx: &self.ai, table: &mut self.table }
     }
 }

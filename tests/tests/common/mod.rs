@@ -103,10 +103,15 @@ pub fn path_str(p: &Path) -> &str {
 /// Builds a Rust guest of tests/guests for wasm32-wasip2 and returns the component. CI installs
 /// the target; without it the test fails saying how to install it.
 pub fn rust_guest(name: &str) -> PathBuf {
-    let target_dir = workspace_root().join("target/guests");
+    rust_guest_in(name, &workspace_root().join("target/guests"))
+}
+
+/// [`rust_guest`] into its own `target_dir`: for guests whose binaries share names with
+/// another's (the probes of two contract versions), which one target folder would mix up.
+pub fn rust_guest_in(name: &str, target_dir: &Path) -> PathBuf {
     let out = Command::new("cargo")
         .args(["build", "--quiet", "--release", "--target", "wasm32-wasip2", "--target-dir"])
-        .arg(&target_dir)
+        .arg(target_dir)
         .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests").join(name))
         .env_remove("CARGO_TARGET_DIR")
         .output()
@@ -220,12 +225,16 @@ pub fn hayride_probe_060(bin: &str) -> PathBuf {
         let guest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests/rust-hayride-060");
         let wit = guest.join("wit");
         let contract = morph_contract::Contract::version("0.0.60").expect("contract 0.0.60 is bundled");
-        for world in ["hayride-core", "hayride-silo", "hayride-wac"] {
+        for world in ["hayride-core", "hayride-silo", "hayride-wac", "hayride-ai"] {
             morph_contract::materialize::write_wit_deps(contract, contract.world(world).unwrap(), &wit.join("deps"))
                 .unwrap();
         }
         std::fs::copy(guest.join("probe.wit"), wit.join("probe.wit")).unwrap();
-        rust_guest("rust-hayride-060").parent().unwrap().to_path_buf()
+        // Its binaries are named as the 0.0.65 probes' are.
+        rust_guest_in("rust-hayride-060", &workspace_root().join("target/guests/hayride-060"))
+            .parent()
+            .unwrap()
+            .to_path_buf()
     });
     release.join(format!("{bin}.wasm"))
 }

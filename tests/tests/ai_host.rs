@@ -1,0 +1,163 @@
+//! `wasi:nn` and `hayride:ai` under `morph run --allow ai`: Rust probes (tests/guests/rust-hayride
+//! `ai`, `context`; rust-hayride-060 `ai`) against a Llama-architecture GGUF the harness writes
+//! (random weights, its own tokenizer) and adds to the model store, as `morph model add` does.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use morph_e2e::gguf::{write_llama, Shape};
+
+const MODEL: &str = "test/tiny/tiny-llama.gguf";
+
+/// A morph home whose model store has the tiny model as [`MODEL`].
+fn home_with_model() -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("tiny-llama.gguf");
+    write_llama(&file, Shape::TINY, 7).unwrap();
+    let added = morph_in(home.path(), &["model", "add", path_str(&file), "--name", MODEL]);
+    assert_eq!(added.code, 0, "{added:?}");
+    home
+}
+
+fn ai(home: &Path, flags: &[&str], args: &[&str]) -> Run {
+    run_probe(home, &hayride_probe("ai"), flags, args)
+}
+
+fn line<'a>(r: &'a Run, prefix: &str) -> &'a str {
+    r.stdout.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no `{prefix}` line: {r:?}"))
+}
+
+#[test]
+fn the_blocking_and_the_streamed_answer_are_the_same_and_the_stream_arrives_as_it_is_made() {
+    let home = home_with_model();
+    let opts = r#"{"max_predict":48}"#;
+    let answer = ai(home.path(), &["--allow", "ai"], &["answer", MODEL, "hello world, the", opts]);
+    assert_eq!(answer.code, 0, "{answer:?}");
+    assert_eq!(line(&answer, "Output: "), "TensorType::U8 [1]", "one U8 tensor named Output, as Hayride's host gives");
+    let text = line(&answer, "answer: ").to_string();
+    assert!(!text.is_empty(), "{answer:?}");
+    let again = ai(home.path(), &["--allow", "ai"], &["answer", MODEL, "hello world, the", opts]);
+    assert_eq!(line(&again, "answer: "), text, "greedy decoding gives the same answer every time");
+
+    let streamed = ai(home.path(), &["--allow", "ai"], &["stream", MODEL, "hello world, the", opts]);
+    assert_eq!(streamed.code, 0, "{streamed:?}");
+    assert_eq!(line(&streamed, "stream "), "Output: TensorType::U8 [1]");
+    assert_eq!(line(&streamed, "text: "), text, "the stream carries the same generation");
+    assert!(streamed.stdout.contains("end: StreamError::Closed"), "the stream ends closed: {streamed:?}");
+    // The guest read what was ready, waited on the pollable when nothing was, and got the text
+    // in several pieces: tokens reached it while the generation was still running.
+    let pieces: usize = line(&streamed, "pieces: ").parse().unwrap();
+    let waits: usize = line(&streamed, "waits: ").parse().unwrap();
+    assert!(pieces >= 2 && waits >= 1, "pieces {pieces}, waits {waits}: {streamed:?}");
+
+    // Sampling follows its seed, through the options tensor Hayride's morphs send.
+    let sampled = |seed: u32| {
+        let opts = format!(r#"{{"max_predict":24,"temperature":1.0,"seed":{seed}}}"#);
+        let r = ai(home.path(), &["--allow", "ai"], &["answer", MODEL, "hello world, the", &opts]);
+        line(&r, "answer: ").to_string()
+    };
+    assert_eq!(sampled(5), sampled(5));
+    assert_ne!(sampled(5), sampled(6));
+}
+
+#[test]
+fn a_dropped_stream_stops_its_generation_and_timeout_stops_a_runaway_one() {
+    let home = home_with_model();
+    let long = r#"{"max_predict":200000}"#;
+    let started = std::time::Instant::now();
+    let r = ai(home.path(), &["-v", "--allow", "ai"], &["drop", MODEL, "hello world, the", long]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("dropped after the first piece"), "{r:?}");
+    assert!(r.stdout.contains("generated again"), "the model was free again: {r:?}");
+    assert!(r.stderr.contains("stopped: its reader went away"), "the host stopped generating: {r:?}");
+    assert!(started.elapsed().as_secs() < 60, "it did not generate 200000 tokens");
+
+    let started = std::time::Instant::now();
+    let r = ai(home.path(), &["--allow", "ai", "--timeout", "2s"], &["stream", MODEL, "hello world, the", long]);
+    assert_eq!(r.code, 1, "a limit hit is the morph's failure, as for any run: {r:?}");
+    assert!(r.stderr.contains("--timeout 2s"), "names the limit: {r:?}");
+    assert!(started.elapsed().as_secs() < 30, "stopped at the timeout: {:?}", started.elapsed());
+    let r = ai(home.path(), &["--allow", "ai", "--timeout", "2s"], &["answer", MODEL, "hello world, the", long]);
+    assert_eq!(r.code, 1, "a blocking compute stops at the timeout too: {r:?}");
+    assert!(r.stderr.contains("--timeout 2s"), "{r:?}");
+}
+
+#[test]
+fn the_model_repository_is_morphs_store_and_nothing_outside_it_loads() {
+    let home = home_with_model();
+    let allow = ["--allow", "ai"];
+    let r = ai(home.path(), &allow, &["models"]);
+    assert_eq!(line(&r, "models: "), format!("[{MODEL:?}]"));
+    let r = ai(home.path(), &allow, &["get", MODEL]);
+    let path = line(&r, "path: ").to_string();
+    assert!(path.contains("/ai/hf_hub/models--test--tiny/"), "a path in the store: {r:?}");
+    let listed = morph_in(home.path(), &["model", "path", MODEL]);
+    assert_eq!(listed.stdout.trim(), path, "the same path `morph model path` prints");
+
+    let r = ai(home.path(), &allow, &["get", "test/tiny/other.gguf"]);
+    assert!(
+        line(&r, "get-model: ")
+            .starts_with("ErrorCode::ModelNotFound: model test/tiny/other.gguf is not in morph's store"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("morph model pull test/tiny/other.gguf"), "says how to get it: {r:?}");
+    let r = ai(home.path(), &allow, &["download", "test/tiny/other.gguf"]);
+    assert!(line(&r, "download-model: ").starts_with("ErrorCode::NotEnabled"), "no network without --allow-net: {r:?}");
+    assert!(r.stdout.contains("--allow-net"), "{r:?}");
+    let r = ai(home.path(), &allow, &["download", MODEL]);
+    assert_eq!(line(&r, "path: "), path, "a model already in the store needs no network");
+
+    // A host file outside the store is not a model, whatever its name.
+    let outside = home.path().join("tiny-llama.gguf");
+    let r = ai(home.path(), &allow, &["stream", path_str(&outside), "hi"]);
+    assert!(line(&r, "load-by-name: ").starts_with("ErrorCode::InvalidArgument"), "{r:?}");
+    assert!(r.stdout.contains("is not a model of morph's store"), "{r:?}");
+    let r = ai(home.path(), &allow, &["stream", "../../etc/passwd", "hi"]);
+    assert!(line(&r, "load-by-name: ").starts_with("ErrorCode::InvalidArgument"), "{r:?}");
+}
+
+#[test]
+fn ai_needs_its_grant_in_every_contract_version_and_validate_counts_it_provided() {
+    let home = home_with_model();
+    for probe in [hayride_probe("ai"), hayride_probe_060("ai")] {
+        let r = run_probe(home.path(), &probe, &[], &["answer", MODEL, "hi"]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("--allow ai"), "names the flag: {r:?}");
+        assert!(r.stderr.contains("wasi:nn/") || r.stderr.contains("hayride:ai/"), "names the interface: {r:?}");
+        assert!(r.stdout.is_empty(), "the morph never started: {r:?}");
+
+        let v = morph_in(home.path(), &["--json", "validate", path_str(&probe)]);
+        assert_eq!(v.code, 0, "every AI import is provided: {v:?}");
+        let inspect = morph_in(home.path(), &["--json", "inspect", path_str(&probe)]);
+        assert_eq!(inspect.code, 0, "{inspect:?}");
+        let needs = inspect.json()["grants"].to_string();
+        assert!(needs.contains("ai"), "inspect says the morph needs --allow ai: {inspect:?}");
+    }
+}
+
+#[test]
+fn contract_0_0_60_answers_the_same_both_ways_and_has_a_context() {
+    let home = home_with_model();
+    let r = run_probe(home.path(), &hayride_probe_060("ai"), &["--allow", "ai"], &[MODEL, "hello world, the"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let answer = line(&r, "answer: ");
+    assert!(!answer.is_empty(), "{r:?}");
+    assert_eq!(line(&r, "streamed: "), answer, "{r:?}");
+    assert!(
+        line(&r, "context: ").starts_with("1 message(s), first [Content::Text(TextContent { text: \"hello\""),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn the_hosts_context_keeps_a_conversation_per_resource_without_a_grant() {
+    let home = tempfile::tempdir().unwrap();
+    let r = run_probe(home.path(), &hayride_probe("context"), &[], &["first", "second"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Role::User: [MessageContent::Text(\"first\")]"), "{r:?}");
+    assert!(r.stdout.contains("MessageContent::Text(\"second\")"), "{r:?}");
+    assert!(r.stdout.contains("messages: 2\n"), "{r:?}");
+    assert!(r.stdout.contains("another context: 0 messages"), "{r:?}");
+}
