@@ -18,7 +18,8 @@ fn dep(key: &str) -> PathBuf {
 }
 
 /// The interfaces of `hayride:ai` the host implements, per contract version.
-const HAYRIDE_AI: &[&str] = &["tensor-stream", "inference-stream", "graph-stream", "model-repository", "context"];
+const HAYRIDE_AI: &[&str] =
+    &["tensor-stream", "inference-stream", "graph-stream", "model-repository", "context", "transformer", "rag"];
 
 fn main() {
     let wasi_deps = dep("WASI_DEPS");
@@ -82,6 +83,7 @@ fn main() {
         path: [{paths}],
         imports: {{
             "hayride:ai/model-repository.download-model": async | trappable,
+            "hayride:ai/rag": async | trappable,
             default: trappable,
         }},
         with: {{
@@ -93,6 +95,9 @@ fn main() {
             "hayride:ai/model-repository.error": crate::host::ai::repository::RepositoryError,
             "hayride:ai/context.context": crate::host::ai::context::{module}::Context,
             "hayride:ai/context.error": crate::host::ai::context::ContextError,
+            "hayride:ai/transformer.transformer": crate::host::ai::rag::Transformer,
+            "hayride:ai/rag.connection": crate::host::ai::rag::Connection,
+            "hayride:ai/rag.error": crate::host::ai::rag::RagError,
         }},
     }});
 }}"#,

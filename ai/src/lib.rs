@@ -1,11 +1,13 @@
 //! Local inference for AI morphs: GGUF language models on the CPU, with the tokenizer the model
-//! file carries. Pure Rust (candle), so morph's install stays one `cargo install`.
+//! file carries, and sentence embeddings (BERT encoders) for retrieval. Pure Rust (candle), so morph's install stays one `cargo install`.
 
+mod embed;
 mod llm;
 mod tokenizer;
 
 use std::path::PathBuf;
 
+pub use embed::SentenceEncoder;
 pub use llm::{Generation, GenerationStats, LanguageModel};
 
 #[derive(Debug, thiserror::Error)]

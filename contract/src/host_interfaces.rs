@@ -127,6 +127,13 @@ pub const HOST_INTERFACES: &[HostInterface] = &[
         grant: Some("ai"),
         provision: Provision::Implemented,
     },
+    HostInterface { name: "hayride:ai/rag", versions: HAYRIDE, grant: Some("ai"), provision: Provision::Implemented },
+    HostInterface {
+        name: "hayride:ai/transformer",
+        versions: HAYRIDE,
+        grant: Some("ai"),
+        provision: Provision::Implemented,
+    },
     HostInterface {
         name: "hayride:ai/model-repository",
         versions: HAYRIDE,

@@ -109,6 +109,18 @@ pub fn get(home: &Home, name: &ModelName) -> Option<Model> {
     model_at(name.to_string(), &link)
 }
 
+/// The folder of repository `repo`'s (`OWNER/REPO`) current snapshot, when the store has it:
+/// where a model made of several files (an embedding model's weights, configuration and
+/// vocabulary) is loaded from.
+pub fn repo_snapshot(home: &Home, repo: &str) -> Option<PathBuf> {
+    let (owner, name) = repo.split_once('/')?;
+    ModelName::parse(&format!("{owner}/{name}/x")).ok()?;
+    let dir = store_dir(home).join(format!("models--{owner}--{name}"));
+    let commit = std::fs::read_to_string(dir.join("refs/main")).ok()?;
+    let snapshot = dir.join("snapshots").join(commit.trim());
+    snapshot.is_dir().then_some(snapshot)
+}
+
 fn model_at(name: String, link: &Path) -> Option<Model> {
     let path = std::fs::canonicalize(link).ok()?;
     let meta = std::fs::metadata(&path).ok()?;

@@ -57,6 +57,10 @@ fn hayride_ai(full: &str) -> Option<AddToLinker> {
         }
         ("context", "0.0.60") => |l, _| host::ai::add_to_linker(l, "0.0.60", "context", StoreData::ai),
         ("context", "0.0.65") => |l, _| host::ai::add_to_linker(l, "0.0.65", "context", StoreData::ai),
+        ("rag", "0.0.60") => |l, _| host::ai::add_to_linker(l, "0.0.60", "rag", StoreData::ai),
+        ("rag", "0.0.65") => |l, _| host::ai::add_to_linker(l, "0.0.65", "rag", StoreData::ai),
+        ("transformer", "0.0.60") => |l, _| host::ai::add_to_linker(l, "0.0.60", "transformer", StoreData::ai),
+        ("transformer", "0.0.65") => |l, _| host::ai::add_to_linker(l, "0.0.65", "transformer", StoreData::ai),
         _ => return None,
     })
 }

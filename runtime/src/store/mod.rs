@@ -94,7 +94,7 @@ impl StoreData {
             threads: ThreadsCtx::new(policy.clone(), limits.clone(), runner),
             wac: WacCtx { home: policy.home.clone() },
             db: DbCtx { dirs: policy.dirs.clone(), allow_net: policy.allow_net },
-            ai: AiCtx { home: policy.home.clone(), allow_net: policy.allow_net },
+            ai: AiCtx { home: policy.home.clone(), allow_net: policy.allow_net, dirs: policy.dirs.clone() },
         })
     }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::mpsc;
 
-use morph_ai::{Generation, LanguageModel};
+use morph_ai::{Generation, LanguageModel, SentenceEncoder};
 
 /// A language model in memory, and the lock that gives one generation at a time its KV cache.
 pub(crate) struct LoadedModel {
@@ -35,6 +35,22 @@ pub(crate) fn load(path: &Path) -> Result<Arc<LoadedModel>, String> {
     map.retain(|_, m| m.strong_count() > 0);
     map.insert(path.to_path_buf(), Arc::downgrade(&model));
     Ok(model)
+}
+
+/// Sentence encoders already in memory, by model folder.
+static ENCODERS: Mutex<Option<HashMap<PathBuf, Weak<SentenceEncoder>>>> = Mutex::new(None);
+
+/// The sentence encoder in `dir`, loaded now or shared with whoever loaded it before.
+pub(crate) fn load_encoder(dir: &Path) -> Result<Arc<SentenceEncoder>, String> {
+    let mut loaded = ENCODERS.lock().unwrap();
+    let map = loaded.get_or_insert_with(HashMap::new);
+    if let Some(e) = map.get(dir).and_then(Weak::upgrade) {
+        return Ok(e);
+    }
+    let encoder = Arc::new(SentenceEncoder::load(dir).map_err(|e| e.to_string())?);
+    map.retain(|_, e| e.strong_count() > 0);
+    map.insert(dir.to_path_buf(), Arc::downgrade(&encoder));
+    Ok(encoder)
 }
 
 /// What a guest asked for: the prompt, and how to generate.

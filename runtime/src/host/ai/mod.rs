@@ -11,6 +11,7 @@
 pub(crate) mod backend;
 pub(crate) mod context;
 pub(crate) mod nn;
+pub(crate) mod rag;
 pub(crate) mod repository;
 pub(crate) mod stream;
 
@@ -33,8 +34,11 @@ pub(crate) mod bindings {
 #[derive(Default)]
 pub(crate) struct AiCtx {
     pub home: Option<Home>,
-    /// `download-model` fetches from the hub only with `--allow-net`.
+    /// `download-model` fetches from the hub only with `--allow-net`; RAG reaches PostgreSQL
+    /// only with it.
     pub allow_net: bool,
+    /// Where RAG's SQLite files may be (the `--dir` grants, as for `hayride:db`).
+    pub dirs: Vec<crate::policy::DirGrant>,
 }
 
 pub(crate) type AiView<'a> = TableView<'a, AiCtx>;
@@ -80,6 +84,22 @@ impl AiCtx {
     }
 }
 
+impl AiCtx {
+    /// The folder of the embedding model `name`: a repository of the store (`OWNER/REPO`), or
+    /// one of its files (`OWNER/REPO/model.safetensors`).
+    pub(crate) fn embedding_model(&self, name: &str) -> Result<PathBuf, String> {
+        let home = self.home().map_err(|e| format!("{e:?}"))?;
+        let repo: Vec<&str> = name.split('/').take(2).collect();
+        let repo = repo.join("/");
+        models::repo_snapshot(home, &repo).ok_or_else(|| {
+            format!(
+                "embedding model {name} is not in morph's store ({}); fetch its files with `morph model pull {repo}/model.safetensors` (and config.json, tokenizer.json)",
+                models::store_dir(home).display()
+            )
+        })
+    }
+}
+
 /// Links the `wasi:nn` interface `iface` (`graph`, `tensor`, `inference`, `errors`).
 pub(crate) fn add_nn_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
@@ -114,6 +134,8 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
                 "graph-stream" => ai::graph_stream::add_to_linker::<T, V>(linker, get),
                 "model-repository" => ai::model_repository::add_to_linker::<T, V>(linker, get),
                 "context" => ai::context::add_to_linker::<T, V>(linker, get),
+                "rag" => ai::rag::add_to_linker::<T, V>(linker, get),
+                "transformer" => ai::transformer::add_to_linker::<T, V>(linker, get),
                 other => Err(wasmtime::Error::msg(format!("hayride:ai/{other} is not an interface morph implements"))),
             }
         }};

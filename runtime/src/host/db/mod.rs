@@ -3,8 +3,8 @@
 //! WIT's; each backend lives in its own module. Rows are read when the query runs, so a `rows`
 //! handle holds no lock and no server cursor.
 
-mod postgres;
-mod sqlite;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
 
 use std::collections::VecDeque;
 

@@ -16,13 +16,13 @@ use super::bindings::hayride::db::types::{DbValue, IsolationLevel};
 use super::DbCtx;
 use super::{Failure, Rows};
 
-pub(super) type Pg = Arc<Client>;
+pub(crate) type Pg = Arc<Client>;
 
-pub(super) fn is_dsn(name: &str) -> bool {
+pub(crate) fn is_dsn(name: &str) -> bool {
     name.starts_with("postgres://") || name.starts_with("postgresql://")
 }
 
-pub(super) async fn open(dsn: &str, ctx: &DbCtx) -> Result<Pg, Failure> {
+pub(crate) async fn open(dsn: &str, ctx: &DbCtx) -> Result<Pg, Failure> {
     if !ctx.allow_net {
         return Err((ErrorCode::OpenFailed, "connecting to PostgreSQL needs --allow-net as well as --allow db".into()));
     }
@@ -36,7 +36,7 @@ pub(super) async fn open(dsn: &str, ctx: &DbCtx) -> Result<Pg, Failure> {
 }
 
 /// The server's own message when there is one (tokio-postgres's Display is only "db error").
-fn text(e: &tokio_postgres::Error) -> String {
+pub(crate) fn text(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{}: {}", db.severity(), db.message()),
         None => match e.source() {

@@ -12,7 +12,7 @@ use super::bindings::hayride::db::types::DbValue;
 use super::DbCtx;
 use super::{Failure, Rows};
 
-pub(super) type Shared = Arc<Mutex<rusqlite::Connection>>;
+pub(crate) type Shared = Arc<Mutex<rusqlite::Connection>>;
 
 /// What a SQLite DSN names, in the forms people write: `:memory:`, `sqlite::memory:`,
 /// `sqlite://:memory:`, `file::memory:`; a file as a plain path, `sqlite:PATH`, `sqlite://PATH`,
@@ -51,7 +51,7 @@ fn parse_dsn(name: &str) -> Dsn<'_> {
 
 /// Opens the database `name` names: in memory, or a file inside a directory the morph was
 /// granted.
-pub(super) fn open(name: &str, ctx: &DbCtx) -> Result<Shared, Failure> {
+pub(crate) fn open(name: &str, ctx: &DbCtx) -> Result<Shared, Failure> {
     let opened = if let Dsn::File { path, read_only } = parse_dsn(name) {
         let (path, writable) = host_path(name, path, ctx).map_err(|e| (ErrorCode::OpenFailed, e))?;
         let flags = if writable && !read_only {
