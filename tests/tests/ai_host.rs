@@ -161,3 +161,60 @@ fn the_hosts_context_keeps_a_conversation_per_resource_without_a_grant() {
     assert!(r.stdout.contains("messages: 2\n"), "{r:?}");
     assert!(r.stdout.contains("another context: 0 messages"), "{r:?}");
 }
+
+#[test]
+fn an_agent_composed_with_its_formatter_and_context_answers_under_run_allow_ai() {
+    let home = home_with_model();
+    let [formatter, context, agent] = agent_parts();
+    let dir = tempfile::tempdir().unwrap();
+    let wac = dir.path().join("agent.wac");
+    std::fs::write(
+        &wac,
+        r#"package test:app;
+let formatter = new test:formatter { ... };
+let context = new test:context { ... };
+let agent = new test:agent {
+    "hayride:ai/model@0.0.65": formatter["hayride:ai/model@0.0.65"],
+    "hayride:ai/context@0.0.65": context["hayride:ai/context@0.0.65"],
+    ...
+};
+export agent["wasi:cli/run@0.2.0"];
+"#,
+    )
+    .unwrap();
+    let app = dir.path().join("app.wasm");
+    let dep = |name: &str, p: &Path| format!("test:{name}={}", p.display());
+    let composed = morph_in(
+        home.path(),
+        &[
+            "compose",
+            path_str(&wac),
+            "--dep",
+            &dep("formatter", &formatter),
+            "--dep",
+            &dep("context", &context),
+            "--dep",
+            &dep("agent", &agent),
+            "-o",
+            path_str(&app),
+        ],
+    );
+    assert_eq!(composed.code, 0, "{composed:?}");
+
+    // The composition needs the host only for inference: the context is the composed one.
+    let inspect = morph_in(home.path(), &["--json", "inspect", path_str(&app)]);
+    let imports = inspect.json()["imports"].to_string();
+    assert!(imports.contains("hayride:ai/graph-stream@0.0.65"), "{inspect:?}");
+    assert!(!imports.contains("hayride:ai/context") && !imports.contains("hayride:ai/model@"), "{inspect:?}");
+    let v = morph_in(home.path(), &["validate", path_str(&app)]);
+    assert_eq!(v.code, 0, "{v:?}");
+
+    let r = run_probe(home.path(), &app, &["--allow", "ai"], &[MODEL, "What is a kitten?"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // system + user + the decoded answer, which the formatter marks final.
+    assert!(r.stdout.contains("context: 3 messages, last Role::Assistant final=true"), "{r:?}");
+    let bytes: usize = line(&r, "prompt bytes: ").parse().unwrap();
+    assert!(bytes > "What is a kitten?".len() + 60, "the formatter's chat template went to the model: {r:?}");
+    let answer = r.stdout.lines().next().unwrap();
+    assert!(!answer.is_empty(), "the model's streamed answer comes first: {r:?}");
+}

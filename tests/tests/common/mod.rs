@@ -239,6 +239,25 @@ pub fn hayride_probe_060(bin: &str) -> PathBuf {
     release.join(format!("{bin}.wasm"))
 }
 
+/// The agent composition's parts (tests/guests/rust-agent): the formatter, the context and the
+/// agent command, built at once into their own target folder after the contract's packages
+/// are written into their `wit/deps`.
+pub fn agent_parts() -> [PathBuf; 3] {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let release = BUILT.get_or_init(|| {
+        let guest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests/rust-agent");
+        let contract = morph_contract::Contract::bundled();
+        morph_contract::materialize::write_wit_deps(
+            contract,
+            contract.world("hayride-ai").unwrap(),
+            &guest.join("wit/deps"),
+        )
+        .unwrap();
+        rust_guest_in("rust-agent", &workspace_root().join("target/guests/agent")).parent().unwrap().to_path_buf()
+    });
+    ["formatter", "context", "agent"].map(|p| release.join(format!("{p}.wasm")))
+}
+
 /// `morph run PROBE [flags] -- ARGS` in `home`.
 pub fn run_probe(home: &Path, probe: &Path, flags: &[&str], args: &[&str]) -> Run {
     let mut all = vec!["run", path_str(probe)];
