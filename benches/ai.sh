@@ -66,3 +66,21 @@ m = float(open(model + ".morph-tps").read())
 print(f"llama.cpp: load {load:.2f}s, generation {statistics.median(tps):.1f} tokens/s")
 print(f"ratio morph/llama.cpp generation speed: {m / statistics.median(tps):.2f}x (goal: at least 0.67x)")
 PY
+
+# Model load of a ~1.2 GB GGUF (page cache warm for both): the goal is under 1 s per GB.
+big="$work/load-1g.gguf"
+[ -f "$big" ] || target/release/gen-gguf "$big" 1g
+gb=$(python3 -c "import os,sys; print(os.path.getsize(sys.argv[1]) / 1e9)" "$big")
+morph_load=$(for _ in $(seq "$RUNS"); do "$morph" --json model generate "$big" --prompt hi --max-tokens 1 \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["load_seconds"])'; done | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+llama_load=$("$venv/bin/python" - "$big" <<'PY'
+import sys, time
+from llama_cpp import Llama
+t = time.perf_counter(); Llama(model_path=sys.argv[1], n_ctx=256, verbose=False); print(f"{time.perf_counter() - t:.3f}")
+PY
+)
+python3 - "$gb" "$morph_load" "$llama_load" <<'PY'
+import sys
+gb, m, l = map(float, sys.argv[1:])
+print(f"load {gb:.2f} GB: morph {m:.2f}s ({m / gb:.2f} s/GB, goal < 1), llama.cpp {l:.3f}s (mmap, no copy)")
+PY

@@ -87,7 +87,7 @@ impl LanguageModel {
         let file = std::fs::File::open(path).map_err(|e| bad(e.to_string()))?;
         // SAFETY: a read-only mapping of a model file that morph does not write while it runs;
         // candle copies each tensor out of it as it loads.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| bad(e.to_string()))?;
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(|e| bad(e.to_string()))?;
         let mut reader = std::io::Cursor::new(&map[..]);
         let content = gguf_file::Content::read(&mut reader).map_err(|e| bad(format!("not a GGUF model file ({e})")))?;
         let architecture =

@@ -25,38 +25,34 @@ fn ai(home: &Path, flags: &[&str], args: &[&str]) -> Run {
     run_probe(home, &hayride_probe("ai"), flags, args)
 }
 
-fn line<'a>(r: &'a Run, prefix: &str) -> &'a str {
-    r.stdout.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no `{prefix}` line: {r:?}"))
-}
-
 #[test]
 fn the_blocking_and_the_streamed_answer_are_the_same_and_the_stream_arrives_as_it_is_made() {
     let home = home_with_model();
     let opts = r#"{"max_predict":48}"#;
     let answer = ai(home.path(), &["--allow", "ai"], &["answer", MODEL, "hello world, the", opts]);
     assert_eq!(answer.code, 0, "{answer:?}");
-    assert_eq!(line(&answer, "Output: "), "TensorType::U8 [1]", "one U8 tensor named Output, as Hayride's host gives");
-    let text = line(&answer, "answer: ").to_string();
+    assert_eq!(answer.line("Output: "), "TensorType::U8 [1]", "one U8 tensor named Output, as Hayride's host gives");
+    let text = answer.line("answer: ").to_string();
     assert!(!text.is_empty(), "{answer:?}");
     let again = ai(home.path(), &["--allow", "ai"], &["answer", MODEL, "hello world, the", opts]);
-    assert_eq!(line(&again, "answer: "), text, "greedy decoding gives the same answer every time");
+    assert_eq!(again.line("answer: "), text, "greedy decoding gives the same answer every time");
 
     let streamed = ai(home.path(), &["--allow", "ai"], &["stream", MODEL, "hello world, the", opts]);
     assert_eq!(streamed.code, 0, "{streamed:?}");
-    assert_eq!(line(&streamed, "stream "), "Output: TensorType::U8 [1]");
-    assert_eq!(line(&streamed, "text: "), text, "the stream carries the same generation");
+    assert_eq!(streamed.line("stream "), "Output: TensorType::U8 [1]");
+    assert_eq!(streamed.line("text: "), text, "the stream carries the same generation");
     assert!(streamed.stdout.contains("end: StreamError::Closed"), "the stream ends closed: {streamed:?}");
     // The guest read what was ready, waited on the pollable when nothing was, and got the text
     // in several pieces: tokens reached it while the generation was still running.
-    let pieces: usize = line(&streamed, "pieces: ").parse().unwrap();
-    let waits: usize = line(&streamed, "waits: ").parse().unwrap();
+    let pieces: usize = streamed.line("pieces: ").parse().unwrap();
+    let waits: usize = streamed.line("waits: ").parse().unwrap();
     assert!(pieces >= 2 && waits >= 1, "pieces {pieces}, waits {waits}: {streamed:?}");
 
     // Sampling follows its seed, through the options tensor Hayride's morphs send.
     let sampled = |seed: u32| {
         let opts = format!(r#"{{"max_predict":24,"temperature":1.0,"seed":{seed}}}"#);
         let r = ai(home.path(), &["--allow", "ai"], &["answer", MODEL, "hello world, the", &opts]);
-        line(&r, "answer: ").to_string()
+        r.line("answer: ").to_string()
     };
     assert_eq!(sampled(5), sampled(5));
     assert_ne!(sampled(5), sampled(6));
@@ -89,33 +85,33 @@ fn the_model_repository_is_morphs_store_and_nothing_outside_it_loads() {
     let home = home_with_model();
     let allow = ["--allow", "ai"];
     let r = ai(home.path(), &allow, &["models"]);
-    assert_eq!(line(&r, "models: "), format!("[{MODEL:?}]"));
+    assert_eq!(r.line("models: "), format!("[{MODEL:?}]"));
     let r = ai(home.path(), &allow, &["get", MODEL]);
-    let path = line(&r, "path: ").to_string();
+    let path = r.line("path: ").to_string();
     assert!(path.contains("/ai/hf_hub/models--test--tiny/"), "a path in the store: {r:?}");
     let listed = morph_in(home.path(), &["model", "path", MODEL]);
     assert_eq!(listed.stdout.trim(), path, "the same path `morph model path` prints");
 
     let r = ai(home.path(), &allow, &["get", "test/tiny/other.gguf"]);
     assert!(
-        line(&r, "get-model: ")
+        r.line("get-model: ")
             .starts_with("ErrorCode::ModelNotFound: model test/tiny/other.gguf is not in morph's store"),
         "{r:?}"
     );
     assert!(r.stdout.contains("morph model pull test/tiny/other.gguf"), "says how to get it: {r:?}");
     let r = ai(home.path(), &allow, &["download", "test/tiny/other.gguf"]);
-    assert!(line(&r, "download-model: ").starts_with("ErrorCode::NotEnabled"), "no network without --allow-net: {r:?}");
+    assert!(r.line("download-model: ").starts_with("ErrorCode::NotEnabled"), "no network without --allow-net: {r:?}");
     assert!(r.stdout.contains("--allow-net"), "{r:?}");
     let r = ai(home.path(), &allow, &["download", MODEL]);
-    assert_eq!(line(&r, "path: "), path, "a model already in the store needs no network");
+    assert_eq!(r.line("path: "), path, "a model already in the store needs no network");
 
     // A host file outside the store is not a model, whatever its name.
     let outside = home.path().join("tiny-llama.gguf");
     let r = ai(home.path(), &allow, &["stream", path_str(&outside), "hi"]);
-    assert!(line(&r, "load-by-name: ").starts_with("ErrorCode::InvalidArgument"), "{r:?}");
+    assert!(r.line("load-by-name: ").starts_with("ErrorCode::InvalidArgument"), "{r:?}");
     assert!(r.stdout.contains("is not a model of morph's store"), "{r:?}");
     let r = ai(home.path(), &allow, &["stream", "../../etc/passwd", "hi"]);
-    assert!(line(&r, "load-by-name: ").starts_with("ErrorCode::InvalidArgument"), "{r:?}");
+    assert!(r.line("load-by-name: ").starts_with("ErrorCode::InvalidArgument"), "{r:?}");
 }
 
 #[test]
@@ -142,11 +138,11 @@ fn contract_0_0_60_answers_the_same_both_ways_and_has_a_context() {
     let home = home_with_model();
     let r = run_probe(home.path(), &hayride_probe_060("ai"), &["--allow", "ai"], &[MODEL, "hello world, the"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let answer = line(&r, "answer: ");
+    let answer = r.line("answer: ");
     assert!(!answer.is_empty(), "{r:?}");
-    assert_eq!(line(&r, "streamed: "), answer, "{r:?}");
+    assert_eq!(r.line("streamed: "), answer, "{r:?}");
     assert!(
-        line(&r, "context: ").starts_with("1 message(s), first [Content::Text(TextContent { text: \"hello\""),
+        r.line("context: ").starts_with("1 message(s), first [Content::Text(TextContent { text: \"hello\""),
         "{r:?}"
     );
 }
@@ -213,7 +209,7 @@ export agent["wasi:cli/run@0.2.0"];
     assert_eq!(r.code, 0, "{r:?}");
     // system + user + the decoded answer, which the formatter marks final.
     assert!(r.stdout.contains("context: 3 messages, last Role::Assistant final=true"), "{r:?}");
-    let bytes: usize = line(&r, "prompt bytes: ").parse().unwrap();
+    let bytes: usize = r.line("prompt bytes: ").parse().unwrap();
     assert!(bytes > "What is a kitten?".len() + 60, "the formatter's chat template went to the model: {r:?}");
     let answer = r.stdout.lines().next().unwrap();
     assert!(!answer.is_empty(), "the model's streamed answer comes first: {r:?}");

@@ -35,20 +35,16 @@ fn rag(home: &Path, flags: &[&str], dsn: &str) -> Run {
     run_probe(home, &hayride_probe("rag"), flags, &args)
 }
 
-fn line<'a>(r: &'a Run, prefix: &str) -> &'a str {
-    r.stdout.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no `{prefix}` line: {r:?}"))
-}
-
 /// What every backend must answer for "a cat sat" over [`TEXTS`].
 fn answers_by_meaning(r: &Run) {
     assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(line(r, "embed before register: "), "ErrorCode::RegisterFailed");
-    assert_eq!(line(r, "nearest: "), r#"["a kitten was sitting"]"#, "the semantically nearest row: {r:?}");
-    let three = line(r, "three: ");
+    assert_eq!(r.line("embed before register: "), "ErrorCode::RegisterFailed");
+    assert_eq!(r.line("nearest: "), r#"["a kitten was sitting"]"#, "the semantically nearest row: {r:?}");
+    let three = r.line("three: ");
     assert!(three.starts_with(r#"["a kitten was sitting", "#) && three.matches('"').count() == 6, "{r:?}");
-    assert_eq!(line(r, "close: "), "[]", "nothing is 0.99 similar: {r:?}");
-    assert!(line(r, "bad option: ").starts_with("ErrorCode::InvalidOption: option distance"), "{r:?}");
-    assert_eq!(line(r, "missing: "), "ErrorCode::MissingTable");
+    assert_eq!(r.line("close: "), "[]", "nothing is 0.99 similar: {r:?}");
+    assert!(r.line("bad option: ").starts_with("ErrorCode::InvalidOption: option distance"), "{r:?}");
+    assert_eq!(r.line("missing: "), "ErrorCode::MissingTable");
 }
 
 #[test]
@@ -64,7 +60,7 @@ fn sqlite_rows_under_a_granted_dir_are_found_by_meaning() {
 
     // Outside the grants there is no file, and without --allow ai no RAG at all.
     let r = rag(home.path(), &["--allow", "ai"], "sqlite:/tmp/rag.db");
-    assert!(line(&r, "connect: ").starts_with("ErrorCode::ConnectionFailed"), "{r:?}");
+    assert!(r.line("connect: ").starts_with("ErrorCode::ConnectionFailed"), "{r:?}");
     assert!(r.stdout.contains("--dir"), "{r:?}");
     let r = rag(home.path(), &[], ":memory:");
     assert_eq!(r.code, 2, "{r:?}");
@@ -76,7 +72,7 @@ fn postgres_with_pgvector_ranks_by_meaning_and_needs_the_network_grant() {
     let home = home_with_encoder();
     let server = common::postgres::Postgres::start();
     let r = rag(home.path(), &["--allow", "ai"], &server.dsn());
-    assert!(line(&r, "connect: ").contains("--allow-net"), "{r:?}");
+    assert!(r.line("connect: ").contains("--allow-net"), "{r:?}");
     let r = rag(home.path(), &["--allow", "ai", "--allow-net"], &server.dsn());
     answers_by_meaning(&r);
 }
@@ -85,7 +81,7 @@ fn postgres_with_pgvector_ranks_by_meaning_and_needs_the_network_grant() {
 fn an_embedding_model_missing_from_the_store_is_named_with_the_fix() {
     let home = tempfile::tempdir().unwrap();
     let r = rag(home.path(), &["--allow", "ai"], ":memory:");
-    let why = line(&r, "register: ");
+    let why = r.line("register: ");
     assert!(
         why.starts_with(
             "ErrorCode::RegisterFailed: embedding model sentence-transformers/all-MiniLM-L6-v2 is not in morph's store"
