@@ -214,3 +214,45 @@ export agent["wasi:cli/run@0.2.0"];
     let answer = r.stdout.lines().next().unwrap();
     assert!(!answer.is_empty(), "the model's streamed answer comes first: {r:?}");
 }
+
+/// Every AI interface of every contract version, alone: refused without `--allow ai`, naming
+/// itself and the flag (a component importing only that instance, so nothing else is refused
+/// first), and counted as provided by `validate`'s host table.
+#[test]
+fn each_ai_interface_of_each_version_needs_the_grant() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut names: Vec<String> =
+        ["graph", "tensor", "inference", "errors"].iter().map(|i| format!("wasi:nn/{i}@0.2.0-rc-2024-10-28")).collect();
+    for version in ["0.0.60", "0.0.65"] {
+        for i in ["graph-stream", "inference-stream", "tensor-stream", "model-repository", "rag", "transformer"] {
+            names.push(format!("hayride:ai/{i}@{version}"));
+        }
+    }
+    for name in &names {
+        let wat = dir.path().join("one.wat");
+        std::fs::write(&wat, format!("(component (import \"{name}\" (instance)))")).unwrap();
+        let r = morph_in(home.path(), &["run", path_str(&wat)]);
+        assert_eq!(r.code, 2, "{name}: {r:?}");
+        assert!(r.stderr.contains(name.as_str()) && r.stderr.contains("--allow ai"), "{name}: {r:?}");
+        let r = morph_in(home.path(), &["--json", "inspect", path_str(&wat)]);
+        assert_eq!(r.json()["grants"], serde_json::json!(["ai"]), "{name}: {r:?}");
+    }
+    // The context reaches nothing outside the instance: no grant.
+    let wat = dir.path().join("context.wat");
+    std::fs::write(&wat, "(component (import \"hayride:ai/context@0.0.65\" (instance)))").unwrap();
+    let r = morph_in(home.path(), &["--json", "inspect", path_str(&wat)]);
+    assert_eq!(r.json()["grants"], serde_json::json!([]), "{r:?}");
+}
+
+#[test]
+fn fuel_stops_a_guest_that_reads_a_runaway_generation() {
+    let home = home_with_model();
+    let long = r#"{"max_predict":200000}"#;
+    let started = std::time::Instant::now();
+    let r = ai(home.path(), &["--allow", "ai", "--fuel", "20000000"], &["stream", MODEL, "hello world, the", long]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("--fuel"), "names the limit: {r:?}");
+    assert!(r.stdout.contains("piece: "), "it read some of the answer first: {r:?}");
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}
