@@ -34,12 +34,21 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
             run(&mut cmd, &COMPONENTIZE_PY, &m.dir, true)?;
             produced.clone()
         }
-        Language::Go => {
+        // TinyGo when it is installed (a component straight from `-target=wasip2`); the standard
+        // Go toolchain otherwise (`GOOS=wasip1`: a core module, which gets the preview1 adapter
+        // below).
+        Language::Go if on_path(TINYGO.program) => {
             let mut cmd = TINYGO.command();
             cmd.args(["build", "-target=wasip2", "--wit-package", "./wit", "--wit-world", &m.world, "-o"])
                 .arg(&produced)
                 .arg(".");
             run(&mut cmd, &TINYGO, &m.dir, true)?;
+            produced.clone()
+        }
+        Language::Go => {
+            let mut cmd = GO.command();
+            cmd.env("GOOS", "wasip1").env("GOARCH", "wasm").args(["build", "-o"]).arg(&produced).arg(".");
+            run(&mut cmd, &GO, &m.dir, true)?;
             produced.clone()
         }
         Language::Js => {
@@ -69,6 +78,7 @@ const CARGO: Tool = Tool { program: "cargo", install: "see https://rustup.rs" };
 const COMPONENTIZE_PY: Tool = Tool { program: "componentize-py", install: "pip install componentize-py" };
 const TINYGO: Tool =
     Tool { program: "tinygo", install: "see https://tinygo.org/getting-started/install/ (TinyGo 0.34 or later)" };
+const GO: Tool = Tool { program: "go", install: "see https://go.dev/doc/install (Go 1.24 or later)" };
 const JCO: Tool =
     Tool { program: "jco", install: "npm install -g @bytecodealliance/jco @bytecodealliance/componentize-js" };
 
@@ -134,6 +144,11 @@ fn build_rust(m: &Manifest, release: bool) -> Result<PathBuf, BuildError> {
         }
     }
     wasm.ok_or_else(|| BuildError::Input("cargo built no .wasm: is this a bin or cdylib crate?".into()))
+}
+
+/// Whether `program` is an executable file in a directory of PATH.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 fn has_target(target: &str) -> bool {

@@ -1,9 +1,11 @@
 //! `morph new` → `morph build` → `morph run`/`serve`/`call`/`register`, through the real
 //! toolchains: Rust (wasm32-wasip2, wit-bindgen) and componentize-py, both installed by CI.
-//! jco (pinned, installed by scripts/test) builds the JS template; TinyGo cannot be installed
-//! here, so the Go test reports it absent.
+//! jco (pinned, installed by scripts/test) builds the JS template; the standard Go toolchain
+//! (GOOS=wasip1, with the preview1 adapter) builds the Go cli template.
 
 mod common;
+
+use std::path::Path;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -146,15 +148,21 @@ fn js_server_answers_on_the_address_its_config_gives() {
 }
 
 #[test]
-fn go_cli_builds_with_tinygo_and_runs() {
-    if !toolchain_present("tinygo", "Go") {
+fn go_cli_builds_with_the_standard_go_toolchain_and_runs() {
+    if !toolchain_present("go", "Go") {
         return;
     }
     let home = tempfile::tempdir().unwrap();
     let (_parent, dir) = new_project(home.path(), "go-hello", &["--lang", "go"]);
-    build(home.path(), &dir);
-    let r = morph_at(home.path(), &dir, &["run"]);
-    assert_eq!((r.code, r.stdout.as_str()), (0, "Hello, world! This is go-hello.\n"), "{r:?}");
+    // Without TinyGo on PATH: `GOOS=wasip1 go build`, then the preview1 command adapter.
+    let path = std::env::var("PATH").unwrap();
+    let no_tinygo: Vec<&str> = path.split(':').filter(|d| !Path::new(d).join("tinygo").exists()).collect();
+    let built = morph_at_env(home.path(), &dir, &["build"], &[("PATH", &no_tinygo.join(":"))]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let r = morph_at(home.path(), &dir, &["run", "--", "gopher"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "Hello, gopher! This is go-hello.\n"), "{r:?}");
+    let v = morph_at(home.path(), &dir, &["validate", "target/morph/go-hello.wasm"]);
+    assert_eq!(v.code, 0, "valid against its world: {v:?}");
 }
 
 #[test]

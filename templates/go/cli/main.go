@@ -1,4 +1,5 @@
-// {{name}}: a command morph. `morph build` (TinyGo, -target wasip2), then `morph run`.
+// {{name}}: a command morph. `morph build` (TinyGo -target=wasip2 when it is installed, the
+// standard Go toolchain for GOOS=wasip1 otherwise), then `morph run`.
 package main
 
 import (

@@ -52,7 +52,9 @@ pub fn build(home: &Path, dir: &Path) -> Run {
 /// can and lists them in MORPH_REQUIRE_TOOLCHAINS, so there a missing one fails the test; a bare
 /// `cargo test` reports it and proves the other languages.
 pub fn toolchain_present(program: &str, lang: &str) -> bool {
-    let found = Command::new(program).arg("--version").output().is_ok_and(|o| o.status.success());
+    // The go command takes its version as a subcommand.
+    let version = if program == "go" { "version" } else { "--version" };
+    let found = Command::new(program).arg(version).output().is_ok_and(|o| o.status.success());
     if !found {
         let required = std::env::var("MORPH_REQUIRE_TOOLCHAINS").unwrap_or_default();
         assert!(
