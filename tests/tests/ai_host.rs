@@ -256,3 +256,34 @@ fn fuel_stops_a_guest_that_reads_a_runaway_generation() {
     assert!(r.stdout.contains("piece: "), "it read some of the answer first: {r:?}");
     assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
 }
+
+#[test]
+fn download_model_fetches_from_the_hub_only_with_the_network_granted() {
+    use common::hub::{Hub, HubMode};
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("tiny.gguf");
+    write_llama(&file, Shape::TINY, 7).unwrap();
+    let name = "acme/tiny-GGUF/tiny.gguf";
+    let hub = Hub::start(name, std::fs::read(&file).unwrap(), HubMode::Normal, None);
+    let env = [("HF_ENDPOINT", hub.endpoint.as_str())];
+    let probe = hayride_probe("ai");
+    let run = |flags: &[&str], args: &[&str]| {
+        let mut all = vec!["run", path_str(&probe)];
+        all.extend_from_slice(flags);
+        all.push("--");
+        all.extend_from_slice(args);
+        morph_with(home.path(), &all, &env, None)
+    };
+    let r = run(&["--allow", "ai"], &["download", name]);
+    assert!(r.line("download-model: ").starts_with("ErrorCode::NotEnabled"), "{r:?}");
+    assert_eq!(hub.downloads.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing was fetched");
+
+    let r = run(&["--allow", "ai", "--allow-net"], &["download", name]);
+    let path = r.line("path: ").to_string();
+    assert!(path.contains("/ai/hf_hub/models--acme--tiny-GGUF/blobs/"), "{r:?}");
+    assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(&file).unwrap(), "the hub's bytes, checked");
+    // Now in the store: the model answers by name, with no network.
+    let r = run(&["--allow", "ai"], &["answer", name, "hello world, the", r#"{"max_predict":8}"#]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.line("answer: ").is_empty(), "{r:?}");
+}
