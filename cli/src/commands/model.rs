@@ -104,10 +104,7 @@ pub fn run(args: ModelArgs, out: &Output) -> Result<ExitCode> {
         }
         ModelCommand::Path { name } => {
             let name = ModelName::parse(&name)?;
-            let model = models::get(&home, &name).ok_or_else(|| models::ModelError::NotFound {
-                name: name.to_string(),
-                dir: models::store_dir(&home),
-            })?;
+            let model = models::find(&home, &name)?;
             if out.json {
                 out.json(&model);
             } else {
@@ -128,10 +125,7 @@ fn generate(home: &morph_registry_client::Home, g: GenerateArgs, out: &Output) -
     let path = if std::path::Path::new(&g.model).is_file() {
         PathBuf::from(&g.model)
     } else {
-        let name = ModelName::parse(&g.model)?;
-        models::get(home, &name)
-            .ok_or_else(|| models::ModelError::NotFound { name: name.to_string(), dir: models::store_dir(home) })?
-            .path
+        models::find(home, &ModelName::parse(&g.model)?)?.path
     };
     let prompt = match g.prompt {
         Some(p) => p,

@@ -16,7 +16,7 @@ use reqwest::header::{HeaderMap, AUTHORIZATION, CONTENT_LENGTH, ETAG, RANGE};
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 
-use super::{get, store_dir, Model, ModelError, ModelName};
+use super::{find, get, Model, ModelError, ModelName};
 use crate::oci::ProgressEvent;
 use crate::{Home, RegistryError};
 
@@ -87,7 +87,7 @@ pub async fn pull(
         download(name, hub, &url, &meta, &blob, progress).await?;
     }
     link_snapshot(&dir, &meta.commit, &name.file, &meta.etag).map_err(|e| io(&dir, e))?;
-    get(home, name).ok_or_else(|| ModelError::NotFound { name: name.to_string(), dir: store_dir(home) })
+    find(home, name)
 }
 
 async fn metadata(name: &ModelName, hub: &Hub, url: &str) -> Result<Meta, ModelError> {

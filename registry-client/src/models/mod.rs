@@ -75,8 +75,19 @@ impl ModelName {
     }
 
     fn dir(&self, home: &Home) -> PathBuf {
-        store_dir(home).join(format!("models--{}", self.repo.replace('/', "--")))
+        repo_dir(home, &self.repo)
     }
+}
+
+/// The store's folder of repository `OWNER/REPO`.
+fn repo_dir(home: &Home, repo: &str) -> PathBuf {
+    store_dir(home).join(format!("models--{}", repo.replace('/', "--")))
+}
+
+/// The snapshot `refs/main` names in a repository's folder, when there is one.
+fn current_snapshot(repo_dir: &Path) -> Option<PathBuf> {
+    let commit = std::fs::read_to_string(repo_dir.join("refs/main")).ok()?;
+    Some(repo_dir.join("snapshots").join(commit.trim()))
 }
 
 impl std::fmt::Display for ModelName {
@@ -103,21 +114,22 @@ pub fn store_dir(home: &Home) -> PathBuf {
 
 /// The model `name` names, when the store has it.
 pub fn get(home: &Home, name: &ModelName) -> Option<Model> {
-    let dir = name.dir(home);
-    let commit = std::fs::read_to_string(dir.join("refs/main")).ok()?;
-    let link = dir.join("snapshots").join(commit.trim()).join(&name.file);
+    let link = current_snapshot(&name.dir(home))?.join(&name.file);
     model_at(name.to_string(), &link)
+}
+
+/// The model `name` names, or the error that says how to get it.
+pub fn find(home: &Home, name: &ModelName) -> Result<Model, ModelError> {
+    get(home, name).ok_or_else(|| ModelError::NotFound { name: name.to_string(), dir: store_dir(home) })
 }
 
 /// The folder of repository `repo`'s (`OWNER/REPO`) current snapshot, when the store has it:
 /// where a model made of several files (an embedding model's weights, configuration and
 /// vocabulary) is loaded from.
 pub fn repo_snapshot(home: &Home, repo: &str) -> Option<PathBuf> {
-    let (owner, name) = repo.split_once('/')?;
-    ModelName::parse(&format!("{owner}/{name}/x")).ok()?;
-    let dir = store_dir(home).join(format!("models--{owner}--{name}"));
-    let commit = std::fs::read_to_string(dir.join("refs/main")).ok()?;
-    let snapshot = dir.join("snapshots").join(commit.trim());
+    // The same rules as a model name's owner and repository.
+    let repo = ModelName::parse(&format!("{repo}/_")).ok()?.repo;
+    let snapshot = current_snapshot(&repo_dir(home, &repo))?;
     snapshot.is_dir().then_some(snapshot)
 }
 
@@ -140,8 +152,7 @@ pub fn list(home: &Home) -> Vec<Model> {
         let dir_name = repo.file_name().to_string_lossy().into_owned();
         let Some(id) = dir_name.strip_prefix("models--") else { continue };
         let Some((owner, name)) = id.split_once("--") else { continue };
-        let Ok(commit) = std::fs::read_to_string(repo.path().join("refs/main")) else { continue };
-        let snapshot = repo.path().join("snapshots").join(commit.trim());
+        let Some(snapshot) = current_snapshot(&repo.path()) else { continue };
         let mut files = Vec::new();
         walk_files(&snapshot, &snapshot, &mut files);
         for file in files {
@@ -169,10 +180,10 @@ fn walk_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
 
 /// Removes a model: its snapshot link, and its blob when no other file links to it.
 pub fn remove(home: &Home, name: &ModelName) -> Result<Model, ModelError> {
-    let model = get(home, name).ok_or_else(|| ModelError::NotFound { name: name.to_string(), dir: store_dir(home) })?;
+    let model = find(home, name)?;
     let dir = name.dir(home);
-    let commit = std::fs::read_to_string(dir.join("refs/main")).unwrap_or_default();
-    let link = dir.join("snapshots").join(commit.trim()).join(&name.file);
+    // `find` read refs/main: the snapshot is there.
+    let link = current_snapshot(&dir).unwrap_or_default().join(&name.file);
     let io = |path: &Path, source| ModelError::Io { name: name.to_string(), path: path.to_path_buf(), source };
     std::fs::remove_file(&link).map_err(|e| io(&link, e))?;
     let still_linked = {
@@ -203,5 +214,5 @@ pub fn add(home: &Home, file: &Path, name: &ModelName) -> Result<Model, ModelErr
     let commit = std::fs::read_to_string(dir.join("refs/main")).map(|c| c.trim().to_string()).unwrap_or_default();
     let commit = if commit.is_empty() { "local".to_string() } else { commit };
     hub::link_snapshot(&dir, &commit, &name.file, &sha).map_err(|e| io(&dir, e))?;
-    get(home, name).ok_or_else(|| ModelError::NotFound { name: name.to_string(), dir: store_dir(home) })
+    find(home, name)
 }
