@@ -148,6 +148,12 @@ pub fn row(import: &str) -> Option<&'static HostInterface> {
     HOST_INTERFACES.iter().find(|h| h.name == base)
 }
 
+/// The `--allow` grant an imported name needs, if any (`ai` for `wasi:nn/graph@…`), whatever
+/// its version.
+pub fn grant_of(import: &str) -> Option<&'static str> {
+    row(import).and_then(|row| row.grant)
+}
+
 /// The row, and its version, that provides an imported name: same interface, a version on the
 /// same semver track (`0.1.0` serves `0.1.3`; a `0.0.x` only itself).
 pub fn provided(import: &str) -> Option<(&'static HostInterface, &'static str)> {

@@ -115,14 +115,10 @@ pub fn inspect_undecodable(path: &Path, error: ContractError) -> Result<Inspecti
     Ok(info)
 }
 
-/// The grant each import needs, if any (`ai` for `wasi:nn/graph@…`).
-pub fn grant_of(import: &str) -> Option<&'static str> {
-    crate::host_interfaces::row(import).and_then(|row| row.grant)
-}
-
 /// The grants `imports` need, each once, in order.
 fn grants_for(imports: &[String]) -> Vec<String> {
-    let set: std::collections::BTreeSet<&str> = imports.iter().filter_map(|i| grant_of(i)).collect();
+    let set: std::collections::BTreeSet<&str> =
+        imports.iter().filter_map(|i| crate::host_interfaces::grant_of(i)).collect();
     set.into_iter().map(str::to_string).collect()
 }
 

@@ -64,7 +64,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     for (title, items) in [("imports", &info.imports), ("exports", &info.exports)].into_iter().filter(|_| !library) {
         out.line(format!("{}{}", label(title), items.len()));
         for item in items {
-            match morph_contract::inspect::grant_of(item).filter(|_| title == "imports") {
+            match morph_contract::host_interfaces::grant_of(item).filter(|_| title == "imports") {
                 Some(grant) => out.line(format!("  {item}  {}", out.paint(Style::Dim, &format!("(--allow {grant})")))),
                 None => out.line(format!("  {item}")),
             }

@@ -45,7 +45,7 @@ impl<C: 'static> HasData for HasTableView<C> {
 /// Hayride's contract is refused the same way.
 pub(crate) fn check_grants(engine: &Engine, component: &Component, policy: &Policy) -> Result<(), RuntimeError> {
     for (name, _) in component.component_type().imports(engine) {
-        let Some(grant) = host_interfaces::row(name).and_then(|row| row.grant) else { continue };
+        let Some(grant) = host_interfaces::grant_of(name) else { continue };
         let grant = Grant::parse(grant).map_err(RuntimeError::Internal)?;
         if policy.grants.contains(&grant) {
             continue;
