@@ -47,6 +47,7 @@ fn main() {
         path: [{nn}],
         imports: {{
             "wasi:nn/inference.[method]graph-execution-context.compute": async | trappable,
+            "wasi:nn/graph.load-by-name": async | trappable,
             default: trappable,
         }},
         with: {{
@@ -83,6 +84,7 @@ fn main() {
         path: [{paths}],
         imports: {{
             "hayride:ai/model-repository.download-model": async | trappable,
+            "hayride:ai/graph-stream.load-by-name": async | trappable,
             "hayride:ai/rag": async | trappable,
             default: trappable,
         }},

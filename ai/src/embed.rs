@@ -3,7 +3,7 @@
 //! tokens and L2-normalized, so the dot product of two embeddings is their cosine similarity.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -18,8 +18,6 @@ pub struct SentenceEncoder {
     vocab: HashMap<String, u32>,
     lowercase: bool,
     max_tokens: usize,
-    pub dimensions: usize,
-    pub dir: PathBuf,
 }
 
 const MAX_WORD_CHARS: usize = 100;
@@ -46,17 +44,10 @@ impl SentenceEncoder {
             .and_then(|v| v["max_seq_length"].as_u64())
             .map_or(config.max_position_embeddings, |n| n as usize)
             .min(config.max_position_embeddings);
-        Ok(SentenceEncoder {
-            model,
-            vocab,
-            lowercase,
-            max_tokens,
-            dimensions: config.hidden_size,
-            dir: dir.to_path_buf(),
-        })
+        Ok(SentenceEncoder { model, vocab, lowercase, max_tokens })
     }
 
-    /// The embedding of `text`: unit length, [`Self::dimensions`] numbers.
+    /// The embedding of `text`: unit length, as many numbers as the model's hidden size.
     pub fn embed(&self, text: &str) -> Result<Vec<f32>, AiError> {
         let compute = |e: candle_core::Error| AiError::Compute(e.to_string());
         let ids = self.tokenize(text);

@@ -26,41 +26,11 @@ fn implementation(full: &str) -> Option<AddToLinker> {
         "hayride:wac/wac@0.0.65" => |l, _| host::wac::add_to_linker(l, "0.0.65", StoreData::wac),
         "hayride:db/db@0.0.65" => |l, _| host::db::add_to_linker(l, StoreData::db),
         "wasi:config/store@0.2.0-draft" => |l, _| host::config::add_to_linker(l, |s| &mut s.config),
-        "wasi:nn/graph@0.2.0-rc-2024-10-28" => |l, _| host::ai::add_nn_to_linker(l, "graph", StoreData::ai),
-        "wasi:nn/tensor@0.2.0-rc-2024-10-28" => |l, _| host::ai::add_nn_to_linker(l, "tensor", StoreData::ai),
-        "wasi:nn/inference@0.2.0-rc-2024-10-28" => |l, _| host::ai::add_nn_to_linker(l, "inference", StoreData::ai),
-        "wasi:nn/errors@0.2.0-rc-2024-10-28" => |l, _| host::ai::add_nn_to_linker(l, "errors", StoreData::ai),
-        _ => return hayride_ai(full),
-    })
-}
-
-/// `hayride:ai/<interface>@<version>`: one implementation per interface, for each contract.
-fn hayride_ai(full: &str) -> Option<AddToLinker> {
-    let rest = full.strip_prefix("hayride:ai/")?;
-    let (iface, version) = rest.split_once('@')?;
-    Some(match (iface, version) {
-        ("graph-stream", "0.0.60") => |l, _| host::ai::add_to_linker(l, "0.0.60", "graph-stream", StoreData::ai),
-        ("graph-stream", "0.0.65") => |l, _| host::ai::add_to_linker(l, "0.0.65", "graph-stream", StoreData::ai),
-        ("inference-stream", "0.0.60") => {
-            |l, _| host::ai::add_to_linker(l, "0.0.60", "inference-stream", StoreData::ai)
+        // Every AI interface, of every version, by the name the row gives (0.0.x and the
+        // wasi:nn prerelease are only ever provided as themselves).
+        ai if ai.starts_with("wasi:nn/") || ai.starts_with("hayride:ai/") => {
+            |l, name| host::ai::add_to_linker(l, name, StoreData::ai)
         }
-        ("inference-stream", "0.0.65") => {
-            |l, _| host::ai::add_to_linker(l, "0.0.65", "inference-stream", StoreData::ai)
-        }
-        ("tensor-stream", "0.0.60") => |l, _| host::ai::add_to_linker(l, "0.0.60", "tensor-stream", StoreData::ai),
-        ("tensor-stream", "0.0.65") => |l, _| host::ai::add_to_linker(l, "0.0.65", "tensor-stream", StoreData::ai),
-        ("model-repository", "0.0.60") => {
-            |l, _| host::ai::add_to_linker(l, "0.0.60", "model-repository", StoreData::ai)
-        }
-        ("model-repository", "0.0.65") => {
-            |l, _| host::ai::add_to_linker(l, "0.0.65", "model-repository", StoreData::ai)
-        }
-        ("context", "0.0.60") => |l, _| host::ai::add_to_linker(l, "0.0.60", "context", StoreData::ai),
-        ("context", "0.0.65") => |l, _| host::ai::add_to_linker(l, "0.0.65", "context", StoreData::ai),
-        ("rag", "0.0.60") => |l, _| host::ai::add_to_linker(l, "0.0.60", "rag", StoreData::ai),
-        ("rag", "0.0.65") => |l, _| host::ai::add_to_linker(l, "0.0.65", "rag", StoreData::ai),
-        ("transformer", "0.0.60") => |l, _| host::ai::add_to_linker(l, "0.0.60", "transformer", StoreData::ai),
-        ("transformer", "0.0.65") => |l, _| host::ai::add_to_linker(l, "0.0.65", "transformer", StoreData::ai),
         _ => return None,
     })
 }

@@ -18,39 +18,46 @@ pub(crate) struct LoadedModel {
     model: Mutex<LanguageModel>,
 }
 
-/// Models already in memory, by file: a second `load-by-name` of the same model (another
-/// graph, another instance of `morph serve`) shares the first one's weights.
-static LOADED: Mutex<Option<HashMap<PathBuf, Weak<LoadedModel>>>> = Mutex::new(None);
+/// What is already in memory, by file: a second `load-by-name` of the same model (another
+/// graph, another instance of `morph serve`) shares the first one's weights; so do encoders.
+type Loaded<T> = Mutex<Option<HashMap<PathBuf, Weak<T>>>>;
 
-/// The model at `path`, loaded now or shared with whoever loaded it before.
-pub(crate) fn load(path: &Path) -> Result<Arc<LoadedModel>, String> {
-    let mut loaded = LOADED.lock().unwrap();
+static MODELS: Loaded<LoadedModel> = Mutex::new(None);
+static ENCODERS: Loaded<SentenceEncoder> = Mutex::new(None);
+
+/// The `T` at `path` in `loaded`, or `load`ed now and kept there while anyone holds it.
+fn shared<T>(loaded: &Loaded<T>, path: &Path, load: impl FnOnce() -> Result<T, String>) -> Result<Arc<T>, String> {
+    let mut loaded = loaded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let map = loaded.get_or_insert_with(HashMap::new);
-    if let Some(model) = map.get(path).and_then(Weak::upgrade) {
-        return Ok(model);
+    if let Some(found) = map.get(path).and_then(Weak::upgrade) {
+        return Ok(found);
     }
-    let model = LanguageModel::load(path).map_err(|e| e.to_string())?;
-    tracing::info!("loaded {} ({}) in {:?}", path.display(), model.architecture, model.load_time);
-    let model = Arc::new(LoadedModel { path: path.to_path_buf(), model: Mutex::new(model) });
-    map.retain(|_, m| m.strong_count() > 0);
-    map.insert(path.to_path_buf(), Arc::downgrade(&model));
-    Ok(model)
+    let value = Arc::new(load()?);
+    map.retain(|_, v| v.strong_count() > 0);
+    map.insert(path.to_path_buf(), Arc::downgrade(&value));
+    Ok(value)
 }
 
-/// Sentence encoders already in memory, by model folder.
-static ENCODERS: Mutex<Option<HashMap<PathBuf, Weak<SentenceEncoder>>>> = Mutex::new(None);
+/// The language model at `path`, loaded now or shared with whoever loaded it before.
+pub(crate) fn load(path: &Path) -> Result<Arc<LoadedModel>, String> {
+    shared(&MODELS, path, || {
+        let model = LanguageModel::load(path).map_err(|e| e.to_string())?;
+        tracing::info!("loaded {} ({}) in {:?}", path.display(), model.architecture, model.load_time);
+        Ok(LoadedModel { path: path.to_path_buf(), model: Mutex::new(model) })
+    })
+}
+
+/// `work` (a model load, an embedding: CPU-bound, up to seconds) on a blocking thread, so the
+/// async workers go on serving other requests and `--timeout` can end the call meanwhile.
+pub(crate) async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| format!("the work stopped: {e}"))?
+}
 
 /// The sentence encoder in `dir`, loaded now or shared with whoever loaded it before.
 pub(crate) fn load_encoder(dir: &Path) -> Result<Arc<SentenceEncoder>, String> {
-    let mut loaded = ENCODERS.lock().unwrap();
-    let map = loaded.get_or_insert_with(HashMap::new);
-    if let Some(e) = map.get(dir).and_then(Weak::upgrade) {
-        return Ok(e);
-    }
-    let encoder = Arc::new(SentenceEncoder::load(dir).map_err(|e| e.to_string())?);
-    map.retain(|_, e| e.strong_count() > 0);
-    map.insert(dir.to_path_buf(), Arc::downgrade(&encoder));
-    Ok(encoder)
+    shared(&ENCODERS, dir, || SentenceEncoder::load(dir).map_err(|e| e.to_string()))
 }
 
 /// What a guest asked for: the prompt, and how to generate.
@@ -61,7 +68,8 @@ pub(crate) struct Request {
 }
 
 /// The options tensor, as Hayride's model morphs write it: JSON, every field optional, zero
-/// meaning "the default".
+/// meaning "the default". Its llama.cpp settings morph's engine has no use for (`top_k`,
+/// `num_context`, `num_batch`) are ignored, as any unknown field is, so the same JSON works.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default)]
 struct PromptOptions {
@@ -69,13 +77,6 @@ struct PromptOptions {
     max_predict: i64,
     top_p: f64,
     seed: u64,
-    // Hayride's llama.cpp settings morph's engine has no use for; accepted so the same JSON works.
-    #[allow(dead_code)]
-    top_k: i64,
-    #[allow(dead_code)]
-    num_context: i64,
-    #[allow(dead_code)]
-    num_batch: i64,
 }
 
 /// The tensor named `options` holds the options; any other holds the prompt (UTF-8 bytes), as in
@@ -106,6 +107,10 @@ pub(crate) fn request(inputs: &[(String, &[u8])]) -> Result<Request, String> {
     let prompt = prompt.ok_or("no prompt: pass a U8 tensor of the prompt's UTF-8 bytes (Hayride names it `user`)")?;
     Ok(Request { prompt, generation })
 }
+
+/// The name of the answer's tensor, in the blocking and the streamed form, as Hayride's host
+/// names it.
+pub(crate) const OUTPUT: &str = "Output";
 
 /// One piece of the answer, or why the generation failed.
 pub(crate) type Piece = Result<String, String>;

@@ -53,14 +53,14 @@ pub(crate) enum Lookup {
 }
 
 impl AiCtx {
-    fn home(&self) -> Result<&Home, Lookup> {
-        self.home.as_ref().ok_or_else(|| Lookup::Missing("this run has no morph home, so no model store".into()))
+    fn home(&self) -> Result<&Home, String> {
+        self.home.as_ref().ok_or_else(|| "this run has no morph home, so no model store".to_string())
     }
 
     /// The model file `name` names: a store name (`OWNER/REPO/FILE`), or a path inside the
     /// store (what `model-repository` returns, and what Hayride's morphs pass on).
     pub(crate) fn model_path(&self, name: &str) -> Result<PathBuf, Lookup> {
-        let home = self.home()?;
+        let home = self.home().map_err(Lookup::Missing)?;
         let store = models::store_dir(home);
         let path = std::path::Path::new(name);
         if path.is_absolute() {
@@ -82,13 +82,11 @@ impl AiCtx {
             ))
         })
     }
-}
 
-impl AiCtx {
     /// The folder of the embedding model `name`: a repository of the store (`OWNER/REPO`), or
     /// one of its files (`OWNER/REPO/model.safetensors`).
     pub(crate) fn embedding_model(&self, name: &str) -> Result<PathBuf, String> {
-        let home = self.home().map_err(|e| format!("{e:?}"))?;
+        let home = self.home()?;
         let repo: Vec<&str> = name.split('/').take(2).collect();
         let repo = repo.join("/");
         models::repo_snapshot(home, &repo).ok_or_else(|| {
@@ -100,31 +98,27 @@ impl AiCtx {
     }
 }
 
-/// Links the `wasi:nn` interface `iface` (`graph`, `tensor`, `inference`, `errors`).
-pub(crate) fn add_nn_to_linker<T: Send + 'static>(
-    linker: &mut Linker<T>,
-    iface: &str,
-    get: fn(&mut T) -> AiView<'_>,
-) -> wasmtime::Result<()> {
-    use bindings::nn::wasi::nn;
-    type V = HasTableView<AiCtx>;
-    match iface {
-        "graph" => nn::graph::add_to_linker::<T, V>(linker, get),
-        "tensor" => nn::tensor::add_to_linker::<T, V>(linker, get),
-        "inference" => nn::inference::add_to_linker::<T, V>(linker, get),
-        "errors" => nn::errors::add_to_linker::<T, V>(linker, get),
-        other => Err(wasmtime::Error::msg(format!("wasi:nn/{other} is not an interface morph implements"))),
-    }
-}
-
-/// Links the `hayride:ai` interface `iface` of contract `version`.
+/// Links the AI interface named `full` (`wasi:nn/graph@0.2.0-rc-2024-10-28`,
+/// `hayride:ai/rag@0.0.65`, …): `wasi:nn`'s one version, `hayride:ai`'s of each contract.
 pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
-    version: &str,
-    iface: &str,
+    full: &str,
     get: fn(&mut T) -> AiView<'_>,
 ) -> wasmtime::Result<()> {
     type V = HasTableView<AiCtx>;
+    let unknown = || Err(wasmtime::Error::msg(format!("{full} is not an interface morph implements")));
+    let Some((name, version)) = full.split_once('@') else { return unknown() };
+    if let Some(iface) = name.strip_prefix("wasi:nn/") {
+        use bindings::nn::wasi::nn;
+        return match (iface, version) {
+            ("graph", "0.2.0-rc-2024-10-28") => nn::graph::add_to_linker::<T, V>(linker, get),
+            ("tensor", "0.2.0-rc-2024-10-28") => nn::tensor::add_to_linker::<T, V>(linker, get),
+            ("inference", "0.2.0-rc-2024-10-28") => nn::inference::add_to_linker::<T, V>(linker, get),
+            ("errors", "0.2.0-rc-2024-10-28") => nn::errors::add_to_linker::<T, V>(linker, get),
+            _ => unknown(),
+        };
+    }
+    let Some(iface) = name.strip_prefix("hayride:ai/") else { return unknown() };
     macro_rules! link {
         ($v:ident) => {{
             use bindings::$v::hayride::ai;
@@ -136,13 +130,13 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
                 "context" => ai::context::add_to_linker::<T, V>(linker, get),
                 "rag" => ai::rag::add_to_linker::<T, V>(linker, get),
                 "transformer" => ai::transformer::add_to_linker::<T, V>(linker, get),
-                other => Err(wasmtime::Error::msg(format!("hayride:ai/{other} is not an interface morph implements"))),
+                _ => unknown(),
             }
         }};
     }
     match version {
         "0.0.60" => link!(v060),
         "0.0.65" => link!(v065),
-        other => Err(wasmtime::Error::msg(format!("hayride:ai@{other} is not a contract morph implements"))),
+        _ => unknown(),
     }
 }

@@ -48,12 +48,12 @@ impl AiView<'_> {
     }
 
     /// The model `name` names, loaded (or shared with an earlier load).
-    pub(crate) fn load_model(&mut self, name: &str) -> Result<Arc<LoadedModel>, (ErrorCode, String)> {
+    pub(crate) async fn load_model(&mut self, name: &str) -> Result<Arc<LoadedModel>, (ErrorCode, String)> {
         let path = self.ctx.model_path(name).map_err(|e| match e {
             Lookup::Invalid(why) => (ErrorCode::InvalidArgument, why),
             Lookup::Missing(why) => (ErrorCode::NotFound, why),
         })?;
-        backend::load(&path).map_err(|why| (ErrorCode::InvalidEncoding, why))
+        backend::off_the_runtime(move || backend::load(&path)).await.map_err(|why| (ErrorCode::InvalidEncoding, why))
     }
 
     /// The guest's named tensors, read into a request for the engine.
@@ -86,8 +86,8 @@ impl HostGraphs for AiView<'_> {
         )
     }
 
-    fn load_by_name(&mut self, name: String) -> NnResult<Resource<Graph>> {
-        match self.load_model(&name) {
+    async fn load_by_name(&mut self, name: String) -> NnResult<Resource<Graph>> {
+        match self.load_model(&name).await {
             Ok(model) => Ok(Ok(self.table.push(Graph { model })?)),
             Err((code, why)) => self.nn_fail(code, why),
         }
@@ -130,7 +130,7 @@ impl HostGraphExecutionContext for AiView<'_> {
             }
         }
         let output = Tensor { dimensions: vec![1], ty: TensorType::U8, data: text.trim().as_bytes().to_vec() };
-        Ok(Ok(vec![("Output".to_string(), self.table.push(output)?)]))
+        Ok(Ok(vec![(backend::OUTPUT.to_string(), self.table.push(output)?)]))
     }
 
     fn drop(&mut self, ctx: Resource<ExecutionContext>) -> wasmtime::Result<()> {

@@ -5,6 +5,7 @@
 use wasmtime::component::Resource;
 
 use morph_registry_client::models::{self, Hub, ModelName, PullOptions};
+use morph_registry_client::Home;
 
 use super::{AiView, Lookup};
 
@@ -37,36 +38,38 @@ impl AiView<'_> {
         }
     }
 
+    /// The store and the model name `name` parses to.
+    fn repo_name(&self, name: &str) -> Result<(Home, ModelName), (RepoCode, String)> {
+        let home = self
+            .ctx
+            .home
+            .clone()
+            .ok_or((RepoCode::NotEnabled, "this run has no morph home, so no model store".into()))?;
+        let parsed = ModelName::parse(name).map_err(|e| (RepoCode::InvalidModelName, e.to_string()))?;
+        Ok((home, parsed))
+    }
+
     async fn repo_download(&mut self, name: String) -> RepoResult<String> {
-        let Some(home) = self.ctx.home.clone() else {
-            return self.repo_fail(RepoCode::NotEnabled, "this run has no morph home, so no model store");
+        let (home, parsed) = match self.repo_name(&name) {
+            Ok(found) => found,
+            Err((code, why)) => return self.repo_fail(code, why),
         };
-        let parsed = match ModelName::parse(&name) {
-            Ok(n) => n,
-            Err(e) => return self.repo_fail(RepoCode::InvalidModelName, e.to_string()),
-        };
-        if let Some(m) = models::get(&home, &parsed) {
-            return Ok(Ok(m.path.display().to_string()));
-        }
-        if !self.ctx.allow_net {
-            return self.repo_fail(
+        // From the store when it is there; fetched only when the run may reach the network.
+        let opts = PullOptions { offline: !self.ctx.allow_net };
+        match models::pull(&home, &parsed, &Hub::from_env(), opts, &|_| {}).await {
+            Ok(m) => Ok(Ok(m.path.display().to_string())),
+            Err(models::ModelError::Offline { .. }) if !self.ctx.allow_net => self.repo_fail(
                 RepoCode::NotEnabled,
                 format!("model {name} is not in morph's store and this run may not download it; fetch it first with `morph model pull {name}`, or grant the network with --allow-net"),
-            );
-        }
-        match models::pull(&home, &parsed, &Hub::from_env(), PullOptions::default(), &|_| {}).await {
-            Ok(m) => Ok(Ok(m.path.display().to_string())),
+            ),
             Err(e) => self.repo_fail(RepoCode::RuntimeError, e.to_string()),
         }
     }
 
     fn repo_delete(&mut self, name: String) -> RepoResult<()> {
-        let Some(home) = self.ctx.home.clone() else {
-            return self.repo_fail(RepoCode::NotEnabled, "this run has no morph home, so no model store");
-        };
-        let parsed = match ModelName::parse(&name) {
-            Ok(n) => n,
-            Err(e) => return self.repo_fail(RepoCode::InvalidModelName, e.to_string()),
+        let (home, parsed) = match self.repo_name(&name) {
+            Ok(found) => found,
+            Err((code, why)) => return self.repo_fail(code, why),
         };
         match models::remove(&home, &parsed) {
             Ok(_) => Ok(Ok(())),

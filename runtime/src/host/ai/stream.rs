@@ -95,8 +95,8 @@ impl wasmtime_wasi::p2::Pollable for TensorStream {
 }
 
 impl AiView<'_> {
-    fn stream_load(&mut self, name: String) -> NnResult<Resource<GraphStream>> {
-        match self.load_model(&name) {
+    async fn stream_load(&mut self, name: String) -> NnResult<Resource<GraphStream>> {
+        match self.load_model(&name).await {
             Ok(model) => Ok(Ok(self.table.push(GraphStream { model })?)),
             Err((code, why)) => self.nn_fail(code, why),
         }
@@ -118,7 +118,7 @@ impl AiView<'_> {
             Err(why) => return self.nn_fail(ErrorCode::InvalidArgument, why),
         };
         let stream = TensorStream::generating(backend::generate(model, request));
-        Ok(Ok(("Output".to_string(), self.table.push(stream)?)))
+        Ok(Ok((backend::OUTPUT.to_string(), self.table.push(stream)?)))
     }
 
     fn stream_read(
@@ -147,8 +147,8 @@ macro_rules! streams_for {
             use crate::host::ai::bindings::$v::hayride::ai::{graph_stream, inference_stream, tensor_stream};
 
             impl graph_stream::Host for AiView<'_> {
-                fn load_by_name(&mut self, name: String) -> NnResult<Resource<GraphStream>> {
-                    self.stream_load(name)
+                async fn load_by_name(&mut self, name: String) -> NnResult<Resource<GraphStream>> {
+                    self.stream_load(name).await
                 }
             }
 

@@ -52,7 +52,14 @@ enum Store {
 
 pub struct Connection {
     store: Store,
-    registered: Option<(Transformer, Arc<SentenceEncoder>)>,
+    registered: Option<Registered>,
+}
+
+/// What `register` settled: the encoder, and the columns quoted for SQL.
+struct Registered {
+    encoder: Arc<SentenceEncoder>,
+    data: String,
+    vector: String,
 }
 
 /// What a query asks for.
@@ -124,52 +131,51 @@ impl AiView<'_> {
         Ok(Connection { store, registered: None })
     }
 
-    fn rag_register(
+    async fn rag_register(
         &mut self,
         c: &Resource<Connection>,
         t: Resource<Transformer>,
     ) -> wasmtime::Result<Result<(), Failure>> {
         let transformer = self.table.delete(t)?;
-        let dir = match self.ctx.embedding_model(&transformer.model) {
-            Ok(dir) => dir,
-            Err(why) => return Ok(Err((RagCode::RegisterFailed, why))),
+        let registered = async {
+            let dir = self.ctx.embedding_model(&transformer.model).map_err(|why| (RagCode::RegisterFailed, why))?;
+            let encoder = backend::off_the_runtime(move || backend::load_encoder(&dir))
+                .await
+                .map_err(|why| (RagCode::RegisterFailed, why))?;
+            let data = identifier("data column", &transformer.data_column)?;
+            let vector = identifier("vector column", &transformer.vector_column)?;
+            Ok(Registered { encoder, data, vector })
         };
-        let encoder = match backend::load_encoder(&dir) {
-            Ok(e) => e,
-            Err(why) => return Ok(Err((RagCode::RegisterFailed, why))),
-        };
-        for (what, name) in [("data column", &transformer.data_column), ("vector column", &transformer.vector_column)] {
-            if let Err(f) = identifier(what, name) {
-                return Ok(Err(f));
+        match registered.await {
+            Ok(r) => {
+                self.table.get_mut(c)?.registered = Some(r);
+                Ok(Ok(()))
             }
+            Err(f) => Ok(Err(f)),
         }
-        self.table.get_mut(c)?.registered = Some((transformer, encoder));
-        Ok(Ok(()))
     }
 
-    /// The registered columns and encoder, and the embedding of `text`.
-    fn rag_embedding(
+    /// The table and registered columns, and the embedding of `text`.
+    async fn rag_embedding(
         &mut self,
         c: &Resource<Connection>,
         table: &str,
         text: &str,
     ) -> wasmtime::Result<Result<(Columns, Vec<f32>), Failure>> {
-        let conn = self.table.get(c)?;
-        let Some((t, encoder)) = &conn.registered else {
+        let Some(r) = &self.table.get(c)?.registered else {
             return Ok(Err((
                 RagCode::RegisterFailed,
                 "no transformer: call `register` on the connection first".into(),
             )));
         };
-        let columns = match (
-            identifier("table", table),
-            identifier("data column", &t.data_column),
-            identifier("vector column", &t.vector_column),
-        ) {
-            (Ok(table), Ok(data), Ok(vector)) => Columns { table, data, vector },
-            (Err(f), _, _) | (_, Err(f), _) | (_, _, Err(f)) => return Ok(Err(f)),
+        let (encoder, data, vector) = (r.encoder.clone(), r.data.clone(), r.vector.clone());
+        let table = match identifier("table", table) {
+            Ok(t) => t,
+            Err(f) => return Ok(Err(f)),
         };
-        Ok(encoder.embed(text).map(|v| (columns, v)).map_err(|e| (RagCode::EmbedFailed, e.to_string())))
+        let text = text.to_string();
+        let embedded = backend::off_the_runtime(move || encoder.embed(&text).map_err(|e| e.to_string())).await;
+        Ok(embedded.map(|v| (Columns { table, data, vector }, v)).map_err(|why| (RagCode::EmbedFailed, why)))
     }
 
     async fn rag_embed(
@@ -178,7 +184,7 @@ impl AiView<'_> {
         table: String,
         data: String,
     ) -> wasmtime::Result<Result<(), Failure>> {
-        let (columns, vector) = match self.rag_embedding(&c, &table, &data)? {
+        let (columns, vector) = match self.rag_embedding(&c, &table, &data).await? {
             Ok(found) => found,
             Err(f) => return Ok(Err(f)),
         };
@@ -199,7 +205,7 @@ impl AiView<'_> {
             Ok(o) => o,
             Err(f) => return Ok(Err(f)),
         };
-        let (columns, vector) = match self.rag_embedding(&c, &table, &data)? {
+        let (columns, vector) = match self.rag_embedding(&c, &table, &data).await? {
             Ok(found) => found,
             Err(f) => return Ok(Err(f)),
         };
@@ -237,7 +243,7 @@ macro_rules! rag_for {
 
             impl rag::HostConnection for AiView<'_> {
                 async fn register(&mut self, c: Resource<Connection>, t: Resource<Transformer>) -> R<()> {
-                    let r = self.rag_register(&c, t);
+                    let r = self.rag_register(&c, t).await;
                     self.rag_answer(r)
                 }
 

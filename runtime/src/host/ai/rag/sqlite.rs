@@ -19,15 +19,14 @@ pub(super) fn insert(db: &Shared, c: &Columns, text: &str, vector: &[f32]) -> Re
 
 pub(super) fn nearest(db: &Shared, c: &Columns, vector: &[f32], opts: &QueryOptions) -> Result<Vec<String>, Failure> {
     let db = db.lock().unwrap();
-    let table = c.table.trim_matches('"');
-    let exists: bool = db
-        .query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))
-        .map_err(|e| (RagCode::QueryFailed, e.to_string()))?;
-    if !exists {
-        return Err((RagCode::MissingTable, format!("no table `{table}`: `embed` into it first")));
-    }
     let sql = format!("SELECT {}, {} FROM {}", c.data, c.vector, c.table);
-    let mut st = db.prepare(&sql).map_err(|e| (RagCode::QueryFailed, e.to_string()))?;
+    let mut st = db.prepare(&sql).map_err(|e| match e.to_string() {
+        // SQLite says so when it prepares the query; no need to look the table up first.
+        why if why.starts_with("no such table") => {
+            (RagCode::MissingTable, format!("no table {}: `embed` into it first", c.table))
+        }
+        why => (RagCode::QueryFailed, why),
+    })?;
     let rows = st
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
         .map_err(|e| (RagCode::QueryFailed, e.to_string()))?;
