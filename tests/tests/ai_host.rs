@@ -267,13 +267,7 @@ fn download_model_fetches_from_the_hub_only_with_the_network_granted() {
     let hub = Hub::start(name, std::fs::read(&file).unwrap(), HubMode::Normal, None);
     let env = [("HF_ENDPOINT", hub.endpoint.as_str())];
     let probe = hayride_probe("ai");
-    let run = |flags: &[&str], args: &[&str]| {
-        let mut all = vec!["run", path_str(&probe)];
-        all.extend_from_slice(flags);
-        all.push("--");
-        all.extend_from_slice(args);
-        morph_with(home.path(), &all, &env, None)
-    };
+    let run = |flags: &[&str], args: &[&str]| run_probe_with(home.path(), &probe, flags, args, &env);
     let r = run(&["--allow", "ai"], &["download", name]);
     assert!(r.line("download-model: ").starts_with("ErrorCode::NotEnabled"), "{r:?}");
     assert_eq!(hub.downloads.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing was fetched");

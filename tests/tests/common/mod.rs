@@ -268,11 +268,16 @@ pub fn agent_parts() -> [PathBuf; 3] {
 
 /// `morph run PROBE [flags] -- ARGS` in `home`.
 pub fn run_probe(home: &Path, probe: &Path, flags: &[&str], args: &[&str]) -> Run {
+    run_probe_with(home, probe, flags, args, &[])
+}
+
+/// [`run_probe`] with extra environment variables for morph.
+pub fn run_probe_with(home: &Path, probe: &Path, flags: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut all = vec!["run", path_str(probe)];
     all.extend_from_slice(flags);
     all.push("--");
     all.extend_from_slice(args);
-    morph_in(home, &all)
+    morph_with(home, &all, env, None)
 }
 
 /// Registers the three components of tests/fixtures/compose/chain.wac as test:a, test:b and
