@@ -6,10 +6,25 @@ use wasi_preview1_component_adapter_provider::{
     WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
 };
 
+use wit_component::StringEncoding;
+
+use crate::gobind::ProjectWorld;
 use crate::BuildError;
 
-/// The component of core module `bytes`.
-pub fn componentize(bytes: &[u8]) -> Result<Vec<u8>, BuildError> {
+/// The component of core module `bytes`. A module whose toolchain cannot embed the world's
+/// component type itself (standard Go) gets `world`'s embedded first, as `wasm-tools component
+/// embed` does.
+pub fn componentize(bytes: &[u8], world: Option<&ProjectWorld>) -> Result<Vec<u8>, BuildError> {
+    let mut embedded;
+    let bytes = match world {
+        Some(w) => {
+            embedded = bytes.to_vec();
+            wit_component::embed_component_metadata(&mut embedded, &w.resolve, w.world, StringEncoding::UTF8)
+                .map_err(|e| BuildError::Input(format!("cannot embed the world's type in the module: {e:#}")))?;
+            &embedded[..]
+        }
+        None => bytes,
+    };
     let adapter = if exports_start(bytes) {
         WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER
     } else {

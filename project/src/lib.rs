@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod componentize;
+pub mod gobind;
 pub mod manifest;
 pub mod scaffold;
 pub mod toolchain;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::gobind::{GoShape, ProjectWorld};
 use crate::manifest::{Language, Manifest};
 use crate::BuildError;
 
@@ -26,6 +27,8 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
         .map_err(|e| BuildError::Input(format!("cannot write in {}: {e}", out_dir.display())))?;
     let _tracked = morph_registry_client::atomic::Pending::track(scratch.path());
     let produced = scratch.path().join("component.wasm");
+    // A Go reactor's module carries no component type: its world's is embedded below.
+    let mut embed_world = None;
     let wasm = match m.language {
         Language::Rust => build_rust(m, release)?,
         Language::Python => {
@@ -34,22 +37,10 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
             run(&mut cmd, &COMPONENTIZE_PY, &m.dir, true)?;
             produced.clone()
         }
-        // TinyGo when it is installed (a component straight from `-target=wasip2`); the standard
-        // Go toolchain otherwise (`GOOS=wasip1`: a core module, which gets the preview1 adapter
-        // below).
-        Language::Go if on_path(TINYGO.program) => {
-            let mut cmd = TINYGO.command();
-            cmd.args(["build", "-target=wasip2", "--wit-package", "./wit", "--wit-world", &m.world, "-o"])
-                .arg(&produced)
-                .arg(".");
-            run(&mut cmd, &TINYGO, &m.dir, true)?;
-            produced.clone()
-        }
         Language::Go => {
-            let mut cmd = GO.command();
-            cmd.env("GOOS", "wasip1").env("GOARCH", "wasm").args(["build", "-o"]).arg(&produced).arg(".");
-            run(&mut cmd, &GO, &m.dir, true)?;
-            produced.clone()
+            let (wasm, world) = build_go(m, &produced)?;
+            embed_world = world;
+            wasm
         }
         Language::Js => {
             let mut cmd = JCO.command();
@@ -61,11 +52,41 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
     let mut bytes = std::fs::read(&wasm)
         .map_err(|e| BuildError::Input(format!("the toolchain wrote no component at {}: {e}", wasm.display())))?;
     if wasmparser::Parser::is_core_wasm(&bytes) {
-        bytes = crate::componentize::componentize(&bytes)?;
+        bytes = crate::componentize::componentize(&bytes, embed_world.as_ref())?;
     }
     morph_registry_client::atomic::write_output(&m.output, &bytes)
         .map_err(|e| BuildError::Input(format!("cannot write {}: {e}", m.output.display())))?;
     Ok(Built { path: m.output.clone(), bytes })
+}
+
+/// Go: TinyGo when it is installed (a component straight from `-target=wasip2`), the standard
+/// toolchain otherwise (`GOOS=wasip1`: a core module, which gets the preview1 adapter). A world
+/// with exports beyond `wasi:cli/run` gets Go bindings generated from the project's WIT and, with
+/// the standard toolchain, is a c-shared module whose world the caller embeds (returned); a
+/// command is a plain `func main` program.
+fn build_go(m: &Manifest, produced: &Path) -> Result<(PathBuf, Option<ProjectWorld>), BuildError> {
+    let mut world = ProjectWorld::load(&m.dir.join("wit"), &m.world)?;
+    let reactor = world.go_shape() == GoShape::Reactor;
+    if reactor {
+        world.write_go_bindings(&m.dir)?;
+    }
+    if on_path(TINYGO.program) {
+        let mut cmd = TINYGO.command();
+        cmd.args(["build", "-target=wasip2", "--wit-package", "./wit", "--wit-world", &m.world, "-o"])
+            .arg(produced)
+            .arg(".");
+        run(&mut cmd, &TINYGO, &m.dir, true)?;
+        return Ok((produced.to_path_buf(), None));
+    }
+    let mut cmd = GO.command();
+    cmd.env("GOOS", "wasip1").env("GOARCH", "wasm").arg("build");
+    if reactor {
+        // -checklinkname=0: the support package takes its first pages from runtime.sbrk.
+        cmd.args(["-buildmode=c-shared", "-ldflags=-checklinkname=0"]);
+    }
+    cmd.arg("-o").arg(produced).arg(".");
+    run(&mut cmd, &GO, &m.dir, true)?;
+    Ok((produced.to_path_buf(), reactor.then_some(world)))
 }
 
 /// A toolchain program and how to install it, for the error when it is not on PATH.

@@ -350,3 +350,10 @@ fn a_line_that_is_not_utf8_is_that_line_s_error() {
     assert!(lines[2]["error"].as_str().unwrap().contains("not UTF-8"), "{}", lines[2]);
     assert_eq!(lines[3]["model"]["content"]["n"], 3, "the session went on");
 }
+
+#[test]
+fn the_go_template_counter_behaves_the_same() {
+    if toolchain_present("go", "Go") {
+        template_counter_behaves("go", "go-counter");
+    }
+}
