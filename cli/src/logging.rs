@@ -58,7 +58,12 @@ impl<S: Subscriber> Layer<S> for RequestLog {
                 Some(other) => other.to_string(),
                 None => String::new(),
             };
-            let head = format!("{} {}", text("method"), text("path"));
+            // Under `morph up`, the entry that answered comes first.
+            let entry = match fields.get("entry") {
+                Some(Json::String(e)) => format!("[{e}] "),
+                _ => String::new(),
+            };
+            let head = format!("{entry}{} {}", text("method"), text("path"));
             if error {
                 // One line per event: a backtrace's lines are joined.
                 let why = text("error");

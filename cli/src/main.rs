@@ -45,6 +45,7 @@ enum Command {
     Ext(commands::ext::Args),
     Cast(commands::cast::Args),
     Serve(commands::serve::Args),
+    Up(commands::up::Args),
     Compose(commands::compose::ComposeArgs),
     Plug(commands::compose::PlugArgs),
     /// Hayride's spellings: `wac compose --path F --out O`, `wac plug --socket S --plugs P…`.
@@ -83,6 +84,7 @@ fn main() -> ExitCode {
         Command::Ext(args) => commands::ext::run(args, &out),
         Command::Cast(args) => commands::cast::run(args, &out),
         Command::Serve(args) => commands::serve::run(args, &out),
+        Command::Up(args) => commands::up::run(args, &out),
         Command::Compose(args) => commands::compose::compose(args, &out),
         Command::Plug(args) => commands::compose::plug(args, &out),
         Command::Wac(args) => commands::compose::wac(args, &out),

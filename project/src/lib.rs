@@ -1,6 +1,7 @@
 //! `morph new` and `morph build`: project templates, the languages' toolchains, and the
 //! project manifest (`morph.toml`) that ties them together.
 
+pub mod app;
 pub mod check;
 pub mod componentize;
 pub mod gobind;

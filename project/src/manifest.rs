@@ -77,6 +77,10 @@ struct File {
     /// What `wasi:config/store` answers when the project's component runs.
     #[serde(default)]
     config: toml::Table,
+    /// The app's entries (`morph up`), read by `app::read_entries`.
+    #[serde(default)]
+    #[allow(dead_code)]
+    entry: Vec<toml::Table>,
 }
 
 #[derive(Debug, Deserialize)]

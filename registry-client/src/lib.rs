@@ -13,6 +13,7 @@ pub mod models;
 pub mod oci;
 pub mod package;
 pub mod source;
+pub mod units;
 pub mod wkg;
 
 pub use home::Home;

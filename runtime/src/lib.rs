@@ -9,6 +9,7 @@
 //! Modules depend downward only: `serve`, `ext` → `sandbox` → `store` → `host`, `engine` →
 //! `policy`, `limits`, `values`, `error`.
 
+pub mod app;
 mod engine;
 mod error;
 pub mod ext;

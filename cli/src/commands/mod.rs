@@ -16,6 +16,7 @@ pub mod registry;
 pub mod run;
 pub mod sandbox;
 pub mod serve;
+pub mod up;
 pub mod validate;
 pub mod worlds;
 

@@ -99,7 +99,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     super::run::finish(result.map(|()| None), out)
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -55,8 +55,11 @@ func MakeHandle(value int32) *Handle {
 }
 
 // Allocate returns size bytes aligned to align from the Go heap, pinned by pinner so the host
-// may hold their address until the pinner is released.
+// may hold their address until the pinner is released. The generated code calls it before an
+// import whose results the host writes to memory: a point where allocating is safe, so it also
+// makes room for the `cabi_realloc` calls that import may make.
 func Allocate(pinner *runtime.Pinner, size, align uintptr) unsafe.Pointer {
+	prepareRealloc()
 	if size == 0 {
 		return nil
 	}
@@ -83,39 +86,43 @@ func allocate(size, align uintptr) unsafe.Pointer {
 // What `cabi_realloc` hands out is carved from a chunk allocated beforehand, outside of any
 // `cabi_realloc` call. The reason: the host calls `cabi_realloc` while the component may not
 // call out, and an allocation on the Go heap can start a garbage collection, which reads the
-// clock through an import; that call would trap. A request larger than the chunk still goes to
-// the heap. Interior pointers keep a chunk alive as long as anything the host wrote in it is
-// referenced.
+// clock through an import; that call would trap. A request larger than what is left of the
+// chunk still goes to the heap.
+//
+// Nothing here outlives the next safe point (Allocate, Unpin): by then the generated code has
+// lifted what the host wrote into Go values, and those values point into the chunk (or the
+// heap block), which keeps it alive as long as they are; the rest is garbage.
 const chunkSize = 64 << 10
 
 var (
 	chunk     []uint64
 	chunkUsed uintptr
-	pinner    runtime.Pinner
+	// Heap blocks handed to the host since the last safe point.
+	pending []unsafe.Pointer
 	// ready turns true when this package's init runs: the Go heap can be used from then on.
 	ready bool
 )
 
 func init() {
-	refill()
+	pending = make([]unsafe.Pointer, 0, 16)
+	prepareRealloc()
 	ready = true
 }
 
-func refill() {
-	chunk = make([]uint64, chunkSize/8)
-	chunkUsed = 0
-	pinner.Pin(unsafe.SliceData(chunk))
+// prepareRealloc is the housekeeping of a safe point: it forgets the heap blocks the host was
+// given and starts a new chunk when less than half of this one is left.
+func prepareRealloc() {
+	clear(pending)
+	pending = pending[:0]
+	if chunk == nil || chunkUsed > chunkSize/2 {
+		chunk = make([]uint64, chunkSize/8)
+		chunkUsed = 0
+	}
 }
 
-// Unpin releases what the host was given since the last call and, at this point where
-// allocating is safe, makes sure the next `cabi_realloc` calls find room.
+// Unpin is called by the generated exports once their arguments are lifted: a safe point.
 func Unpin() {
-	pinner.Unpin()
-	if chunkUsed > chunkSize/2 {
-		refill()
-	} else {
-		pinner.Pin(unsafe.SliceData(chunk))
-	}
+	prepareRealloc()
 }
 
 //go:wasmexport cabi_realloc
@@ -128,14 +135,18 @@ func cabiRealloc(oldPointer unsafe.Pointer, oldSize, align, newSize uintptr) uns
 	}
 	var pointer unsafe.Pointer
 	start := (chunkUsed + align - 1) &^ (align - 1)
-	if !ready {
+	switch {
+	case !ready:
 		raw := uintptr(sbrk(newSize + align))
 		pointer = unsafe.Pointer((raw + align - 1) &^ (align - 1))
-	} else if align <= 8 && start+newSize <= chunkSize {
+	case align <= 8 && start+newSize <= chunkSize:
 		pointer = unsafe.Add(unsafe.Pointer(unsafe.SliceData(chunk)), start)
 		chunkUsed = start + newSize
-	} else {
-		pointer = Allocate(&pinner, newSize, align)
+	default:
+		pointer = allocate(newSize, align)
+		// Appending within capacity does not allocate; past it, it is one more allocation of
+		// the kind above.
+		pending = append(pending, pointer)
 	}
 	if oldPointer != nil && oldSize != 0 {
 		copy(unsafe.Slice((*byte)(pointer), newSize), unsafe.Slice((*byte)(oldPointer), min(oldSize, newSize)))

@@ -11,12 +11,12 @@ mod body_progress;
 mod channel_streams;
 mod handlers;
 mod settings;
+mod ticker;
 mod websocket;
 mod write_deadline;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,15 +41,13 @@ use crate::RuntimeError;
 use handlers::Handlers;
 use settings::settle;
 pub use settings::{parse_address, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
+pub(crate) use ticker::{Ticker, TICK};
 use websocket::Ending;
 use write_deadline::WriteDeadline;
 
 /// The tracing target of the request log: one event per request or websocket connection, with
 /// `method`, `path`, `status` and `ms` (info) or `error` (error), which the binary renders.
 pub const REQUEST_LOG: &str = "morph::serve";
-
-/// How often the epoch advances: the granularity of `--timeout`.
-const TICK: Duration = Duration::from_millis(10);
 
 /// Per-request deadline when the limits set none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -82,7 +80,7 @@ pub struct ServeOptions {
     pub body_timeout: Duration,
 }
 
-struct Server {
+pub(crate) struct Server {
     handlers: std::sync::RwLock<Handlers>,
     /// The sandbox, its timeout always set: per request, the guest is interrupted after it and
     /// the client gets 504.
@@ -96,9 +94,11 @@ struct Server {
     stop: watch::Receiver<bool>,
     /// The address the server listens on: the authority of an HTTP/1.0 request without Host.
     bound: SocketAddr,
+    /// The app entry this server is (`morph up`), named in its request log lines.
+    pub(crate) entry: Option<String>,
 }
 
-type Answer = Response<HyperOutgoingBody>;
+pub(crate) type Answer = Response<HyperOutgoingBody>;
 
 impl Sandbox {
     /// Compiles `morph` for serving and serves it until `shutdown` completes, then lets
@@ -163,63 +163,52 @@ async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RuntimeError> {
     let settled = settle(sandbox, p, &opts).await?;
-    let timeout = sandbox.limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let sandbox = Sandbox { limits: Limits { timeout: Some(timeout), ..sandbox.limits.clone() }, ..sandbox.clone() };
-    let handlers = Handlers::of(p, &sandbox.policy)?;
     let listener =
         TcpListener::bind(settled.addr).await.map_err(|source| RuntimeError::Listen { addr: settled.addr, source })?;
     let bound = listener.local_addr().map_err(RuntimeError::internal)?;
-
-    // The epoch ticker that puts every request's deadline within reach, on every engine a
-    // request may run on.
-    let ticking = Arc::new(AtomicBool::new(true));
-    let engines = Arc::new(std::sync::Mutex::new(vec![p.engine.clone()]));
-    {
-        let engines = engines.clone();
-        let ticking = ticking.clone();
-        std::thread::spawn(move || {
-            while ticking.load(Ordering::Relaxed) {
-                std::thread::sleep(TICK);
-                for engine in engines.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-                    engine.increment_epoch();
-                }
-            }
-        });
-    }
-
-    let slots = Arc::new(Semaphore::new(opts.max_concurrency.max(1)));
+    let ticker = Arc::new(Ticker::start(vec![p.engine.clone()]));
     let (stop_tx, stop_rx) = watch::channel(false);
-    let argv = vec![p.name.clone()];
-    let server = Arc::new(Server {
-        handlers: std::sync::RwLock::new(handlers),
-        sandbox,
-        timeout,
-        argv,
-        opts,
-        slots,
-        stop: stop_rx.clone(),
-        bound,
-    });
+    let grace = opts.grace;
+    let server = Arc::new(Server::new(sandbox, p, opts, bound, stop_rx.clone())?);
     listening(bound);
     if let Some(upgrade) = upgrade {
-        let server = server.clone();
-        tokio::spawn(async move {
-            let optimized = match upgrade.await {
-                Ok(Ok(p)) => p,
-                Ok(Err(e)) => return tracing::warn!("the optimized compile failed ({e}); serving baseline code"),
-                Err(e) => return tracing::warn!("the optimized compile stopped ({e}); serving baseline code"),
-            };
-            match Handlers::of(&optimized, &server.sandbox.policy) {
-                Ok(h) => {
-                    engines.lock().unwrap_or_else(|e| e.into_inner()).push(optimized.engine.clone());
-                    *server.handlers.write().unwrap_or_else(|e| e.into_inner()) = h;
-                    tracing::info!("serving optimized code from now on");
-                }
-                Err(e) => tracing::warn!("the optimized code cannot be served ({e}); serving baseline code"),
-            }
-        });
+        server.clone().switch_when_ready(upgrade, ticker.clone());
     }
+    let conn = ConnSettings {
+        max_buf: settled.max_header_bytes.max(8192),
+        header_timeout: settled.header_timeout,
+        write_timeout: settled.write_timeout,
+    };
+    let answering = server.clone();
+    let service: Service = Arc::new(move |req| Box::pin(answering.clone().answer(req)));
+    let connections = accept_until(listener, conn, service, stop_rx, shutdown).await;
+    let _ = stop_tx.send(true);
+    drain(connections, grace, [server]).await;
+    Ok(())
+}
 
+/// How a listener's connections are read and written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnSettings {
+    pub max_buf: usize,
+    pub header_timeout: Duration,
+    pub write_timeout: Duration,
+}
+
+/// What answers the requests of a listener.
+pub(crate) type Service =
+    Arc<dyn Fn(Request<Incoming>) -> std::pin::Pin<Box<dyn Future<Output = Answer> + Send>> + Send + Sync>;
+
+/// Accepts connections and serves them with `service` until `shutdown` completes; gives the
+/// connections still open, which stop once `stop` turns true (each finishing the request in
+/// progress).
+pub(crate) async fn accept_until(
+    listener: TcpListener,
+    conn: ConnSettings,
+    service: Service,
+    stop: watch::Receiver<bool>,
+    shutdown: impl Future<Output = ()>,
+) -> tokio::task::JoinSet<()> {
     let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -227,22 +216,19 @@ async fn serve(
             _ = &mut shutdown => break,
             accepted = listener.accept() => {
                 let Ok((stream, _peer)) = accepted else { continue };
-                let server = server.clone();
-                let max_buf = settled.max_header_bytes.max(8192);
-                let header_timeout = settled.header_timeout;
-                let write_timeout = settled.write_timeout;
-                let mut stop = stop_rx.clone();
+                let service = service.clone();
+                let mut stop = stop.clone();
                 connections.spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
-                        let server = server.clone();
-                        async move { Ok::<_, std::convert::Infallible>(server.answer(req).await) }
+                        let answer = service(req);
+                        async move { Ok::<_, std::convert::Infallible>(answer.await) }
                     });
                     let conn = http1::Builder::new()
                         .keep_alive(true)
-                        .max_buf_size(max_buf)
+                        .max_buf_size(conn.max_buf)
                         .timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(header_timeout)
-                        .serve_connection(TokioIo::new(WriteDeadline::new(stream, write_timeout)), service)
+                        .header_read_timeout(conn.header_timeout)
+                        .serve_connection(TokioIo::new(WriteDeadline::new(stream, conn.write_timeout)), service)
                         .with_upgrades();
                     tokio::pin!(conn);
                     tokio::select! {
@@ -257,28 +243,89 @@ async fn serve(
             }
         }
     }
-    drop(listener);
-    let _ = stop_tx.send(true);
-    let grace = server.opts.grace;
-    let all_slots = server.opts.max_concurrency.max(1) as u32;
+    connections
+}
+
+/// Lets the connections and every server's requests in flight (websocket connections outlive
+/// their http connection: their slots count) finish, for up to `grace`.
+pub(crate) async fn drain(
+    mut connections: tokio::task::JoinSet<()>,
+    grace: Duration,
+    servers: impl IntoIterator<Item = Arc<Server>>,
+) {
+    let servers: Vec<_> = servers.into_iter().collect();
     let _ = tokio::time::timeout(grace, async {
         while connections.join_next().await.is_some() {}
-        // Websocket connections outlive their http connection: wait for their slots too.
-        let _ = server.slots.acquire_many(all_slots).await;
+        for server in &servers {
+            let _ = server.slots.acquire_many(server.opts.max_concurrency.max(1) as u32).await;
+        }
     })
     .await;
-    ticking.store(false, Ordering::Relaxed);
-    Ok(())
 }
 
 impl Server {
+    /// A server for `p` under `sandbox`, its timeout always set (per request, the guest is
+    /// interrupted after it and the client gets 504).
+    pub(crate) fn new(
+        sandbox: &Sandbox,
+        p: &crate::sandbox::Prepared,
+        opts: ServeOptions,
+        bound: SocketAddr,
+        stop: watch::Receiver<bool>,
+    ) -> Result<Server, RuntimeError> {
+        let timeout = sandbox.limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let sandbox =
+            Sandbox { limits: Limits { timeout: Some(timeout), ..sandbox.limits.clone() }, ..sandbox.clone() };
+        let handlers = Handlers::of(p, &sandbox.policy)?;
+        Ok(Server {
+            handlers: std::sync::RwLock::new(handlers),
+            sandbox,
+            timeout,
+            argv: vec![p.name.clone()],
+            slots: Arc::new(Semaphore::new(opts.max_concurrency.max(1))),
+            opts,
+            stop,
+            bound,
+            entry: None,
+        })
+    }
+
+    /// New requests run the optimized code once `upgrade` has compiled it.
+    pub(crate) fn switch_when_ready(
+        self: Arc<Self>,
+        upgrade: tokio::task::JoinHandle<Result<crate::sandbox::Prepared, RuntimeError>>,
+        ticker: Arc<Ticker>,
+    ) {
+        tokio::spawn(async move {
+            let optimized = match upgrade.await {
+                Ok(Ok(p)) => p,
+                Ok(Err(e)) => return tracing::warn!("the optimized compile failed ({e}); serving baseline code"),
+                Err(e) => return tracing::warn!("the optimized compile stopped ({e}); serving baseline code"),
+            };
+            match Handlers::of(&optimized, &self.sandbox.policy) {
+                Ok(h) => {
+                    ticker.add(optimized.engine.clone());
+                    *self.handlers.write().unwrap_or_else(|e| e.into_inner()) = h;
+                    tracing::info!("serving optimized code from now on");
+                }
+                Err(e) => tracing::warn!("the optimized code cannot be served ({e}); serving baseline code"),
+            }
+        });
+    }
+
+    /// Requests (and websocket connections) in flight, and how many may be.
+    pub(crate) fn occupancy(&self) -> (usize, usize) {
+        let size = self.opts.max_concurrency.max(1);
+        (size - self.slots.available_permits(), size)
+    }
+
     /// The handlers new requests run.
     fn handlers(&self) -> Handlers {
         self.handlers.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// One request, start to finish, with its log line.
-    async fn answer(self: Arc<Self>, mut req: Request<Incoming>) -> Answer {
+    pub(crate) async fn answer(self: Arc<Self>, mut req: Request<Incoming>) -> Answer {
         let started = Instant::now();
         let method = req.method().to_string();
         let path = req.uri().path_and_query().map_or("/".to_string(), |p| p.to_string());
@@ -464,13 +511,13 @@ impl Server {
 
     /// An error response; the reason goes to the request log, not to the client.
     fn fail(&self, status: StatusCode, method: &str, path: &str, why: &str) -> Answer {
-        tracing::error!(target: REQUEST_LOG, method, path, status = status.as_u16(), error = why);
+        tracing::error!(target: REQUEST_LOG, entry = self.entry.as_deref(), method, path, status = status.as_u16(), error = why);
         plain(status, &format!("{}\n", status.canonical_reason().unwrap_or("error")))
     }
 
     fn log(&self, method: &str, path: &str, status: StatusCode, took: Duration) {
         let ms = (took.as_secs_f64() * 1_000_000.0).round() / 1000.0;
-        tracing::info!(target: REQUEST_LOG, method, path, status = status.as_u16(), ms);
+        tracing::info!(target: REQUEST_LOG, entry = self.entry.as_deref(), method, path, status = status.as_u16(), ms);
     }
 }
 
@@ -487,7 +534,7 @@ fn is_websocket_upgrade(req: &Request<Incoming>) -> bool {
         && has(hyper::header::CONNECTION, "upgrade")
 }
 
-fn plain(status: StatusCode, text: &str) -> Answer {
+pub(crate) fn plain(status: StatusCode, text: &str) -> Answer {
     let body = Full::new(bytes::Bytes::from(text.to_string())).map_err(|never| match never {}).boxed_unsync();
     let mut response = Response::new(body);
     *response.status_mut() = status;

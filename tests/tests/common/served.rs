@@ -31,6 +31,12 @@ impl Served {
         Served::spawn(&["serve"], Some(dir), addr.to_string())
     }
 
+    /// Starts `morph up --addr <free port>` in an app's directory.
+    pub fn start_app(dir: &Path) -> Served {
+        let addr = format!("127.0.0.1:{}", free_port());
+        Served::spawn(&["up", "--addr", &addr], Some(dir), addr.clone())
+    }
+
     /// Starts `morph --json serve GUEST --addr <free port>`: its log is JSON lines.
     pub fn start_json(guest: &Path) -> Served {
         let addr = format!("127.0.0.1:{}", free_port());

@@ -1,0 +1,237 @@
+//! `morph up`: an app of declared entries behind one address — a Rust http entry
+//! (tests/guests/rust-http), the Rust reactor template as a function entry, and WAT function
+//! entries (tests/fixtures/types.wat: `add`, `trap`, `spin`).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::project::{build, morph_at, new_project};
+use common::served::Served;
+use common::*;
+
+/// One request on a fresh connection: (status, body).
+fn request(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    let status = reply.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((&reply, ""));
+    if !head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        return (status, body.to_string());
+    }
+    let (mut rest, mut decoded) = (body, String::new());
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        decoded.push_str(&after[..n]);
+        rest = &after[n + 2..];
+    }
+    (status, decoded)
+}
+
+fn write_app(dir: &Path, entries: &str) {
+    std::fs::write(dir.join("morph.toml"), entries).unwrap();
+}
+
+#[test]
+fn an_app_serves_each_entry_on_its_route_with_its_own_limits() {
+    let home = tempfile::tempdir().unwrap();
+    let (app_dir, greeter) = new_project(home.path(), "greeter", &["--world", "reactor"]);
+    build(home.path(), &greeter);
+    let web = rust_guest("rust-http");
+    let types = fixture("types.wat");
+    write_app(
+        app_dir.path(),
+        &format!(
+            r#"
+[[entry]]
+name = "web"
+kind = "http"
+route = "/"
+source = "{web}"
+
+[[entry]]
+name = "greet"
+kind = "function"
+source = "greeter/target/morph/greeter.wasm"
+export = "greet"
+
+[[entry]]
+name = "add"
+kind = "function"
+source = "{types}"
+export = "add"
+
+[[entry]]
+name = "boom"
+kind = "function"
+source = "{types}"
+export = "trap"
+
+[[entry]]
+name = "spin"
+kind = "function"
+source = "{types}"
+export = "spin"
+timeout = "300ms"
+"#,
+            web = web.display(),
+            types = types.display()
+        ),
+    );
+    let app = Served::start_app(app_dir.path());
+    let a = app.addr.as_str();
+
+    assert_eq!(request(a, "GET", "/", ""), (200, "hello from morph serve\n".into()));
+    assert_eq!(request(a, "POST", "/call/greet", r#"["app"]"#), (200, "\"Hello, app!\"\n".into()));
+    assert_eq!(request(a, "POST", "/call/add", "[2, 3]"), (200, "5\n".into()));
+
+    // Arguments that do not fit are the client's error, told how.
+    let (status, body) = request(a, "POST", "/call/add", r#"["two", 3]"#);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("argument"), "{body}");
+    let (status, body) = request(a, "POST", "/call/add", "[1]");
+    assert!(status == 400 && body.contains("takes 2 argument"), "{status} {body}");
+    let (status, body) = request(a, "POST", "/call/add", "2, 3");
+    assert!(
+        status == 400 && body.contains("JSON array") && body.contains("add: func(a: u32, b: u32) -> u32"),
+        "{body}"
+    );
+    assert_eq!(request(a, "GET", "/call/add", "").0, 405);
+    assert_eq!(request(a, "POST", "/call/nope", "[]").0, 404);
+
+    // A trap, a runaway and an http trap each fail their own request; the others go on.
+    assert_eq!(request(a, "POST", "/call/boom", "[]").0, 500);
+    let started = Instant::now();
+    assert_eq!(request(a, "POST", "/call/spin", "[]").0, 504);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the entry's 300ms timeout stopped it: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(request(a, "GET", "/trap", "").0, 500);
+    assert_eq!(request(a, "POST", "/call/add", "[40, 2]"), (200, "42\n".into()));
+    assert_eq!(request(a, "GET", "/", "").0, 200);
+
+    assert_eq!(request(a, "GET", "/healthz", ""), (200, "ok\n".into()));
+    let (status, metrics) = request(a, "GET", "/metrics", "");
+    assert_eq!(status, 200);
+    for line in [
+        "morph_requests_total{entry=\"add\",status=\"2xx\"} 2",
+        "morph_requests_total{entry=\"add\",status=\"4xx\"} 4",
+        "morph_traps_total{entry=\"boom\"} 1",
+        "morph_timeouts_total{entry=\"spin\"} 1",
+        "morph_traps_total{entry=\"web\"} 1",
+        "morph_request_duration_seconds_count{entry=\"greet\"} 1",
+        "morph_pool_in_use{entry=\"add\"} 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in:\n{metrics}");
+    }
+    app.wait_for("[add] POST /call/add 200", Duration::from_secs(5));
+    let trap_line = app.wait_for("[boom] POST /call/boom", Duration::from_secs(5));
+    assert!(trap_line.contains("error") && trap_line.contains("trap"), "{trap_line}");
+}
+
+#[test]
+fn sigterm_lets_requests_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app(
+        dir.path(),
+        &format!(
+            "[[entry]]\nname = \"web\"\nkind = \"http\"\nroute = \"/\"\nsource = \"{}\"\n",
+            rust_guest("rust-http").display()
+        ),
+    );
+    let mut app = Served::start_app(dir.path());
+    let addr = app.addr.clone();
+    let slow = std::thread::spawn(move || request(&addr, "GET", "/slow", ""));
+    std::thread::sleep(Duration::from_millis(150));
+    app.signal("TERM");
+    assert_eq!(slow.join().unwrap().0, 200, "the request in flight finished");
+    let status = app.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_pin_that_does_not_match_refuses_the_start() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = fixture_wasm(&fixture("types.wat"), dir.path());
+    let digest = common::registry::sha256(&std::fs::read(&wasm).unwrap());
+    let entry = |pin: &str| {
+        format!("[[entry]]\nname = \"add\"\nkind = \"function\"\nsource = \"types.wasm\"\nexport = \"add\"\nsha256 = \"{pin}\"\n")
+    };
+    write_app(dir.path(), &entry(&"0".repeat(64)));
+    let r = morph_at(home.path(), dir.path(), &["up", "--addr", "127.0.0.1:0"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("entry `add`") && r.stderr.contains("sha256"), "{r:?}");
+    assert!(r.stderr.contains(digest.trim_start_matches("sha256:")), "the actual digest is named: {r:?}");
+
+    // The right pin starts; `sha256:` is optional.
+    write_app(dir.path(), &entry(&digest));
+    let app = Served::start_app(dir.path());
+    assert_eq!(request(&app.addr, "POST", "/call/add", "[1, 1]"), (200, "2\n".into()));
+}
+
+#[test]
+fn a_bad_entry_fails_the_start_naming_the_entry_and_the_field() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let types = fixture("types.wat");
+    for (entry, says) in [
+        (
+            format!(
+                "name = \"add\"\nkind = \"function\"\nsource = \"{}\"\nexport = \"add\"\ntimeout = \"soon\"",
+                types.display()
+            ),
+            "entry `add`, field `timeout`",
+        ),
+        (
+            format!("name = \"add\"\nkind = \"function\"\nsource = \"{}\"\nexport = \"subtract\"", types.display()),
+            "entry `add`",
+        ),
+        ("name = \"gone\"\nkind = \"function\"\nsource = \"missing.wasm\"\nexport = \"f\"".to_string(), "entry `gone`"),
+        (
+            format!("name = \"web\"\nkind = \"http\"\nsource = \"{}\"\nroute = \"api\"", types.display()),
+            "entry `web`, field `route`",
+        ),
+        (
+            format!(
+                "name = \"add\"\nkind = \"function\"\nsource = \"{}\"\nexport = \"add\"\nallow = [\"everything\"]",
+                types.display()
+            ),
+            "entry `add`",
+        ),
+    ] {
+        write_app(dir.path(), &format!("[[entry]]\n{entry}\n"));
+        let r = morph_at(home.path(), dir.path(), &["up", "--addr", "127.0.0.1:0"]);
+        assert_eq!(r.code, 2, "{entry}: {r:?}");
+        assert!(r.stderr.contains(says), "{entry}: {r:?}");
+        assert!(!r.stderr.contains("panicked"), "{r:?}");
+    }
+    // The missing export lists what there is.
+    write_app(
+        dir.path(),
+        &format!(
+            "[[entry]]\nname = \"add\"\nkind = \"function\"\nsource = \"{}\"\nexport = \"subtract\"\n",
+            types.display()
+        ),
+    );
+    let r = morph_at(home.path(), dir.path(), &["up", "--addr", "127.0.0.1:0"]);
+    assert!(r.stderr.contains("no export `subtract`") && r.stderr.contains("add"), "{r:?}");
+    write_app(dir.path(), "[package]\nid = \"local:x@0.1.0\"\nlanguage = \"rust\"\nworld = \"x\"\n");
+    let r = morph_at(home.path(), dir.path(), &["up"]);
+    assert!(r.code == 2 && r.stderr.contains("declares no [[entry]]"), "{r:?}");
+}
