@@ -20,7 +20,7 @@ if [ -z "${COMPONENT:-}" ]; then
     && cd py-server && MORPH_HOME="$work/build-home" "$morph" -q build --no-precompile >/dev/null)
   COMPONENT="$work/py-server/target/morph/py-server.wasm"
 fi
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source benches/lib/common.sh
 
 # serve HOME PORT: starts the server in the background (its pid in SERVER) and returns once it
 # answers, the seconds that took in ANSWERED.
@@ -34,7 +34,7 @@ serve() {
 rps() { wrk -t2 -c"$CONNS" -d"$1" "http://127.0.0.1:$2/" | awk '/Requests\/sec/ {print $2}'; }
 
 home="$work/home"; rm -rf "$home"
-PORT=$(port)
+PORT=$(free_port)
 serve "$home" "$PORT"
 answered=$ANSWERED
 echo "cold start: first answer after ${answered}s"
@@ -42,7 +42,7 @@ series=()
 for s in $(seq "$SECS"); do series+=("$(rps 1s "$PORT")"); done
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 
-PORT=$(port)
+PORT=$(free_port)
 serve "$home" "$PORT"
 warm=$(rps 5s "$PORT")
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true

@@ -13,10 +13,8 @@ root="$PWD"
 work="$root/target/bench/templates"
 export PATH="$root/target/tools/node_modules/.bin:$PATH"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
-if [ -z "${MORPH:-}" ]; then
-  cargo build --quiet --release -p morph
-  MORPH="$root/target/release/morph"
-fi
+source benches/lib/common.sh
+use_release_morph
 export MORPH_HOME="$work/home"
 rm -rf "$work"; mkdir -p "$work"
 
@@ -33,7 +31,6 @@ for _ in range(runs):
 print(f"{statistics.median(times) * 1000:.0f} ms")
 PY
 }
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 printf '%-10s %-10s %10s  %s\n' language template size "warm figure"
 for lang in rust python go js; do
@@ -48,7 +45,7 @@ for lang in rust python go js; do
       reactor) figure="call $(median "$MORPH" -q call "$wasm" greet '"you"')" ;;
       extension) figure="ext run $(median "$MORPH" -q ext run "$wasm" --msg '"Increment"')" ;;
       server)
-        p=$(port)
+        p=$(free_port)
         "$MORPH" -q serve "$wasm" --addr "127.0.0.1:$p" >/dev/null 2>&1 &
         server=$!
         until curl -s -o /dev/null "http://127.0.0.1:$p/"; do sleep 0.1; done

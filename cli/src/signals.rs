@@ -9,6 +9,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static COMMAND_HANDLES: AtomicBool = AtomicBool::new(false);
+static COMMAND_HANDLES_HANGUP: AtomicBool = AtomicBool::new(false);
 
 /// Listens for the signals on a thread of its own for the rest of the process.
 pub fn install() {
@@ -27,7 +28,8 @@ pub fn install() {
                     _ = term.recv() => ("SIGTERM", 15),
                     _ = hup.recv() => ("SIGHUP", 1),
                 };
-                if number != 1 && COMMAND_HANDLES.load(Ordering::SeqCst) {
+                let handled = if number == 1 { &COMMAND_HANDLES_HANGUP } else { &COMMAND_HANDLES };
+                if handled.load(Ordering::SeqCst) {
                     continue;
                 }
                 let removed = morph_registry_client::atomic::remove_pending();
@@ -40,6 +42,11 @@ pub fn install() {
     if let Err(e) = spawned {
         tracing::warn!("cannot watch for signals ({e}); a signal may leave temp files behind");
     }
+}
+
+/// From now on SIGHUP is the command's to handle (`morph up` reloads its entries).
+pub fn leave_hangup_to_command() {
+    COMMAND_HANDLES_HANGUP.store(true, Ordering::SeqCst);
 }
 
 /// From now on SIGINT and SIGTERM are the command's to handle (it stops gracefully).

@@ -235,3 +235,53 @@ fn a_bad_entry_fails_the_start_naming_the_entry_and_the_field() {
     let r = morph_at(home.path(), dir.path(), &["up"]);
     assert!(r.code == 2 && r.stderr.contains("declares no [[entry]]"), "{r:?}");
 }
+
+/// A component whose `add` multiplies: the "new version" of types.wat's `add`.
+const MULTIPLYING_ADD: &str = r#"(component
+  (core module $m (func (export "add") (param i32 i32) (result i32) (i32.mul (local.get 0) (local.get 1))))
+  (core instance $i (instantiate $m))
+  (func $add (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+  (export "add" (func $add)))"#;
+
+/// Waits until `POST /call/add [3, 4]` answers `want`.
+fn wait_for_add(addr: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = request(addr, "POST", "/call/add", "[3, 4]");
+        if got == (200, want.to_string()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still {got:?}, waiting for {want:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn watch_and_sighup_swap_in_a_new_version_and_keep_the_old_on_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("add.wasm");
+    std::fs::copy(fixture_wasm(&fixture("types.wat"), dir.path()), &source).unwrap();
+    write_app(dir.path(), "[[entry]]\nname = \"add\"\nkind = \"function\"\nsource = \"add.wasm\"\nexport = \"add\"\n");
+
+    // --watch: a rebuilt file is swapped in.
+    let app = Served::start_app_with(dir.path(), &["--watch"]);
+    assert_eq!(request(&app.addr, "POST", "/call/add", "[3, 4]"), (200, "7\n".into()));
+    std::fs::write(&source, wat::parse_str(MULTIPLYING_ADD).unwrap()).unwrap();
+    wait_for_add(&app.addr, "12\n");
+    // A broken build is refused, logged, and the last good version goes on answering.
+    std::fs::write(&source, b"\0asm truncated").unwrap();
+    let line = app.wait_for("entry `add`", Duration::from_secs(20));
+    assert!(line.contains("previous version"), "{line}");
+    assert_eq!(request(&app.addr, "POST", "/call/add", "[3, 4]"), (200, "12\n".into()));
+    drop(app);
+
+    // Without --watch, a change waits for SIGHUP.
+    std::fs::copy(fixture_wasm(&fixture("types.wat"), dir.path()), &source).unwrap();
+    let app = Served::start_app(dir.path());
+    std::fs::write(&source, wat::parse_str(MULTIPLYING_ADD).unwrap()).unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(request(&app.addr, "POST", "/call/add", "[3, 4]"), (200, "7\n".into()), "no reload without a signal");
+    app.signal("HUP");
+    wait_for_add(&app.addr, "12\n");
+    assert!(app.child.id() > 0);
+}

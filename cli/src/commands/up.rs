@@ -6,8 +6,9 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use morph_project::app::{Entry, EntryKind};
-use morph_runtime::app::{AppEntry, AppOptions};
+use morph_runtime::app::{AppEntry, AppOptions, Loader, Reload, Reloads, Source};
 use morph_runtime::limits::parse_duration;
+use tokio::sync::mpsc::UnboundedSender;
 
 use super::sandbox::{load_morph, SandboxArgs};
 use crate::output::Output;
@@ -20,8 +21,11 @@ use crate::output::Output;
 ///
 /// Each entry runs sandboxed with only what it declares (`allow`, `allow-net`, `dirs`, `env`),
 /// its own limits (`timeout`, `max-memory`, `fuel`) and pool (`pool.max`, `pool.queue-timeout`).
-/// An entry whose `sha256` pin does not match its source refuses the start. Ctrl-C or SIGTERM
-/// stops accepting and lets every entry's requests in flight finish (up to --grace).
+/// An entry whose `sha256` pin does not match its source refuses the start. SIGHUP loads every
+/// entry's source again and swaps in those that changed (requests in flight finish on the old
+/// version); a version that fails to load, match its pin, compile or serve leaves the old one
+/// serving and is logged. Ctrl-C or SIGTERM stops accepting and lets every entry's requests in
+/// flight finish (up to --grace).
 #[derive(clap::Args)]
 pub struct Args {
     /// Address to listen on: HOST:PORT (a bare :PORT means 127.0.0.1).
@@ -36,6 +40,9 @@ pub struct Args {
     /// Compile without reading or writing the compiled-code cache.
     #[arg(long)]
     no_cache: bool,
+    /// Reload an entry when its source file changes (a rebuild), as SIGHUP does for all.
+    #[arg(long)]
+    watch: bool,
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
@@ -55,6 +62,11 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     for entry in &entries {
         app.push(load_entry(entry, args.no_cache, out).with_context(|| format!("entry `{}`", entry.name))?);
     }
+    let (reload_tx, requests) = tokio::sync::mpsc::unbounded_channel();
+    let reloads = Reloads { loader: loader(entries.clone(), args.no_cache), requests };
+    if args.watch {
+        watch_sources(&entries, reload_tx.clone());
+    }
     let opts = AppOptions {
         addr,
         grace: args.grace,
@@ -70,8 +82,11 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let result = rt.block_on(morph_runtime::app::up(
         app,
         opts,
+        Some(reloads),
         |bound| {
             crate::signals::leave_to_command();
+            crate::signals::leave_hangup_to_command();
+            tokio::spawn(reload_on_hangup(reload_tx));
             if json {
                 eprintln!(
                     "{}",
@@ -97,9 +112,64 @@ fn describe(e: &Entry) -> String {
     }
 }
 
-/// The entry's component, pin checked, and its sandbox from its fields, read with the same
-/// parser as the flags of `morph run` so they mean the same.
-fn load_entry(e: &Entry, no_cache: bool, out: &Output) -> Result<AppEntry> {
+/// SIGHUP: every entry again.
+async fn reload_on_hangup(reloads: UnboundedSender<Reload>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else { return };
+    while hup.recv().await.is_some() {
+        if reloads.send(Reload::All).is_err() {
+            return;
+        }
+    }
+}
+
+/// How a reload loads an entry's source again: as at start, the pin checked, on a thread of
+/// its own (loading may download, with a runtime of its own).
+fn loader(entries: Vec<Entry>, no_cache: bool) -> Loader {
+    std::sync::Arc::new(move |name: &str| {
+        let entry = entries.iter().find(|e| e.name == name).ok_or_else(|| format!("no entry `{name}`"))?.clone();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let quiet = Output::new(false, true, 0, crate::output::ColorChoice::Never);
+                let (src, _) = load_source(&entry, no_cache, &quiet).map_err(|e| format!("{e:#}"))?;
+                Ok(Source { bytes: src.bytes.to_vec(), digest: src.digest, origin: src.origin })
+            })
+            .join()
+            .unwrap_or_else(|_| Err("loading the source failed".to_string()))
+        })
+    })
+}
+
+/// `--watch`: polls the entries' source files; a file that changed and then stayed the same for
+/// one more poll (a build writes it once, atomically or not) reloads its entry.
+fn watch_sources(entries: &[Entry], reloads: UnboundedSender<Reload>) {
+    let files: Vec<(String, std::path::PathBuf)> = entries
+        .iter()
+        .filter(|e| std::path::Path::new(&e.source).is_file())
+        .map(|e| (e.name.clone(), e.source.clone().into()))
+        .collect();
+    let stamp = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
+    std::thread::spawn(move || {
+        let mut served: Vec<_> = files.iter().map(|(_, p)| stamp(p)).collect();
+        let mut seen = served.clone();
+        loop {
+            std::thread::sleep(Duration::from_millis(250));
+            for (i, (name, path)) in files.iter().enumerate() {
+                let now = stamp(path);
+                if now.is_some() && now == seen[i] && now != served[i] {
+                    served[i] = now.clone();
+                    if reloads.send(Reload::Entry(name.clone())).is_err() {
+                        return;
+                    }
+                }
+                seen[i] = now;
+            }
+        }
+    });
+}
+
+/// The entry's component, its pin checked; and the sandbox flags its fields make.
+fn load_source(e: &Entry, no_cache: bool, out: &Output) -> Result<(super::sandbox::MorphSource, SandboxArgs)> {
     let mut flags = vec!["entry".to_string()];
     for grant in &e.allow {
         flags.extend(["--allow".to_string(), grant.clone()]);
@@ -126,7 +196,6 @@ fn load_entry(e: &Entry, no_cache: bool, out: &Output) -> Result<AppEntry> {
         flags.push("--no-cache".into());
     }
     let sandbox_args = EntryFlags::try_parse_from(&flags).map_err(|err| anyhow::anyhow!("{}", err.kind()))?.sandbox;
-    let sandbox = sandbox_args.sandbox(Vec::new(), out)?;
     let src = load_morph(std::ffi::OsStr::new(&e.source), &sandbox_args, out)
         .with_context(|| format!("field `source` ({})", e.source))?;
     if let Some(pin) = &e.sha256 {
@@ -138,6 +207,14 @@ fn load_entry(e: &Entry, no_cache: bool, out: &Output) -> Result<AppEntry> {
             );
         }
     }
+    Ok((src, sandbox_args))
+}
+
+/// The entry's component and its sandbox from its fields, read with the same parser as the
+/// flags of `morph run` so they mean the same.
+fn load_entry(e: &Entry, no_cache: bool, out: &Output) -> Result<AppEntry> {
+    let (src, sandbox_args) = load_source(e, no_cache, out)?;
+    let sandbox = sandbox_args.sandbox(Vec::new(), out)?;
     let kind = match &e.kind {
         EntryKind::Function { export } => morph_runtime::app::EntryKind::Function { export: export.clone() },
         EntryKind::Http { route } => morph_runtime::app::EntryKind::Http { route: route.clone() },

@@ -23,14 +23,31 @@ pub(super) struct FunctionEntry {
     /// Its timeout always set: the deadline of each call.
     sandbox: Sandbox,
     timeout: Duration,
-    prepared: Prepared,
-    export: ExportFunc,
+    /// What a call runs; replaced by a reload, while calls in flight keep the one they took.
+    code: std::sync::RwLock<Arc<Code>>,
+    export_name: String,
     slots: Arc<Semaphore>,
     size: usize,
     queue_timeout: Duration,
     max_body: usize,
-    /// Keeps the engine's epoch ticking: a call's deadline is checked at each tick.
-    _ticker: Arc<Ticker>,
+    /// Keeps the engines' epoch ticking: a call's deadline is checked at each tick.
+    ticker: Arc<Ticker>,
+}
+
+/// A compiled version of the entry's component and its export.
+struct Code {
+    prepared: Prepared,
+    export: ExportFunc,
+}
+
+impl Code {
+    /// `export` of `p`, callable with JSON and within `policy`'s grants.
+    fn of(p: Prepared, export: &str, policy: &crate::policy::Policy) -> Result<Code, RuntimeError> {
+        let f = p.find_export(export)?;
+        f.check_callable()?;
+        check_grants(&p.engine, &p.component, policy)?;
+        Ok(Code { prepared: p, export: f })
+    }
 }
 
 impl FunctionEntry {
@@ -43,9 +60,7 @@ impl FunctionEntry {
         max_body: usize,
         ticker: Arc<Ticker>,
     ) -> Result<FunctionEntry, RuntimeError> {
-        let f = p.find_export(export)?;
-        f.check_callable()?;
-        check_grants(&p.engine, &p.component, &entry.sandbox.policy)?;
+        let code = Code::of(p, export, &entry.sandbox.policy)?;
         let timeout = entry.sandbox.limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let mut sandbox = entry.sandbox.clone();
         sandbox.limits.timeout = Some(timeout);
@@ -53,14 +68,27 @@ impl FunctionEntry {
         Ok(FunctionEntry {
             sandbox,
             timeout,
-            prepared: p,
-            export: f,
+            code: std::sync::RwLock::new(Arc::new(code)),
+            export_name: export.to_string(),
             slots: Arc::new(Semaphore::new(size)),
             size,
             queue_timeout: entry.queue_timeout,
             max_body,
-            _ticker: ticker,
+            ticker,
         })
+    }
+
+    /// New calls run `p`; calls in flight finish on what they started with. Nothing changes
+    /// when `p` lacks the export or needs a grant the entry does not have.
+    pub(super) fn replace_code(&self, p: Prepared) -> Result<(), RuntimeError> {
+        let code = Code::of(p, &self.export_name, &self.sandbox.policy)?;
+        self.ticker.add(code.prepared.engine.clone());
+        *self.code.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(code);
+        Ok(())
+    }
+
+    fn current(&self) -> Arc<Code> {
+        self.code.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// One call, start to finish, with its log line.
@@ -101,7 +129,8 @@ impl FunctionEntry {
             }
             Err(e) => return client_error(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}")),
         };
-        let signature = self.export.signature();
+        let code = self.current();
+        let signature = code.export.signature();
         let args = match serde_json::from_slice::<Json>(&body) {
             Ok(Json::Array(args)) => args,
             _ => {
@@ -111,11 +140,11 @@ impl FunctionEntry {
                 )
             }
         };
-        let values = match self.export.args_from_json(&args) {
+        let values = match code.export.args_from_json(&args) {
             Ok(v) => v,
             Err(e) => return client_error(StatusCode::BAD_REQUEST, e.to_string()),
         };
-        let outcome = tokio::time::timeout(self.timeout + crate::serve::TICK * 5, self.run(&values)).await;
+        let outcome = tokio::time::timeout(self.timeout + crate::serve::TICK * 5, self.run(&code, &values)).await;
         let failed = |status: StatusCode, why: String| {
             let text = format!("{}\n", status.canonical_reason().unwrap_or("error"));
             (status.as_u16(), plain(status, &text), Some(why))
@@ -138,13 +167,13 @@ impl FunctionEntry {
     }
 
     /// A fresh instance, interrupted at the first epoch tick past the deadline, and the call.
-    async fn run(&self, values: &[crate::Value]) -> Result<Option<crate::Value>, RuntimeError> {
+    async fn run(&self, code: &Code, values: &[crate::Value]) -> Result<Option<crate::Value>, RuntimeError> {
         let deadline = Instant::now() + self.timeout;
-        let p = &self.prepared;
+        let p = &code.prepared;
         let (store, watch) =
             self.sandbox.served_store(&p.engine, std::slice::from_ref(&p.name), move || Instant::now() >= deadline)?;
         let mut session = Session::instantiate(p, &self.sandbox.policy, store, watch).await?;
-        session.call(&self.export, values).await
+        session.call(&code.export, values).await
     }
 
     /// Instances running now, and the pool's size.

@@ -63,6 +63,30 @@ pub struct AppOptions {
     pub ws_idle: Duration,
 }
 
+/// An entry's source loaded again, for a reload.
+pub struct Source {
+    pub bytes: Vec<u8>,
+    /// `sha256:<hex>`.
+    pub digest: String,
+    pub origin: PathBuf,
+}
+
+/// Loads the named entry's source again (its pin checked); the error says why it cannot.
+pub type Loader = Arc<dyn Fn(&str) -> Result<Source, String> + Send + Sync>;
+
+/// Which entries to load again: on SIGHUP all of them, with `--watch` the one whose file changed.
+#[derive(Debug, Clone)]
+pub enum Reload {
+    All,
+    Entry(String),
+}
+
+/// Where reloads come from, and how an entry's source is loaded again.
+pub struct Reloads {
+    pub loader: Loader,
+    pub requests: tokio::sync::mpsc::UnboundedReceiver<Reload>,
+}
+
 /// An entry ready to answer.
 enum Running {
     Http { route: String, server: Arc<Server> },
@@ -73,10 +97,15 @@ struct Answering {
     name: String,
     running: Running,
     metrics: EntryMetrics,
+    /// What a reload compiles the new version under.
+    sandbox: Sandbox,
+    /// The sha256 of the version served now.
+    digest: std::sync::Mutex<String>,
 }
 
 struct App {
     entries: Vec<Answering>,
+    ticker: Arc<crate::serve::Ticker>,
 }
 
 /// Compiles every entry (in parallel, through the cache), then serves them on `opts.addr`
@@ -85,6 +114,7 @@ struct App {
 pub async fn up(
     entries: Vec<AppEntry>,
     opts: AppOptions,
+    reloads: Option<Reloads>,
     listening: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), RuntimeError> {
@@ -123,9 +153,18 @@ pub async fn up(
                 FunctionEntry::new(&entry, p, export, opts.max_body, ticker.clone()).map_err(in_entry)?,
             )),
         };
-        answering.push(Answering { name: entry.name, running, metrics: EntryMetrics::default() });
+        answering.push(Answering {
+            name: entry.name,
+            running,
+            metrics: EntryMetrics::default(),
+            sandbox: entry.sandbox,
+            digest: std::sync::Mutex::new(entry.digest),
+        });
     }
-    let app = Arc::new(App { entries: answering });
+    let app = Arc::new(App { entries: answering, ticker: ticker.clone() });
+    if let Some(reloads) = reloads {
+        tokio::spawn(app.clone().reload_on(reloads));
+    }
     listening(bound);
     let conn =
         ConnSettings { max_buf: 64 * 1024, header_timeout: opts.header_timeout, write_timeout: opts.write_timeout };
@@ -143,24 +182,16 @@ pub async fn up(
     Ok(())
 }
 
-/// Every entry compiled, in parallel: http entries for serving (the instance pool, a deadline
-/// per request), functions as `morph call` compiles them with a deadline on.
+/// Every entry compiled, in parallel.
 async fn prepare_all(entries: &[AppEntry]) -> Result<Vec<Prepared>, RuntimeError> {
     let jobs: Vec<_> = entries
         .iter()
         .map(|e| {
-            let (bytes, digest, origin, name) = (e.bytes.clone(), e.digest.clone(), e.origin.clone(), e.name.clone());
             let served = matches!(e.kind, EntryKind::Http { .. });
-            let sandbox = e.sandbox.clone();
-            tokio::task::spawn_blocking(move || {
-                let morph = Morph { bytes: &bytes, digest: &digest, origin: &origin, name: &name };
-                let settings = EngineSettings {
-                    fuel: sandbox.limits.fuel.is_some(),
-                    epoch: true,
-                    pool: served.then(|| MemoryReset::for_guest(&bytes)),
-                    ..Default::default()
-                };
-                sandbox.prepare_with(morph, settings)
+            let source = Source { bytes: e.bytes.clone(), digest: e.digest.clone(), origin: e.origin.clone() };
+            tokio::task::spawn_blocking({
+                let (sandbox, name) = (e.sandbox.clone(), e.name.clone());
+                move || prepare(&sandbox, &name, &source, served)
             })
         })
         .collect();
@@ -175,7 +206,75 @@ async fn prepare_all(entries: &[AppEntry]) -> Result<Vec<Prepared>, RuntimeError
     Ok(prepared)
 }
 
+/// One entry's code: http entries for serving (the instance pool, a deadline per request),
+/// functions with a deadline per call; both on the epoch the app ticks.
+fn prepare(sandbox: &Sandbox, name: &str, source: &Source, served: bool) -> Result<Prepared, RuntimeError> {
+    let morph = Morph { bytes: &source.bytes, digest: &source.digest, origin: &source.origin, name };
+    let settings = EngineSettings {
+        fuel: sandbox.limits.fuel.is_some(),
+        epoch: true,
+        pool: served.then(|| MemoryReset::for_guest(&source.bytes)),
+        ..Default::default()
+    };
+    sandbox.prepare_with(morph, settings)
+}
+
 impl App {
+    /// Reloads entries as asked until the app stops.
+    async fn reload_on(self: Arc<Self>, mut reloads: Reloads) {
+        while let Some(reload) = reloads.requests.recv().await {
+            for i in 0..self.entries.len() {
+                if matches!(&reload, Reload::Entry(name) if *name != self.entries[i].name) {
+                    continue;
+                }
+                self.reload(i, &reloads.loader).await;
+            }
+        }
+    }
+
+    /// Loads entry `i` again and, when it changed, compiles and swaps it in: requests in flight
+    /// finish on the old version, new ones get the new. A version that cannot be loaded,
+    /// compiled or served leaves the old one serving, and the log says why.
+    async fn reload(&self, i: usize, loader: &Loader) {
+        let e = &self.entries[i];
+        let (name, loader) = (e.name.clone(), loader.clone());
+        let loaded = tokio::task::spawn_blocking(move || loader(&name)).await;
+        let source = match loaded {
+            Ok(Ok(source)) => source,
+            Ok(Err(why)) => {
+                return tracing::warn!("entry `{}`: cannot reload ({why}); still serving the previous version", e.name)
+            }
+            Err(why) => {
+                return tracing::warn!("entry `{}`: cannot reload ({why}); still serving the previous version", e.name)
+            }
+        };
+        if *e.digest.lock().unwrap_or_else(|p| p.into_inner()) == source.digest {
+            return tracing::info!("entry `{}`: unchanged", e.name);
+        }
+        let served = matches!(e.running, Running::Http { .. });
+        let (sandbox, name, digest) = (e.sandbox.clone(), e.name.clone(), source.digest.clone());
+        let compiled = tokio::task::spawn_blocking(move || prepare(&sandbox, &name, &source, served)).await;
+        let swapped = match compiled {
+            Ok(Ok(p)) => match &e.running {
+                Running::Http { server, .. } => server.replace_code(&p, &self.ticker),
+                Running::Function(f) => f.replace_code(p),
+            },
+            Ok(Err(why)) => Err(why),
+            Err(why) => Err(RuntimeError::internal(why)),
+        };
+        match swapped {
+            Ok(()) => {
+                tracing::info!("entry `{}`: reloaded, now serving {digest}", e.name);
+                *e.digest.lock().unwrap_or_else(|p| p.into_inner()) = digest;
+            }
+            Err(why) => tracing::warn!(
+                "entry `{}`: the new version cannot be served ({}); still serving the previous version",
+                e.name,
+                morph_registry_client::error_chain(&why)
+            ),
+        }
+    }
+
     async fn route(self: Arc<Self>, req: Request<Incoming>) -> Answer {
         let path = req.uri().path().to_string();
         match path.as_str() {

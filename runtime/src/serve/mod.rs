@@ -302,15 +302,20 @@ impl Server {
                 Ok(Err(e)) => return tracing::warn!("the optimized compile failed ({e}); serving baseline code"),
                 Err(e) => return tracing::warn!("the optimized compile stopped ({e}); serving baseline code"),
             };
-            match Handlers::of(&optimized, &self.sandbox.policy) {
-                Ok(h) => {
-                    ticker.add(optimized.engine.clone());
-                    *self.handlers.write().unwrap_or_else(|e| e.into_inner()) = h;
-                    tracing::info!("serving optimized code from now on");
-                }
+            match self.replace_code(&optimized, &ticker) {
+                Ok(()) => tracing::info!("serving optimized code from now on"),
                 Err(e) => tracing::warn!("the optimized code cannot be served ({e}); serving baseline code"),
             }
         });
+    }
+
+    /// New requests run `p` (a reload, or optimized code); requests in flight keep the handlers
+    /// they started with. Nothing changes when `p` cannot be served.
+    pub(crate) fn replace_code(&self, p: &crate::sandbox::Prepared, ticker: &Ticker) -> Result<(), RuntimeError> {
+        let handlers = Handlers::of(p, &self.sandbox.policy)?;
+        ticker.add(p.engine.clone());
+        *self.handlers.write().unwrap_or_else(|e| e.into_inner()) = handlers;
+        Ok(())
     }
 
     /// Requests (and websocket connections) in flight, and how many may be.

@@ -33,8 +33,15 @@ impl Served {
 
     /// Starts `morph up --addr <free port>` in an app's directory.
     pub fn start_app(dir: &Path) -> Served {
+        Served::start_app_with(dir, &[])
+    }
+
+    /// `morph up --addr <free port> EXTRA…` in an app's directory.
+    pub fn start_app_with(dir: &Path, extra: &[&str]) -> Served {
         let addr = format!("127.0.0.1:{}", free_port());
-        Served::spawn(&["up", "--addr", &addr], Some(dir), addr.clone())
+        let mut args = vec!["up", "--addr", &addr];
+        args.extend_from_slice(extra);
+        Served::spawn(&args, Some(dir), addr.clone())
     }
 
     /// Starts `morph --json serve GUEST --addr <free port>`: its log is JSON lines.
