@@ -157,7 +157,7 @@ fn watch_sources(entries: &[Entry], reloads: UnboundedSender<Reload>) {
             for (i, (name, path)) in files.iter().enumerate() {
                 let now = stamp(path);
                 if now.is_some() && now == seen[i] && now != served[i] {
-                    served[i] = now.clone();
+                    served[i] = now;
                     if reloads.send(Reload::Entry(name.clone())).is_err() {
                         return;
                     }
