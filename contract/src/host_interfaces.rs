@@ -44,6 +44,8 @@ const WASI_NN: &[&str] = &["0.2.0-rc-2024-10-28"];
 
 pub const HOST_INTERFACES: &[HostInterface] = &[
     HostInterface { name: "morphir:ext/runtime", versions: &["0.1.0"], grant: None, provision: Provision::Implemented },
+    // Answered by `morph up` (calls between its entries); elsewhere each call fails saying so.
+    HostInterface { name: "morph:app/funcs", versions: &["0.1.0"], grant: None, provision: Provision::Implemented },
     HostInterface {
         name: "hayride:core/version",
         versions: HAYRIDE,

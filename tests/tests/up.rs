@@ -285,3 +285,71 @@ fn watch_and_sighup_swap_in_a_new_version_and_keep_the_old_on_a_bad_one() {
     wait_for_add(&app.addr, "12\n");
     assert!(app.child.id() > 0);
 }
+
+#[test]
+fn entries_call_each_other_through_morph_app_funcs() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let caller = rust_guest("rust-app-caller");
+    let types = fixture("types.wat");
+    write_app(
+        dir.path(),
+        &format!(
+            r#"
+[[entry]]
+name = "add"
+kind = "function"
+source = "{types}"
+export = "add"
+
+[[entry]]
+name = "spin"
+kind = "function"
+source = "{types}"
+export = "spin"
+timeout = "300ms"
+
+[[entry]]
+name = "relay"
+kind = "function"
+source = "{caller}"
+export = "relay"
+
+[[entry]]
+name = "again"
+kind = "function"
+source = "{caller}"
+export = "again"
+"#,
+            types = types.display(),
+            caller = caller.display()
+        ),
+    );
+    let app = Served::start_app(dir.path());
+    let a = app.addr.as_str();
+    let relay = |name: &str, args: &str| {
+        let body = serde_json::to_string(&serde_json::json!([name, args])).unwrap();
+        let (status, answer) = request(a, "POST", "/call/relay", &body);
+        assert_eq!(status, 200, "{answer}");
+        serde_json::from_str::<serde_json::Value>(&answer).unwrap()
+    };
+    assert_eq!(relay("add", "[2, 3]"), serde_json::json!({"ok": "5"}));
+    let err = relay("nope", "[]")["err"].as_str().unwrap().to_string();
+    assert!(err.contains("no function entry `nope`") && err.contains("add"), "{err}");
+    let err = relay("add", r#"["x", 1]"#)["err"].as_str().unwrap().to_string();
+    assert!(err.contains("argument"), "{err}");
+    // The callee's own limits apply to a call from another entry.
+    let err = relay("spin", "[]")["err"].as_str().unwrap().to_string();
+    assert!(err.contains("timeout") || err.contains("--timeout"), "{err}");
+    // A cycle ends at the depth bound, as an error the caller sees, not a hang or a crash.
+    let (status, answer) = request(a, "POST", "/call/again", "[]");
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("nest deeper than 8"), "{answer}");
+    let (_, metrics) = request(a, "GET", "/metrics", "");
+    assert!(metrics.contains("morph_requests_total{entry=\"add\",status=\"2xx\"} 1"), "{metrics}");
+
+    // Outside morph up, the interface is there but every call says where it is answered.
+    let r = morph_in(home.path(), &["call", path_str(&caller), "relay", "\"add\"", "\"[1, 2]\""]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("answered by `morph up`"), "{r:?}");
+}

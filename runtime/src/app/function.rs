@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 
 use super::AppEntry;
 use crate::error::LimitHit;
+use crate::host::app_funcs::{AppFuncsCtx, Bridge};
 use crate::host::check_grants;
 use crate::sandbox::{ExportFunc, Prepared, Sandbox, Session};
 use crate::serve::{plain, Answer, Ticker, DEFAULT_TIMEOUT, REQUEST_LOG};
@@ -32,6 +33,8 @@ pub(super) struct FunctionEntry {
     max_body: usize,
     /// Keeps the engines' epoch ticking: a call's deadline is checked at each tick.
     ticker: Arc<Ticker>,
+    /// How its instances call other entries (`morph:app/funcs`).
+    bridge: Arc<dyn Bridge>,
 }
 
 /// A compiled version of the entry's component and its export.
@@ -59,6 +62,7 @@ impl FunctionEntry {
         export: &str,
         max_body: usize,
         ticker: Arc<Ticker>,
+        bridge: Arc<dyn Bridge>,
     ) -> Result<FunctionEntry, RuntimeError> {
         let code = Code::of(p, export, &entry.sandbox.policy)?;
         let timeout = entry.sandbox.limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
@@ -75,6 +79,7 @@ impl FunctionEntry {
             queue_timeout: entry.queue_timeout,
             max_body,
             ticker,
+            bridge,
         })
     }
 
@@ -144,7 +149,7 @@ impl FunctionEntry {
             Ok(v) => v,
             Err(e) => return client_error(StatusCode::BAD_REQUEST, e.to_string()),
         };
-        let outcome = tokio::time::timeout(self.timeout + crate::serve::TICK * 5, self.run(&code, &values)).await;
+        let outcome = tokio::time::timeout(self.timeout + crate::serve::TICK * 5, self.run(&code, &values, 0)).await;
         let failed = |status: StatusCode, why: String| {
             let text = format!("{}\n", status.canonical_reason().unwrap_or("error"));
             (status.as_u16(), plain(status, &text), Some(why))
@@ -167,13 +172,37 @@ impl FunctionEntry {
     }
 
     /// A fresh instance, interrupted at the first epoch tick past the deadline, and the call.
-    async fn run(&self, code: &Code, values: &[crate::Value]) -> Result<Option<crate::Value>, RuntimeError> {
+    async fn run(
+        &self,
+        code: &Code,
+        values: &[crate::Value],
+        depth: u32,
+    ) -> Result<Option<crate::Value>, RuntimeError> {
         let deadline = Instant::now() + self.timeout;
         let p = &code.prepared;
-        let (store, watch) =
+        let (mut store, watch) =
             self.sandbox.served_store(&p.engine, std::slice::from_ref(&p.name), move || Instant::now() >= deadline)?;
+        store.data_mut().app = AppFuncsCtx { bridge: Some(self.bridge.clone()), depth };
         let mut session = Session::instantiate(p, &self.sandbox.policy, store, watch).await?;
         session.call(&code.export, values).await
+    }
+
+    /// A call from another entry (`morph:app/funcs`) at nesting `depth`: JSON arguments in,
+    /// the JSON result or why it failed out, through this entry's pool, limits and grants.
+    pub(super) async fn call_json(&self, name: &str, args: &str, depth: u32) -> Result<String, String> {
+        let Ok(Ok(_slot)) = tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned()).await else {
+            return Err(format!("entry `{name}` has too many calls in flight"));
+        };
+        let code = self.current();
+        let Ok(Json::Array(args)) = serde_json::from_str::<Json>(args) else {
+            return Err(format!("the arguments must be a JSON array for {}", code.export.signature()));
+        };
+        let values = code.export.args_from_json(&args).map_err(|e| e.to_string())?;
+        match tokio::time::timeout(self.timeout + crate::serve::TICK * 5, self.run(&code, &values, depth)).await {
+            Ok(Ok(result)) => Ok(result.map_or(Json::Null, |v| v.to_json()).to_string()),
+            Ok(Err(e)) => Err(format!("entry `{name}`: {e}")),
+            Err(_) => Err(format!("entry `{name}` gave no result within its timeout {:?}", self.timeout)),
+        }
     }
 
     /// Instances running now, and the pool's size.

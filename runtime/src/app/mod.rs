@@ -20,6 +20,7 @@ use tokio::sync::watch;
 
 use crate::engine::pool::MemoryReset;
 use crate::engine::EngineSettings;
+use crate::host::app_funcs::{AppFuncsCtx, Bridge};
 use crate::sandbox::{Morph, Prepared, Sandbox};
 use crate::serve::{accept_until, drain, plain, Answer, ConnSettings, ServeOptions, Server, Service};
 use crate::RuntimeError;
@@ -124,6 +125,7 @@ pub async fn up(
     let bound = listener.local_addr().map_err(RuntimeError::internal)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let ticker = Arc::new(crate::serve::Ticker::start(prepared.iter().map(|p| p.engine.clone()).collect()));
+    let bridge = Arc::new(AppBridge::default());
     let mut answering = Vec::new();
     let mut servers = Vec::new();
     for (entry, p) in entries.into_iter().zip(prepared) {
@@ -145,12 +147,16 @@ pub async fn up(
                 let mut server =
                     Server::new(&entry.sandbox, &p, serve_opts, bound, stop_rx.clone()).map_err(in_entry)?;
                 server.entry = Some(entry.name.clone());
+                let to_entries: Arc<dyn Bridge> = bridge.clone();
+                server.store_setup =
+                    Some(Arc::new(move |data| data.app = AppFuncsCtx { bridge: Some(to_entries.clone()), depth: 0 }));
                 let server = Arc::new(server);
                 servers.push(server.clone());
                 Running::Http { route: route.clone(), server }
             }
             EntryKind::Function { export } => Running::Function(Box::new(
-                FunctionEntry::new(&entry, p, export, opts.max_body, ticker.clone()).map_err(in_entry)?,
+                FunctionEntry::new(&entry, p, export, opts.max_body, ticker.clone(), bridge.clone())
+                    .map_err(in_entry)?,
             )),
         };
         answering.push(Answering {
@@ -162,6 +168,7 @@ pub async fn up(
         });
     }
     let app = Arc::new(App { entries: answering, ticker: ticker.clone() });
+    let _ = bridge.app.set(Arc::downgrade(&app));
     if let Some(reloads) = reloads {
         tokio::spawn(app.clone().reload_on(reloads));
     }
@@ -333,6 +340,41 @@ impl App {
             hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
         );
         answer
+    }
+}
+
+/// `morph:app/funcs` for the app's entries: a call by name to one of its function entries.
+#[derive(Default)]
+struct AppBridge {
+    /// Set once the app is built (its entries are built with the bridge).
+    app: std::sync::OnceLock<std::sync::Weak<App>>,
+}
+
+impl Bridge for AppBridge {
+    fn call(
+        &self,
+        name: String,
+        args: String,
+        depth: u32,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<String, String>> + Send>> {
+        let app = self.app.get().and_then(std::sync::Weak::upgrade);
+        Box::pin(async move {
+            let app = app.ok_or_else(|| "the app is stopping".to_string())?;
+            let entry = app.entries.iter().find(|e| e.name == name);
+            let Some((e, Running::Function(f))) = entry.map(|e| (e, &e.running)) else {
+                let names: Vec<&str> = app
+                    .entries
+                    .iter()
+                    .filter(|e| matches!(e.running, Running::Function(_)))
+                    .map(|e| e.name.as_str())
+                    .collect();
+                return Err(format!("no function entry `{name}`; the app has: {}", names.join(", ")));
+            };
+            let started = Instant::now();
+            let result = f.call_json(&name, &args, depth).await;
+            e.metrics.record(if result.is_ok() { 200 } else { 500 }, started.elapsed());
+            result
+        })
     }
 }
 

@@ -7,6 +7,7 @@
 //! check here.
 
 pub(crate) mod ai;
+pub(crate) mod app_funcs;
 pub(crate) mod config;
 pub(crate) mod db;
 mod errno;

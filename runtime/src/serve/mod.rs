@@ -96,6 +96,9 @@ pub(crate) struct Server {
     bound: SocketAddr,
     /// The app entry this server is (`morph up`), named in its request log lines.
     pub(crate) entry: Option<String>,
+    /// What a request's store gets before the guest starts (`morph up`: the bridge to the
+    /// app's other entries).
+    pub(crate) store_setup: Option<Arc<dyn Fn(&mut StoreData) + Send + Sync>>,
 }
 
 pub(crate) type Answer = Response<HyperOutgoingBody>;
@@ -287,6 +290,7 @@ impl Server {
             stop,
             bound,
             entry: None,
+            store_setup: None,
         })
     }
 
@@ -465,6 +469,9 @@ impl Server {
                 Ok(pair) => pair,
                 Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string()),
             };
+        if let Some(setup) = &self.store_setup {
+            setup(store.data_mut());
+        }
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = store
             .data_mut()

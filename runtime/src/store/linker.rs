@@ -18,6 +18,7 @@ type AddToLinker = fn(&mut Linker<StoreData>, &str) -> wasmtime::Result<()>;
 fn implementation(full: &str) -> Option<AddToLinker> {
     Some(match full {
         "morphir:ext/runtime@0.1.0" => |l, name| host::morphir::add_to_linker(l, name, |s| &mut s.ext),
+        "morph:app/funcs@0.1.0" => |l, _| host::app_funcs::add_to_linker(l, |s| &mut s.app),
         "hayride:silo/threads@0.0.60" => |l, _| host::threads::add_to_linker(l, "0.0.60", StoreData::threads),
         "hayride:silo/threads@0.0.65" => |l, _| host::threads::add_to_linker(l, "0.0.65", StoreData::threads),
         "hayride:silo/process@0.0.60" => |l, _| host::process::add_to_linker(l, "0.0.60", |s| &mut s.process),

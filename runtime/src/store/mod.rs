@@ -14,6 +14,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::host::ai::{AiCtx, AiView};
+use crate::host::app_funcs::AppFuncsCtx;
 use crate::host::config::ConfigCtx;
 use crate::host::db::{DbCtx, DbView};
 use crate::host::morphir::ExtSettings;
@@ -37,6 +38,8 @@ pub(crate) struct StoreData {
     /// A Morphir extension's env vars (`morphir:ext/runtime`).
     pub ext: ExtSettings,
     config: ConfigCtx,
+    /// Calls to other entries of the app (`morph:app/funcs`), set by `morph up`.
+    pub(crate) app: AppFuncsCtx,
     process: ProcessCtx,
     threads: ThreadsCtx,
     wac: WacCtx,
@@ -90,6 +93,7 @@ impl StoreData {
             limiter: MemoryLimiter::default(),
             ext: ExtSettings::default(),
             config: ConfigCtx { values: policy.config.clone() },
+            app: AppFuncsCtx::default(),
             process: ProcessCtx::default(),
             threads: ThreadsCtx::new(policy.clone(), limits.clone(), runner),
             wac: WacCtx { home: policy.home.clone() },
