@@ -98,8 +98,11 @@ pub(crate) struct Server {
     pub(crate) entry: Option<String>,
     /// What a request's store gets before the guest starts (`morph up`: the bridge to the
     /// app's other entries).
-    pub(crate) store_setup: Option<Arc<dyn Fn(&mut StoreData) + Send + Sync>>,
+    pub(crate) store_setup: Option<StoreSetup>,
 }
+
+/// What a served store gets before its guest starts.
+pub(crate) type StoreSetup = Arc<dyn Fn(&mut StoreData) + Send + Sync>;
 
 pub(crate) type Answer = Response<HyperOutgoingBody>;
 
