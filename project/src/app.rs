@@ -26,6 +26,9 @@ struct EntrySection {
     sha256: Option<String>,
     export: Option<String>,
     route: Option<String>,
+    /// Process entries: the arguments after argv[0].
+    #[serde(default)]
+    args: Vec<String>,
     #[serde(default)]
     allow: Vec<String>,
     #[serde(default)]
@@ -56,6 +59,8 @@ pub enum EntryKind {
     Function { export: String },
     /// `kind = "http"` or `"websocket"`: requests under the route prefix.
     Http { route: String },
+    /// `kind = "process"`: a command started with the app and restarted when it fails.
+    Process { args: Vec<String> },
 }
 
 /// One checked entry.
@@ -132,13 +137,10 @@ fn check(dir: &Path, s: EntrySection) -> Result<Entry, FieldError> {
             }
             EntryKind::Http { route }
         }
-        "process" => {
-            return Err(fail(
-                "kind",
-                "process entries are not served by this version of morph up; run the morph with `morph run`".into(),
-            ))
+        "process" => EntryKind::Process { args: s.args.clone() },
+        other => {
+            return Err(fail("kind", format!("`{other}` is not a kind; use function, http, websocket or process")))
         }
-        other => return Err(fail("kind", format!("`{other}` is not a kind; use function, http or websocket"))),
     };
     let sha256 = match s.sha256 {
         Some(pin) => {

@@ -353,3 +353,68 @@ export = "again"
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("answered by `morph up`"), "{r:?}");
 }
+
+/// A command that computes forever.
+const SPINNING_COMMAND: &str = r#"(component
+  (core module $m (func (export "run") (result i32) (loop $l (br $l)) (i32.const 0)))
+  (core instance $i (instantiate $m))
+  (func $run (result (result)) (canon lift (core func $i "run")))
+  (instance $cli (export "run" (func $run)))
+  (export "wasi:cli/run@0.2.0" (instance $cli)))"#;
+
+#[test]
+fn process_entries_are_supervised_and_run_on_demand() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("spin.wasm"), wat::parse_str(SPINNING_COMMAND).unwrap()).unwrap();
+    let hello = rust_guest("rust-hello");
+    write_app(
+        dir.path(),
+        &format!(
+            r#"
+[[entry]]
+name = "failing"
+kind = "process"
+source = "{exit}"
+
+[[entry]]
+name = "worker"
+kind = "process"
+source = "spin.wasm"
+
+[[entry]]
+name = "hello"
+kind = "process"
+source = "{hello}"
+args = ["app"]
+
+[[entry]]
+name = "add"
+kind = "function"
+source = "{types}"
+export = "add"
+"#,
+            exit = fixture("exit-code.wat").display(),
+            hello = hello.display(),
+            types = fixture("types.wat").display()
+        ),
+    );
+    let mut app = Served::start_app(dir.path());
+    // A command that fails is started again, after a pause that grows.
+    let first = app.wait_for("process `failing` exited with code 42; restarting in 1s", Duration::from_secs(20));
+    assert!(!first.is_empty());
+    app.wait_for("process `failing` exited with code 42; restarting in 2s", Duration::from_secs(20));
+    // The spinning worker does not hold up the app, and SIGTERM stops it.
+    assert_eq!(request(&app.addr, "POST", "/call/add", "[1, 2]"), (200, "3\n".into()));
+    app.signal("TERM");
+    let status = app.child.wait().unwrap();
+    assert!(status.success(), "stopped in time, the worker interrupted: {status:?}");
+
+    // --run: one entry's command, its arguments after --, its exit code passed through.
+    let r = morph_at(home.path(), dir.path(), &["up", "--run", "hello", "--", "again"]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "hello, again, from rust\n"), "{r:?}");
+    let r = morph_at(home.path(), dir.path(), &["up", "--run", "failing"]);
+    assert_eq!(r.code, 42, "{r:?}");
+    let r = morph_at(home.path(), dir.path(), &["up", "--run", "nobody"]);
+    assert!(r.code == 2 && r.stderr.contains("no entry `nobody`") && r.stderr.contains("worker"), "{r:?}");
+}

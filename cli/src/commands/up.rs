@@ -17,7 +17,8 @@ use crate::output::Output;
 /// parallel, through the cache), on one address. http/websocket entries answer on their
 /// `route` prefix (the longest wins; the morph sees the whole path); function entries at
 /// `POST /call/<name>` with a JSON array of arguments, answered with the JSON result;
-/// `GET /healthz` and `GET /metrics` (Prometheus) are the app's own.
+/// `GET /healthz` and `GET /metrics` (Prometheus) are the app's own. Process entries are
+/// commands started with the app and restarted with a growing pause when they fail.
 ///
 /// Each entry runs sandboxed with only what it declares (`allow`, `allow-net`, `dirs`, `env`),
 /// its own limits (`timeout`, `max-memory`, `fuel`) and pool (`pool.max`, `pool.queue-timeout`).
@@ -43,6 +44,13 @@ pub struct Args {
     /// Reload an entry when its source file changes (a rebuild), as SIGHUP does for all.
     #[arg(long)]
     watch: bool,
+    /// Run the entry NAME's command once, as `morph run` does, with its grants and limits and
+    /// the ARGS after `--`, instead of serving the app; exits with the command's code.
+    #[arg(long, value_name = "NAME")]
+    run: Option<String>,
+    /// Arguments for --run.
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<String>,
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
@@ -57,6 +65,9 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             "{} declares no [[entry]]; add one (see `morph up --help`), or serve the project's morph with `morph serve`",
             dir.join("morph.toml").display()
         );
+    }
+    if let Some(name) = &args.run {
+        return run_entry(&entries, name, &args.args, args.no_cache, out);
     }
     let mut app = Vec::new();
     for entry in &entries {
@@ -109,7 +120,23 @@ fn describe(e: &Entry) -> String {
     match &e.kind {
         EntryKind::Function { export } => format!("{}: POST /call/{} → {export}", e.name, e.name),
         EntryKind::Http { route } => format!("{}: {route}", e.name),
+        EntryKind::Process { .. } => format!("{}: process", e.name),
     }
+}
+
+/// `--run NAME -- ARGS`: the entry's command once, as `morph run` runs a morph.
+fn run_entry(entries: &[Entry], name: &str, args: &[String], no_cache: bool, out: &Output) -> Result<ExitCode> {
+    let Some(entry) = entries.iter().find(|e| e.name == name) else {
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        bail!("--run {name}: the app has no entry `{name}`; it has: {}", names.join(", "));
+    };
+    let (src, sandbox_args) = load_source(entry, no_cache, out).with_context(|| format!("entry `{name}`"))?;
+    let sandbox = sandbox_args.sandbox(Vec::new(), out)?;
+    let result = super::sandbox::block_on(async {
+        let prepared = sandbox.prepare((&src).into())?;
+        sandbox.run(&prepared, args).await.map(Some)
+    });
+    super::run::finish(result, out)
 }
 
 /// SIGHUP: every entry again.
@@ -218,6 +245,7 @@ fn load_entry(e: &Entry, no_cache: bool, out: &Output) -> Result<AppEntry> {
     let kind = match &e.kind {
         EntryKind::Function { export } => morph_runtime::app::EntryKind::Function { export: export.clone() },
         EntryKind::Http { route } => morph_runtime::app::EntryKind::Http { route: route.clone() },
+        EntryKind::Process { args } => morph_runtime::app::EntryKind::Process { args: args.clone() },
     };
     Ok(AppEntry {
         name: e.name.clone(),

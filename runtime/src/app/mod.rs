@@ -6,6 +6,7 @@
 
 mod function;
 mod metrics;
+mod process;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -50,6 +51,8 @@ pub enum EntryKind {
     Http { route: String },
     /// One export, called with JSON at `POST /call/<name>`.
     Function { export: String },
+    /// A command run with `args` from the start, restarted when it fails.
+    Process { args: Vec<String> },
 }
 
 /// How the app's listener treats connections (the flags of `morph serve`).
@@ -90,8 +93,13 @@ pub struct Reloads {
 
 /// An entry ready to answer.
 enum Running {
-    Http { route: String, server: Arc<Server> },
+    Http {
+        route: String,
+        server: Arc<Server>,
+    },
     Function(Box<FunctionEntry>),
+    /// Supervised on a task of its own; it answers no requests.
+    Process,
 }
 
 struct Answering {
@@ -128,6 +136,7 @@ pub async fn up(
     let bridge = Arc::new(AppBridge::default());
     let mut answering = Vec::new();
     let mut servers = Vec::new();
+    let mut processes = tokio::task::JoinSet::new();
     for (entry, p) in entries.into_iter().zip(prepared) {
         let in_entry =
             |source| RuntimeError::Step { step: format!("entry `{}`", entry.name), source: Box::new(source) };
@@ -153,6 +162,17 @@ pub async fn up(
                 let server = Arc::new(server);
                 servers.push(server.clone());
                 Running::Http { route: route.clone(), server }
+            }
+            EntryKind::Process { args } => {
+                processes.spawn(process::supervise(
+                    entry.name.clone(),
+                    entry.sandbox.clone(),
+                    p,
+                    args.clone(),
+                    stop_rx.clone(),
+                    ticker.clone(),
+                ));
+                Running::Process
             }
             EntryKind::Function { export } => Running::Function(Box::new(
                 FunctionEntry::new(&entry, p, export, opts.max_body, ticker.clone(), bridge.clone())
@@ -180,6 +200,7 @@ pub async fn up(
     let connections = accept_until(listener, conn, service, stop_rx, shutdown).await;
     let _ = stop_tx.send(true);
     drain(connections, opts.grace, servers).await;
+    let _ = tokio::time::timeout(opts.grace, async { while processes.join_next().await.is_some() {} }).await;
     for entry in &app.entries {
         if let Running::Function(f) = &entry.running {
             f.drained(opts.grace).await;
@@ -258,6 +279,9 @@ impl App {
         if *e.digest.lock().unwrap_or_else(|p| p.into_inner()) == source.digest {
             return tracing::info!("entry `{}`: unchanged", e.name);
         }
+        if matches!(e.running, Running::Process) {
+            return tracing::warn!("entry `{}`: a process entry is not reloaded; restart the app", e.name);
+        }
         let served = matches!(e.running, Running::Http { .. });
         let (sandbox, name, digest) = (e.sandbox.clone(), e.name.clone(), source.digest.clone());
         let compiled = tokio::task::spawn_blocking(move || prepare(&sandbox, &name, &source, served)).await;
@@ -265,6 +289,7 @@ impl App {
             Ok(Ok(p)) => match &e.running {
                 Running::Http { server, .. } => server.replace_code(&p, &self.ticker),
                 Running::Function(f) => f.replace_code(p),
+                Running::Process => Ok(()),
             },
             Ok(Err(why)) => Err(why),
             Err(why) => Err(RuntimeError::internal(why)),
@@ -330,6 +355,7 @@ impl App {
                 let (in_use, size) = match &e.running {
                     Running::Http { server, .. } => server.occupancy(),
                     Running::Function(f) => f.occupancy(),
+                    Running::Process => (0, 0),
                 };
                 Sample { entry: &e.name, metrics: &e.metrics, in_use, size }
             })

@@ -1,0 +1,78 @@
+//! A process entry: a command (`wasi:cli/run`) started with the app and supervised: when it
+//! fails (a non-zero exit, a trap, a limit) it is started again after a pause that doubles from
+//! one second up to thirty, and starts from one second again after a run that lasted a minute;
+//! a clean exit (0) ends it. At shutdown it is interrupted. Its stdout and stderr are morph's.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::sandbox::{Prepared, Sandbox, Session};
+use crate::serve::Ticker;
+use crate::RuntimeError;
+
+const FIRST_PAUSE: Duration = Duration::from_secs(1);
+const LONGEST_PAUSE: Duration = Duration::from_secs(30);
+/// A run this long counts as healthy: the next failure pauses only [`FIRST_PAUSE`].
+const HEALTHY_RUN: Duration = Duration::from_secs(60);
+
+/// Runs the entry's command until it exits cleanly or `stop` turns true.
+pub(super) async fn supervise(
+    name: String,
+    sandbox: Sandbox,
+    prepared: Prepared,
+    args: Vec<String>,
+    mut stop: watch::Receiver<bool>,
+    _ticker: Arc<Ticker>,
+) {
+    let mut argv = vec![prepared.name.clone()];
+    argv.extend(args);
+    let mut pause = FIRST_PAUSE;
+    loop {
+        let started = Instant::now();
+        let stopping = Arc::new(AtomicBool::new(false));
+        let outcome = tokio::select! {
+            outcome = run_once(&sandbox, &prepared, &argv, stopping.clone()) => outcome,
+            _ = stop.changed() => {
+                // The guest is interrupted at the next epoch tick; a guest waiting in a host
+                // call is dropped with this future.
+                stopping.store(true, Ordering::SeqCst);
+                tracing::info!("process `{name}` stopped");
+                return;
+            }
+        };
+        match outcome {
+            Ok(0) => return tracing::info!("process `{name}` exited with code 0; it is not restarted"),
+            Ok(code) => tracing::warn!("process `{name}` exited with code {code}; restarting in {pause:?}"),
+            Err(e) => tracing::warn!(
+                "process `{name}` failed: {}; restarting in {pause:?}",
+                morph_registry_client::error_chain(&e)
+            ),
+        }
+        if started.elapsed() >= HEALTHY_RUN {
+            pause = FIRST_PAUSE;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => return,
+        }
+        pause = (pause * 2).min(LONGEST_PAUSE);
+    }
+}
+
+/// One run of the command, interrupted once `stopping` turns true (the app ticks the epoch).
+async fn run_once(
+    sandbox: &Sandbox,
+    p: &Prepared,
+    argv: &[String],
+    stopping: Arc<AtomicBool>,
+) -> Result<i32, RuntimeError> {
+    // The entry's timeout, when it sets one, bounds each run.
+    let deadline = sandbox.limits.timeout.map(|t| Instant::now() + t);
+    let expired = move || stopping.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d);
+    let (store, watch) = sandbox.served_store(&p.engine, argv, expired)?;
+    let mut session = Session::instantiate(p, &sandbox.policy, store, watch).await?;
+    session.run().await
+}
