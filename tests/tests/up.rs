@@ -418,3 +418,33 @@ export = "add"
     let r = morph_at(home.path(), dir.path(), &["up", "--run", "nobody"]);
     assert!(r.code == 2 && r.stderr.contains("no entry `nobody`") && r.stderr.contains("worker"), "{r:?}");
 }
+
+#[test]
+fn a_websocket_entry_answers_on_its_route_beside_an_http_one() {
+    let dir = tempfile::tempdir().unwrap();
+    write_app(
+        dir.path(),
+        &format!(
+            "[[entry]]\nname = \"web\"\nkind = \"http\"\nsource = \"{}\"\n\n[[entry]]\nname = \"chat\"\nkind = \"websocket\"\nroute = \"/chat\"\nsource = \"{}\"\n",
+            rust_guest("rust-http").display(),
+            rust_guest_with_wit("rust-ws", "hayride-ws").display()
+        ),
+    );
+    let app = Served::start_app(dir.path());
+    let (mut client, response) =
+        tungstenite::connect(format!("ws://{}/chat", app.addr)).expect("the websocket entry accepts the upgrade");
+    assert_eq!(response.status(), 101);
+    client.send(tungstenite::Message::text("hi")).unwrap();
+    let echoed = loop {
+        match client.read().unwrap() {
+            tungstenite::Message::Text(t) => break t.to_string(),
+            _ => continue,
+        }
+    };
+    assert_eq!(echoed, "echo: hi");
+    assert_eq!(request(&app.addr, "GET", "/", ""), (200, "hello from morph serve\n".into()));
+    // The guest returns on `bye`; the connection's log line names the entry.
+    client.send(tungstenite::Message::text("bye")).unwrap();
+    let line = app.wait_for("WEBSOCKET /chat", Duration::from_secs(10));
+    assert!(line.starts_with("[chat] "), "{line}");
+}
