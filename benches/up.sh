@@ -3,6 +3,10 @@
 # per request: the Rust reactor template's `greet`, built here. wrk posts `["you"]` to
 # /call/greet (8 connections) for requests/s and p99; `morph call` is timed over RUNS processes
 # (the compiled code cached, as the app's is) and its rate is 1 / the median. Prints the ratio.
+# Then the bridge's cost: tests/guests/rust-app-caller's `relay` calling `add`
+# (tests/fixtures/types.wat) through morph:app/funcs, against `relay` asked for an entry that
+# does not exist (answered at once, nothing nested), one connection each: the difference of the
+# mean latencies is the cost of one nested call.
 # Needs wrk (apt-get install wrk) and the wasm32-wasip2 Rust target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +20,26 @@ use_release_morph
 export MORPH_HOME="$work/home"
 rm -rf "$work"; mkdir -p "$work"
 (cd "$work" && "$MORPH" -q new greeter --world reactor >/dev/null && cd greeter && "$MORPH" -q build --release >/dev/null)
+cargo build --quiet --release --target wasm32-wasip2 --manifest-path tests/guests/rust-app-caller/Cargo.toml \
+  --target-dir "$root/target/guests"
 cat > "$work/morph.toml" <<EOF
 [[entry]]
 name = "greet"
 kind = "function"
 source = "greeter/target/morph/greeter.wasm"
 export = "greet"
+
+[[entry]]
+name = "add"
+kind = "function"
+source = "$root/tests/fixtures/types.wat"
+export = "add"
+
+[[entry]]
+name = "relay"
+kind = "function"
+source = "$root/target/guests/wasm32-wasip2/release/rust_app_caller.wasm"
+export = "relay"
 EOF
 port=$(free_port)
 (cd "$work" && "$MORPH" -q up --addr "127.0.0.1:$port" >/dev/null 2>&1) &
@@ -56,3 +74,12 @@ print(f"morph up, POST /call/greet: {rps:.0f} requests/s, p99 {p99}")
 print(f"one morph call per request: {1 / call:.0f} requests/s (median {call * 1000:.1f} ms a process)")
 print(f"ratio: {rps * call:.0f}x")
 PY
+# Mean latency (µs) of one connection posting BODY to PATH.
+mean_us() {
+  printf 'wrk.method = "POST"\nwrk.body = %s\n' "$2" > "$work/one.lua"
+  wrk -t1 -c1 -d"${SECS}s" -s "$work/one.lua" "http://127.0.0.1:$port$1" \
+    | awk '/Latency/ {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); print v} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v*1000} else {sub(/s$/,"",v); print v*1000000}}'
+}
+alone=$(mean_us /call/relay "'[\"nobody\", \"[]\"]'")
+nested=$(mean_us /call/relay "'[\"add\", \"[1, 2]\"]'")
+python3 -c "import sys; a, n = float(sys.argv[1]), float(sys.argv[2]); print(f'relay alone: {a:.0f} µs a call; relay calling add: {n:.0f} µs; one nested call costs {n - a:.0f} µs')" "$alone" "$nested"

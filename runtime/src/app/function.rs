@@ -11,6 +11,7 @@ use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use serde_json::Value as Json;
 use tokio::sync::Semaphore;
+use wasmtime::component::InstancePre;
 
 use super::AppEntry;
 use crate::error::LimitHit;
@@ -18,6 +19,7 @@ use crate::host::app_funcs::{AppFuncsCtx, Bridge};
 use crate::host::check_grants;
 use crate::sandbox::{ExportFunc, Prepared, Sandbox, Session};
 use crate::serve::{plain, Answer, Ticker, DEFAULT_TIMEOUT, REQUEST_LOG};
+use crate::store::{build_linker, StoreData};
 use crate::RuntimeError;
 
 pub(super) struct FunctionEntry {
@@ -37,9 +39,11 @@ pub(super) struct FunctionEntry {
     bridge: Arc<dyn Bridge>,
 }
 
-/// A compiled version of the entry's component and its export.
+/// A compiled version of the entry's component, linked once, and its export.
 struct Code {
     prepared: Prepared,
+    /// Imports resolved once: a call only instantiates.
+    pre: InstancePre<StoreData>,
     export: ExportFunc,
 }
 
@@ -49,7 +53,9 @@ impl Code {
         let f = p.find_export(export)?;
         f.check_callable()?;
         check_grants(&p.engine, &p.component, policy)?;
-        Ok(Code { prepared: p, export: f })
+        let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
+        let pre = linker.instantiate_pre(&p.component).map_err(|e| RuntimeError::Instantiate { source: e.into() })?;
+        Ok(Code { prepared: p, pre, export: f })
     }
 }
 
@@ -183,7 +189,11 @@ impl FunctionEntry {
         let (mut store, watch) =
             self.sandbox.served_store(&p.engine, std::slice::from_ref(&p.name), move || Instant::now() >= deadline)?;
         store.data_mut().app = AppFuncsCtx { bridge: Some(self.bridge.clone()), depth };
-        let mut session = Session::instantiate(p, &self.sandbox.policy, store, watch).await?;
+        let instance = match watch.within(code.pre.instantiate_async(&mut store)).await {
+            Ok(instance) => instance,
+            Err(e) => return Err(watch.classify(e, true)),
+        };
+        let mut session = Session { store, instance, watch };
         session.call(&code.export, values).await
     }
 
