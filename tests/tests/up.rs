@@ -45,6 +45,16 @@ fn write_app(dir: &Path, entries: &str) {
     std::fs::write(dir.join("morph.toml"), entries).unwrap();
 }
 
+/// One `[[entry]]` table: its name, kind and source, then `more` lines (`export = "add"`…).
+fn entry(name: &str, kind: &str, source: &Path, more: &[&str]) -> String {
+    let mut table = format!("[[entry]]\nname = \"{name}\"\nkind = \"{kind}\"\nsource = \"{}\"\n", source.display());
+    for line in more {
+        table.push_str(line);
+        table.push('\n');
+    }
+    table + "\n"
+}
+
 #[test]
 fn an_app_serves_each_entry_on_its_route_with_its_own_limits() {
     let home = tempfile::tempdir().unwrap();
@@ -52,45 +62,15 @@ fn an_app_serves_each_entry_on_its_route_with_its_own_limits() {
     build(home.path(), &greeter);
     let web = rust_guest("rust-http");
     let types = fixture("types.wat");
-    write_app(
-        app_dir.path(),
-        &format!(
-            r#"
-[[entry]]
-name = "web"
-kind = "http"
-route = "/"
-source = "{web}"
-
-[[entry]]
-name = "greet"
-kind = "function"
-source = "greeter/target/morph/greeter.wasm"
-export = "greet"
-
-[[entry]]
-name = "add"
-kind = "function"
-source = "{types}"
-export = "add"
-
-[[entry]]
-name = "boom"
-kind = "function"
-source = "{types}"
-export = "trap"
-
-[[entry]]
-name = "spin"
-kind = "function"
-source = "{types}"
-export = "spin"
-timeout = "300ms"
-"#,
-            web = web.display(),
-            types = types.display()
-        ),
-    );
+    let greeter_wasm = greeter.join("target/morph/greeter.wasm");
+    let app_toml = [
+        entry("web", "http", &web, &["route = \"/\""]),
+        entry("greet", "function", &greeter_wasm, &["export = \"greet\""]),
+        entry("add", "function", &types, &["export = \"add\""]),
+        entry("boom", "function", &types, &["export = \"trap\""]),
+        entry("spin", "function", &types, &["export = \"spin\"", "timeout = \"300ms\""]),
+    ];
+    write_app(app_dir.path(), &app_toml.concat());
     let app = Served::start_app(app_dir.path());
     let a = app.addr.as_str();
 
@@ -292,39 +272,13 @@ fn entries_call_each_other_through_morph_app_funcs() {
     let dir = tempfile::tempdir().unwrap();
     let caller = rust_guest("rust-app-caller");
     let types = fixture("types.wat");
-    write_app(
-        dir.path(),
-        &format!(
-            r#"
-[[entry]]
-name = "add"
-kind = "function"
-source = "{types}"
-export = "add"
-
-[[entry]]
-name = "spin"
-kind = "function"
-source = "{types}"
-export = "spin"
-timeout = "300ms"
-
-[[entry]]
-name = "relay"
-kind = "function"
-source = "{caller}"
-export = "relay"
-
-[[entry]]
-name = "again"
-kind = "function"
-source = "{caller}"
-export = "again"
-"#,
-            types = types.display(),
-            caller = caller.display()
-        ),
-    );
+    let app_toml = [
+        entry("add", "function", &types, &["export = \"add\""]),
+        entry("spin", "function", &types, &["export = \"spin\"", "timeout = \"300ms\""]),
+        entry("relay", "function", &caller, &["export = \"relay\""]),
+        entry("again", "function", &caller, &["export = \"again\""]),
+    ];
+    write_app(dir.path(), &app_toml.concat());
     let app = Served::start_app(dir.path());
     let a = app.addr.as_str();
     let relay = |name: &str, args: &str| {
@@ -368,37 +322,13 @@ fn process_entries_are_supervised_and_run_on_demand() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("spin.wasm"), wat::parse_str(SPINNING_COMMAND).unwrap()).unwrap();
     let hello = rust_guest("rust-hello");
-    write_app(
-        dir.path(),
-        &format!(
-            r#"
-[[entry]]
-name = "failing"
-kind = "process"
-source = "{exit}"
-
-[[entry]]
-name = "worker"
-kind = "process"
-source = "spin.wasm"
-
-[[entry]]
-name = "hello"
-kind = "process"
-source = "{hello}"
-args = ["app"]
-
-[[entry]]
-name = "add"
-kind = "function"
-source = "{types}"
-export = "add"
-"#,
-            exit = fixture("exit-code.wat").display(),
-            hello = hello.display(),
-            types = fixture("types.wat").display()
-        ),
-    );
+    let app_toml = [
+        entry("failing", "process", &fixture("exit-code.wat"), &[]),
+        entry("worker", "process", Path::new("spin.wasm"), &[]),
+        entry("hello", "process", &hello, &["args = [\"app\"]"]),
+        entry("add", "function", &fixture("types.wat"), &["export = \"add\""]),
+    ];
+    write_app(dir.path(), &app_toml.concat());
     let mut app = Served::start_app(dir.path());
     // A command that fails is started again, after a pause that grows.
     let first = app.wait_for("process `failing` exited with code 42; restarting in 1s", Duration::from_secs(20));
