@@ -63,6 +63,11 @@ impl<S: Subscriber> Layer<S> for RequestLog {
                 Some(Json::String(e)) => format!("[{e}] "),
                 _ => String::new(),
             };
+            // A process entry's output: its line as written.
+            if fields.contains_key("line") {
+                let _ = writeln!(std::io::stderr().lock(), "{entry}{}", text("line"));
+                return;
+            }
             let head = format!("{entry}{} {}", text("method"), text("path"));
             if error {
                 // One line per event: a backtrace's lines are joined.

@@ -22,6 +22,8 @@ pub struct Policy {
     pub(crate) capture_stdout: Option<wasmtime_wasi::p2::pipe::MemoryOutputPipe>,
     /// This policy is a spawned morph's (`hayride:silo/threads`).
     pub(crate) spawned: bool,
+    /// The app entry whose stdout and stderr go to the log as lines (`morph up`'s processes).
+    pub(crate) output_to_log: Option<std::sync::Arc<str>>,
 }
 
 /// A Hayride host interface that reaches past the WASI sandbox, granted with `--allow NAME`.

@@ -330,10 +330,17 @@ fn process_entries_are_supervised_and_run_on_demand() {
     ];
     write_app(dir.path(), &app_toml.concat());
     let mut app = Served::start_app(dir.path());
-    // A command that fails is started again, after a pause that grows.
-    let first = app.wait_for("process `failing` exited with code 42; restarting in 1s", Duration::from_secs(20));
-    assert!(!first.is_empty());
-    app.wait_for("process `failing` exited with code 42; restarting in 2s", Duration::from_secs(20));
+    // A process's output is the log's, line by line, under its entry's name; a command that
+    // fails is started again, after a pause that grows.
+    let lines = app.wait_for_all(
+        &[
+            "hello, app, from rust",
+            "process `failing` exited with code 42; restarting in 1s",
+            "process `failing` exited with code 42; restarting in 2s",
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(lines[0], "[hello] hello, app, from rust");
     // The spinning worker does not hold up the app, and SIGTERM stops it.
     assert_eq!(request(&app.addr, "POST", "/call/add", "[1, 2]"), (200, "3\n".into()));
     app.signal("TERM");

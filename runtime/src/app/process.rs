@@ -1,7 +1,8 @@
 //! A process entry: a command (`wasi:cli/run`) started with the app and supervised: when it
 //! fails (a non-zero exit, a trap, a limit) it is started again after a pause that doubles from
 //! one second up to thirty, and starts from one second again after a run that lasted a minute;
-//! a clean exit (0) ends it. At shutdown it is interrupted. Its stdout and stderr are morph's.
+//! a clean exit (0) ends it. At shutdown it is interrupted. Its stdout and stderr lines go to
+//! the request log under the entry's name.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -29,6 +30,9 @@ pub(super) async fn supervise(
 ) {
     let mut argv = vec![prepared.name.clone()];
     argv.extend(args);
+    // Its output is the log's, each line under the entry's name.
+    let mut sandbox = sandbox;
+    sandbox.policy.output_to_log = Some(name.as_str().into());
     let mut pause = FIRST_PAUSE;
     loop {
         let started = Instant::now();

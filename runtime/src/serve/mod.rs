@@ -10,6 +10,7 @@
 mod body_progress;
 mod channel_streams;
 mod handlers;
+mod output_log;
 mod settings;
 mod ticker;
 mod websocket;
@@ -39,6 +40,7 @@ use crate::sandbox::{Morph, Sandbox};
 use crate::store::{configure_store, Interruption, LimitWatch, StoreData};
 use crate::RuntimeError;
 use handlers::Handlers;
+pub(crate) use output_log::OutputLog;
 use settings::settle;
 pub use settings::{parse_address, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
 pub(crate) use ticker::{Ticker, TICK};

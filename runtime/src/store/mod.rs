@@ -23,6 +23,7 @@ use crate::host::threads::{MorphRunner, ThreadsCtx, ThreadsView};
 use crate::host::wac::{WacCtx, WacView};
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::serve::OutputLog;
 use crate::RuntimeError;
 pub(crate) use configure::{configure_store, Interruption, LimitWatch};
 use limiter::MemoryLimiter;
@@ -73,6 +74,10 @@ impl StoreData {
         if let Some(pipe) = &policy.capture_stdout {
             // A spawned morph's stdout is its thread's output.
             b.stdout(pipe.clone());
+        }
+        if let Some(entry) = &policy.output_to_log {
+            b.stdout(OutputLog { entry: entry.clone(), stream: "stdout" });
+            b.stderr(OutputLog { entry: entry.clone(), stream: "stderr" });
         }
         for (k, v) in &policy.env {
             b.env(k, v);

@@ -88,6 +88,25 @@ impl Served {
         panic!("no log line with `{text}` within {within:?}");
     }
 
+    /// Waits for a log line containing each of `texts`, in any order; returns them in the
+    /// order of `texts`.
+    pub fn wait_for_all(&self, texts: &[&str], within: Duration) -> Vec<String> {
+        let deadline = Instant::now() + within;
+        let mut found: Vec<Option<String>> = vec![None; texts.len()];
+        while found.iter().any(Option::is_none) {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else { break };
+            let Ok(line) = self.log.recv_timeout(left) else { break };
+            for (i, text) in texts.iter().enumerate() {
+                if found[i].is_none() && line.contains(text) {
+                    found[i] = Some(line.clone());
+                }
+            }
+        }
+        let missing: Vec<&str> = texts.iter().zip(&found).filter(|(_, f)| f.is_none()).map(|(t, _)| *t).collect();
+        assert!(missing.is_empty(), "no log line with {missing:?} within {within:?}");
+        found.into_iter().flatten().collect()
+    }
+
     pub fn signal(&self, name: &str) {
         let ok = Command::new("kill").args(["-s", name, &self.child.id().to_string()]).status().unwrap();
         assert!(ok.success());
