@@ -115,7 +115,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     super::run::finish(result.map(|()| None), out)
 }
 
-/// `greet: POST /call/greet (greet)` or `web: /api`: what the start prints.
+/// `greet: POST /call/greet → greet` or `web: /api`: what the start prints.
 fn describe(e: &Entry) -> String {
     match &e.kind {
         EntryKind::Function { export } => format!("{}: POST /call/{} → {export}", e.name, e.name),
@@ -159,7 +159,7 @@ fn loader(entries: Vec<Entry>, no_cache: bool) -> Loader {
             s.spawn(|| {
                 let quiet = Output::new(false, true, 0, crate::output::ColorChoice::Never);
                 let (src, _) = load_source(&entry, no_cache, &quiet).map_err(|e| format!("{e:#}"))?;
-                Ok(Source { bytes: src.bytes.to_vec(), digest: src.digest, origin: src.origin })
+                Ok(Source { bytes: src.bytes[..].into(), digest: src.digest, origin: src.origin })
             })
             .join()
             .unwrap_or_else(|_| Err("loading the source failed".to_string()))
@@ -250,7 +250,7 @@ fn load_entry(e: &Entry, no_cache: bool, out: &Output) -> Result<AppEntry> {
     Ok(AppEntry {
         name: e.name.clone(),
         kind,
-        bytes: src.bytes.to_vec(),
+        bytes: src.bytes[..].into(),
         digest: src.digest.clone(),
         origin: src.origin.clone(),
         sandbox,

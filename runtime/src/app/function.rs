@@ -18,7 +18,7 @@ use crate::error::LimitHit;
 use crate::host::app_funcs::{AppFuncsCtx, Bridge};
 use crate::host::check_grants;
 use crate::sandbox::{ExportFunc, Prepared, Sandbox, Session};
-use crate::serve::{plain, Answer, Ticker, DEFAULT_TIMEOUT, REQUEST_LOG};
+use crate::serve::{plain, Answer, Ticker, DEFAULT_TIMEOUT};
 use crate::store::{build_linker, StoreData};
 use crate::RuntimeError;
 
@@ -37,6 +37,16 @@ pub(super) struct FunctionEntry {
     ticker: Arc<Ticker>,
     /// How its instances call other entries (`morph:app/funcs`).
     bridge: Arc<dyn Bridge>,
+}
+
+/// Why a call gave no result.
+enum CallFailure {
+    /// The pool stayed full past its queue timeout.
+    Busy,
+    /// The arguments are not a JSON array, or do not fit the export; the text says how.
+    BadArguments(String),
+    /// The morph trapped or hit a limit (`timed_out`: its timeout).
+    Failed { timed_out: bool, why: String },
 }
 
 /// A compiled version of the entry's component, linked once, and its export.
@@ -102,78 +112,82 @@ impl FunctionEntry {
         self.code.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// One call, start to finish, with its log line.
+    /// One call from outside, start to finish, with its log line.
     pub(super) async fn answer(&self, name: &str, req: Request<Incoming>) -> Answer {
         let started = Instant::now();
         let path = req.uri().path().to_string();
-        let (status, answer, error) = self.call(req).await;
-        let ms = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
-        match error {
-            Some(why) => {
-                tracing::error!(target: REQUEST_LOG, entry = name, method = "POST", path, status, error = why)
-            }
-            None => tracing::info!(target: REQUEST_LOG, entry = name, method = "POST", path, status, ms),
-        }
-        answer
-    }
-
-    /// The answer, its status, and for a failure of the morph the reason for the log (the
-    /// client gets the status's reason only, as under `morph serve`).
-    async fn call(&self, req: Request<Incoming>) -> (u16, Answer, Option<String>) {
-        let client_error = |status: StatusCode, text: String| (status.as_u16(), plain(status, &(text + "\n")), None);
-        if req.method() != hyper::Method::POST {
-            let (status, mut answer, why) =
-                client_error(StatusCode::METHOD_NOT_ALLOWED, "call a function entry with POST".to_string());
-            answer.headers_mut().insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static("POST"));
-            return (status, answer, why);
-        }
-        let Ok(Ok(_slot)) = tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned()).await else {
-            return client_error(StatusCode::SERVICE_UNAVAILABLE, "too many calls in flight; try again".to_string());
+        // An answer that is not a failure of the morph: one log line, the text to the client.
+        let reply = |status: StatusCode, text: String| {
+            crate::serve::answered(Some(name), "POST", &path, status, started.elapsed());
+            plain(status, &(text + "\n"))
         };
+        if req.method() != hyper::Method::POST {
+            let mut answer = reply(StatusCode::METHOD_NOT_ALLOWED, "call a function entry with POST".into());
+            answer.headers_mut().insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static("POST"));
+            return answer;
+        }
         let body = match http_body_util::Limited::new(req.into_body(), self.max_body).collect().await {
             Ok(b) => b.to_bytes(),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return client_error(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the arguments are larger than {} bytes", self.max_body),
-                )
+                let why = format!("the arguments are larger than {} bytes", self.max_body);
+                return reply(StatusCode::PAYLOAD_TOO_LARGE, why);
             }
-            Err(e) => return client_error(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}")),
+            Err(e) => return reply(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}")),
         };
-        let code = self.current();
-        let signature = code.export.signature();
-        let args = match serde_json::from_slice::<Json>(&body) {
-            Ok(Json::Array(args)) => args,
-            _ => {
-                return client_error(
-                    StatusCode::BAD_REQUEST,
-                    format!("the body must be a JSON array with one value per parameter of {signature}"),
-                )
-            }
-        };
-        let values = match code.export.args_from_json(&args) {
-            Ok(v) => v,
-            Err(e) => return client_error(StatusCode::BAD_REQUEST, e.to_string()),
-        };
-        let outcome = tokio::time::timeout(self.timeout + crate::serve::TICK * 5, self.run(&code, &values, 0)).await;
-        let failed = |status: StatusCode, why: String| {
-            let text = format!("{}\n", status.canonical_reason().unwrap_or("error"));
-            (status.as_u16(), plain(status, &text), Some(why))
-        };
-        match outcome {
-            Ok(Ok(result)) => {
-                let json = result.map_or(Json::Null, |v| v.to_json());
-                let mut answer = plain(StatusCode::OK, &format!("{json}\n"));
+        match self.invoke(&body, 0).await {
+            Ok(json) => {
+                let mut answer = reply(StatusCode::OK, json.to_string());
                 answer
                     .headers_mut()
                     .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
-                (200, answer, None)
+                answer
             }
-            Ok(Err(e @ RuntimeError::Limit(LimitHit::Timeout { .. }))) => {
-                failed(StatusCode::GATEWAY_TIMEOUT, e.to_string())
+            Err(CallFailure::Busy) => {
+                reply(StatusCode::SERVICE_UNAVAILABLE, "too many calls in flight; try again".into())
             }
-            Ok(Err(e)) => failed(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            Err(_) => failed(StatusCode::GATEWAY_TIMEOUT, format!("no result within its timeout {:?}", self.timeout)),
+            Err(CallFailure::BadArguments(why)) => reply(StatusCode::BAD_REQUEST, why),
+            Err(CallFailure::Failed { timed_out, why }) => {
+                let status = if timed_out { StatusCode::GATEWAY_TIMEOUT } else { StatusCode::INTERNAL_SERVER_ERROR };
+                crate::serve::failed(Some(name), status, "POST", &path, &why)
+            }
+        }
+    }
+
+    /// A call from another entry (`morph:app/funcs`) at nesting `depth`: the JSON result, or
+    /// why it failed.
+    pub(super) async fn call_json(&self, name: &str, args: &str, depth: u32) -> Result<String, String> {
+        match self.invoke(args.as_bytes(), depth).await {
+            Ok(json) => Ok(json.to_string()),
+            Err(CallFailure::Busy) => Err(format!("entry `{name}` has too many calls in flight")),
+            Err(CallFailure::BadArguments(why)) => Err(why),
+            Err(CallFailure::Failed { why, .. }) => Err(format!("entry `{name}`: {why}")),
+        }
+    }
+
+    /// The one path of every call: a slot of the pool, the JSON arguments checked against the
+    /// export, a fresh instance at nesting `depth`, the JSON result.
+    async fn invoke(&self, args: &[u8], depth: u32) -> Result<Json, CallFailure> {
+        let Ok(Ok(_slot)) = tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned()).await else {
+            return Err(CallFailure::Busy);
+        };
+        let code = self.current();
+        let Ok(Json::Array(args)) = serde_json::from_slice::<Json>(args) else {
+            return Err(CallFailure::BadArguments(format!(
+                "the arguments must be a JSON array with one value per parameter of {}",
+                code.export.signature()
+            )));
+        };
+        let values = code.export.args_from_json(&args).map_err(|e| CallFailure::BadArguments(e.to_string()))?;
+        match tokio::time::timeout(self.timeout + crate::serve::TICK * 5, self.run(&code, &values, depth)).await {
+            Ok(Ok(result)) => Ok(result.map_or(Json::Null, |v| v.to_json())),
+            Ok(Err(e)) => Err(CallFailure::Failed {
+                timed_out: matches!(e, RuntimeError::Limit(LimitHit::Timeout { .. })),
+                why: e.to_string(),
+            }),
+            Err(_) => Err(CallFailure::Failed {
+                timed_out: true,
+                why: format!("no result within its timeout {:?}", self.timeout),
+            }),
         }
     }
 
@@ -197,31 +211,13 @@ impl FunctionEntry {
         session.call(&code.export, values).await
     }
 
-    /// A call from another entry (`morph:app/funcs`) at nesting `depth`: JSON arguments in,
-    /// the JSON result or why it failed out, through this entry's pool, limits and grants.
-    pub(super) async fn call_json(&self, name: &str, args: &str, depth: u32) -> Result<String, String> {
-        let Ok(Ok(_slot)) = tokio::time::timeout(self.queue_timeout, self.slots.clone().acquire_owned()).await else {
-            return Err(format!("entry `{name}` has too many calls in flight"));
-        };
-        let code = self.current();
-        let Ok(Json::Array(args)) = serde_json::from_str::<Json>(args) else {
-            return Err(format!("the arguments must be a JSON array for {}", code.export.signature()));
-        };
-        let values = code.export.args_from_json(&args).map_err(|e| e.to_string())?;
-        match tokio::time::timeout(self.timeout + crate::serve::TICK * 5, self.run(&code, &values, depth)).await {
-            Ok(Ok(result)) => Ok(result.map_or(Json::Null, |v| v.to_json()).to_string()),
-            Ok(Err(e)) => Err(format!("entry `{name}`: {e}")),
-            Err(_) => Err(format!("entry `{name}` gave no result within its timeout {:?}", self.timeout)),
-        }
-    }
-
     /// Instances running now, and the pool's size.
     pub(super) fn occupancy(&self) -> (usize, usize) {
         (self.size - self.slots.available_permits(), self.size)
     }
 
-    /// Waits for the calls in flight to finish, up to `grace`.
-    pub(super) async fn drained(&self, grace: Duration) {
-        let _ = tokio::time::timeout(grace, self.slots.acquire_many(self.size as u32)).await;
+    /// Waits for the calls in flight to finish.
+    pub(super) async fn drained(&self) {
+        let _ = self.slots.acquire_many(self.size as u32).await;
     }
 }

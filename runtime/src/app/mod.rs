@@ -33,7 +33,7 @@ pub struct AppEntry {
     /// Unique in the app: the log's and the metrics' label, `/call/<name>` for a function.
     pub name: String,
     pub kind: EntryKind,
-    pub bytes: Vec<u8>,
+    pub bytes: Arc<[u8]>,
     /// sha256 of `bytes`, as `sha256:<hex>`.
     pub digest: String,
     /// The file or reference it was loaded from, for messages.
@@ -69,7 +69,7 @@ pub struct AppOptions {
 
 /// An entry's source loaded again, for a reload.
 pub struct Source {
-    pub bytes: Vec<u8>,
+    pub bytes: Arc<[u8]>,
     /// `sha256:<hex>`.
     pub digest: String,
     pub origin: PathBuf,
@@ -142,24 +142,8 @@ pub async fn up(
             |source| RuntimeError::Step { step: format!("entry `{}`", entry.name), source: Box::new(source) };
         let running = match &entry.kind {
             EntryKind::Http { route } => {
-                let serve_opts = ServeOptions {
-                    addr: Some(bound),
-                    max_concurrency: entry.pool_max,
-                    queue_timeout: entry.queue_timeout,
-                    grace: opts.grace,
-                    header_timeout: Some(opts.header_timeout),
-                    max_body: opts.max_body,
-                    write_timeout: Some(opts.write_timeout),
-                    ws_idle: opts.ws_idle,
-                    body_timeout: opts.body_timeout,
-                };
-                let mut server =
-                    Server::new(&entry.sandbox, &p, serve_opts, bound, stop_rx.clone()).map_err(in_entry)?;
-                server.entry = Some(entry.name.clone());
-                let to_entries: Arc<dyn Bridge> = bridge.clone();
-                server.store_setup =
-                    Some(Arc::new(move |data| data.app = AppFuncsCtx { bridge: Some(to_entries.clone()), depth: 0 }));
-                let server = Arc::new(server);
+                let server =
+                    http_server(&entry, &p, &opts, bound, stop_rx.clone(), bridge.clone()).map_err(in_entry)?;
                 servers.push(server.clone());
                 Running::Http { route: route.clone(), server }
             }
@@ -199,15 +183,46 @@ pub async fn up(
     let service: Service = Arc::new(move |req| Box::pin(routing.clone().route(req)));
     let connections = accept_until(listener, conn, service, stop_rx, shutdown).await;
     let _ = stop_tx.send(true);
-    drain(connections, opts.grace, servers).await;
-    let _ = tokio::time::timeout(opts.grace, async { while processes.join_next().await.is_some() {} }).await;
-    for entry in &app.entries {
-        if let Running::Function(f) = &entry.running {
-            f.drained(opts.grace).await;
+    // One grace period for everything in flight: requests, calls, and processes stopping.
+    let _ = tokio::time::timeout(opts.grace, async {
+        drain(connections, opts.grace, servers).await;
+        while processes.join_next().await.is_some() {}
+        for entry in &app.entries {
+            if let Running::Function(f) = &entry.running {
+                f.drained().await;
+            }
         }
-    }
-    drop(ticker);
+    })
+    .await;
     Ok(())
+}
+
+/// An http or websocket entry: `serve`'s server for it, its log lines and metrics named by
+/// the entry, its requests' stores given the bridge to the app's other entries.
+fn http_server(
+    entry: &AppEntry,
+    p: &Prepared,
+    opts: &AppOptions,
+    bound: SocketAddr,
+    stop: watch::Receiver<bool>,
+    bridge: Arc<AppBridge>,
+) -> Result<Arc<Server>, RuntimeError> {
+    let serve_opts = ServeOptions {
+        addr: Some(bound),
+        max_concurrency: entry.pool_max,
+        queue_timeout: entry.queue_timeout,
+        grace: opts.grace,
+        header_timeout: Some(opts.header_timeout),
+        max_body: opts.max_body,
+        write_timeout: Some(opts.write_timeout),
+        ws_idle: opts.ws_idle,
+        body_timeout: opts.body_timeout,
+    };
+    let mut server = Server::new(&entry.sandbox, p, serve_opts, bound, stop)?;
+    server.entry = Some(entry.name.clone());
+    let bridge: Arc<dyn Bridge> = bridge;
+    server.store_setup = Some(Arc::new(move |data| data.app = AppFuncsCtx { bridge: Some(bridge.clone()), depth: 0 }));
+    Ok(Arc::new(server))
 }
 
 /// Every entry compiled, in parallel.

@@ -10,7 +10,9 @@
 mod body_progress;
 mod channel_streams;
 mod handlers;
+mod listener;
 mod output_log;
+mod request_log;
 mod settings;
 mod ticker;
 mod websocket;
@@ -21,14 +23,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::{Request, Response, StatusCode};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use wasmtime::Trap;
-use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::WasiHttpView;
@@ -40,16 +40,14 @@ use crate::sandbox::{Morph, Sandbox};
 use crate::store::{configure_store, Interruption, LimitWatch, StoreData};
 use crate::RuntimeError;
 use handlers::Handlers;
+pub(crate) use listener::{accept_until, drain, ConnSettings, Service};
 pub(crate) use output_log::OutputLog;
+pub use request_log::REQUEST_LOG;
+pub(crate) use request_log::{answered, failed, plain};
 use settings::settle;
 pub use settings::{parse_address, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
 pub(crate) use ticker::{Ticker, TICK};
 use websocket::Ending;
-use write_deadline::WriteDeadline;
-
-/// The tracing target of the request log: one event per request or websocket connection, with
-/// `method`, `path`, `status` and `ms` (info) or `error` (error), which the binary renders.
-pub const REQUEST_LOG: &str = "morph::serve";
 
 /// Per-request deadline when the limits set none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -193,82 +191,6 @@ async fn serve(
     let _ = stop_tx.send(true);
     drain(connections, grace, [server]).await;
     Ok(())
-}
-
-/// How a listener's connections are read and written.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ConnSettings {
-    pub max_buf: usize,
-    pub header_timeout: Duration,
-    pub write_timeout: Duration,
-}
-
-/// What answers the requests of a listener.
-pub(crate) type Service =
-    Arc<dyn Fn(Request<Incoming>) -> std::pin::Pin<Box<dyn Future<Output = Answer> + Send>> + Send + Sync>;
-
-/// Accepts connections and serves them with `service` until `shutdown` completes; gives the
-/// connections still open, which stop once `stop` turns true (each finishing the request in
-/// progress).
-pub(crate) async fn accept_until(
-    listener: TcpListener,
-    conn: ConnSettings,
-    service: Service,
-    stop: watch::Receiver<bool>,
-    shutdown: impl Future<Output = ()>,
-) -> tokio::task::JoinSet<()> {
-    let mut connections = tokio::task::JoinSet::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
-                let service = service.clone();
-                let mut stop = stop.clone();
-                connections.spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let answer = service(req);
-                        async move { Ok::<_, std::convert::Infallible>(answer.await) }
-                    });
-                    let conn = http1::Builder::new()
-                        .keep_alive(true)
-                        .max_buf_size(conn.max_buf)
-                        .timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(conn.header_timeout)
-                        .serve_connection(TokioIo::new(WriteDeadline::new(stream, conn.write_timeout)), service)
-                        .with_upgrades();
-                    tokio::pin!(conn);
-                    tokio::select! {
-                        _ = conn.as_mut() => {}
-                        _ = stop.changed() => {
-                            // Finish the request in progress, then close.
-                            conn.as_mut().graceful_shutdown();
-                            let _ = conn.await;
-                        }
-                    }
-                });
-            }
-        }
-    }
-    connections
-}
-
-/// Lets the connections and every server's requests in flight (websocket connections outlive
-/// their http connection: their slots count) finish, for up to `grace`.
-pub(crate) async fn drain(
-    mut connections: tokio::task::JoinSet<()>,
-    grace: Duration,
-    servers: impl IntoIterator<Item = Arc<Server>>,
-) {
-    let servers: Vec<_> = servers.into_iter().collect();
-    let _ = tokio::time::timeout(grace, async {
-        while connections.join_next().await.is_some() {}
-        for server in &servers {
-            let _ = server.slots.acquire_many(server.opts.max_concurrency.max(1) as u32).await;
-        }
-    })
-    .await;
 }
 
 impl Server {
@@ -526,15 +448,12 @@ impl Server {
         }
     }
 
-    /// An error response; the reason goes to the request log, not to the client.
     fn fail(&self, status: StatusCode, method: &str, path: &str, why: &str) -> Answer {
-        tracing::error!(target: REQUEST_LOG, entry = self.entry.as_deref(), method, path, status = status.as_u16(), error = why);
-        plain(status, &format!("{}\n", status.canonical_reason().unwrap_or("error")))
+        request_log::failed(self.entry.as_deref(), status, method, path, why)
     }
 
     fn log(&self, method: &str, path: &str, status: StatusCode, took: Duration) {
-        let ms = (took.as_secs_f64() * 1_000_000.0).round() / 1000.0;
-        tracing::info!(target: REQUEST_LOG, entry = self.entry.as_deref(), method, path, status = status.as_u16(), ms);
+        request_log::answered(self.entry.as_deref(), method, path, status, took);
     }
 }
 
@@ -549,11 +468,4 @@ fn is_websocket_upgrade(req: &Request<Incoming>) -> bool {
     req.method() == hyper::Method::GET
         && has(hyper::header::UPGRADE, "websocket")
         && has(hyper::header::CONNECTION, "upgrade")
-}
-
-pub(crate) fn plain(status: StatusCode, text: &str) -> Answer {
-    let body = Full::new(bytes::Bytes::from(text.to_string())).map_err(|never| match never {}).boxed_unsync();
-    let mut response = Response::new(body);
-    *response.status_mut() = status;
-    response
 }

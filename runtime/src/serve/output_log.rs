@@ -44,6 +44,14 @@ impl Lines {
         let text = text.trim_end_matches('\r');
         tracing::info!(target: REQUEST_LOG, entry = &*self.to.entry, stream = self.to.stream, line = text);
     }
+
+    /// The last line, written without a newline.
+    fn emit_rest(&mut self) {
+        if !self.pending.is_empty() {
+            let rest = std::mem::take(&mut self.pending);
+            self.emit(&rest);
+        }
+    }
 }
 
 impl AsyncWrite for Lines {
@@ -65,20 +73,13 @@ impl AsyncWrite for Lines {
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        if !self.pending.is_empty() {
-            let rest = std::mem::take(&mut self.pending);
-            self.emit(&rest);
-        }
+        self.emit_rest();
         Poll::Ready(Ok(()))
     }
 }
 
 impl Drop for Lines {
-    /// The last line a guest wrote without a newline.
     fn drop(&mut self) {
-        if !self.pending.is_empty() {
-            let rest = std::mem::take(&mut self.pending);
-            self.emit(&rest);
-        }
+        self.emit_rest();
     }
 }

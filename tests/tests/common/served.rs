@@ -77,15 +77,7 @@ impl Served {
 
     /// Waits for a log line containing `text`; returns it.
     pub fn wait_for(&self, text: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.log.recv_timeout(left) {
-                Ok(line) if line.contains(text) => return line,
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-        panic!("no log line with `{text}` within {within:?}");
+        self.wait_for_all(&[text], within).remove(0)
     }
 
     /// Waits for a log line containing each of `texts`, in any order; returns them in the
