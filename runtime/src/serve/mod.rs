@@ -47,7 +47,7 @@ pub(crate) use request_log::{answered, failed, plain};
 use settings::settle;
 pub use settings::{parse_address, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
 pub(crate) use ticker::{Ticker, TICK};
-use websocket::Ending;
+use websocket::is_websocket_upgrade;
 
 /// Per-request deadline when the limits set none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -310,57 +310,6 @@ impl Server {
         }
     }
 
-    /// Accepts a websocket upgrade and runs the morph on the connection in its own task, which
-    /// keeps the slot until the connection ends.
-    fn upgrade(self: &Arc<Self>, mut req: Request<Incoming>, slot: OwnedSemaphorePermit, path: &str) -> Answer {
-        let Some(export) = self.handlers().ws else {
-            return plain(
-                StatusCode::BAD_REQUEST,
-                "this morph serves plain HTTP, not websockets; send the request without `Upgrade: websocket`\n",
-            );
-        };
-        let key = req.headers().get("sec-websocket-key").cloned();
-        let version_ok = req.headers().get("sec-websocket-version").is_some_and(|v| v.as_bytes() == b"13");
-        let Some(key) = key.filter(|_| version_ok) else {
-            return plain(
-                StatusCode::BAD_REQUEST,
-                "a websocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13\n",
-            );
-        };
-        let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
-        let on_upgrade = hyper::upgrade::on(&mut req);
-        let conn = websocket::Connection {
-            guest: websocket::Guest {
-                export,
-                sandbox: self.sandbox.clone(),
-                argv: self.argv.clone(),
-                idle: self.opts.ws_idle,
-            },
-            stop: self.stop.clone(),
-            slot,
-        };
-        let path = path.to_string();
-        let server = self.clone();
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let Ok(upgraded) = on_upgrade.await else { return };
-            match websocket::run(conn, upgraded).await {
-                Ending::Returned => server.log("WEBSOCKET", &path, StatusCode::SWITCHING_PROTOCOLS, started.elapsed()),
-                Ending::Failed(why) => {
-                    server.fail(StatusCode::SWITCHING_PROTOCOLS, "WEBSOCKET", &path, &why);
-                }
-            }
-        });
-        let mut response = plain(StatusCode::SWITCHING_PROTOCOLS, "");
-        let headers = response.headers_mut();
-        headers.insert(hyper::header::UPGRADE, hyper::header::HeaderValue::from_static("websocket"));
-        headers.insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("Upgrade"));
-        if let Ok(v) = hyper::header::HeaderValue::from_str(&accept) {
-            headers.insert("sec-websocket-accept", v);
-        }
-        response
-    }
-
     /// Runs the guest for one request; its task keeps `slot` until the guest is done, which may
     /// be after the response head, while the body streams.
     async fn handle(&self, req: Request<Incoming>, method: &str, path: &str, slot: OwnedSemaphorePermit) -> Answer {
@@ -455,17 +404,4 @@ impl Server {
     fn log(&self, method: &str, path: &str, status: StatusCode, took: Duration) {
         request_log::answered(self.entry.as_deref(), method, path, status, took);
     }
-}
-
-fn is_websocket_upgrade(req: &Request<Incoming>) -> bool {
-    let has = |name: hyper::header::HeaderName, token: &str| {
-        req.headers()
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-    };
-    req.method() == hyper::Method::GET
-        && has(hyper::header::UPGRADE, "websocket")
-        && has(hyper::header::CONNECTION, "upgrade")
 }

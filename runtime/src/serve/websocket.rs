@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use hyper::body::Incoming;
 use hyper::upgrade::Upgraded;
+use hyper::{Request, StatusCode};
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
@@ -23,6 +25,7 @@ use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 use wasmtime_wasi::WasiView;
 
 use super::channel_streams::{ChannelInput, ChannelOutput};
+use super::{plain, Answer, Server};
 use crate::sandbox::Sandbox;
 use crate::store::StoreData;
 
@@ -211,6 +214,73 @@ async fn run_guest(
             limit_watch.classify(e, false).to_string()
         }
     })
+}
+
+impl Server {
+    /// Accepts a websocket upgrade and runs the morph on the connection in its own task, which
+    /// keeps the slot until the connection ends.
+    pub(super) fn upgrade(
+        self: &Arc<Self>,
+        mut req: Request<Incoming>,
+        slot: OwnedSemaphorePermit,
+        path: &str,
+    ) -> Answer {
+        let Some(export) = self.handlers().ws else {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "this morph serves plain HTTP, not websockets; send the request without `Upgrade: websocket`\n",
+            );
+        };
+        let key = req.headers().get("sec-websocket-key").cloned();
+        let version_ok = req.headers().get("sec-websocket-version").is_some_and(|v| v.as_bytes() == b"13");
+        let Some(key) = key.filter(|_| version_ok) else {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "a websocket upgrade needs Sec-WebSocket-Key and Sec-WebSocket-Version: 13\n",
+            );
+        };
+        let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        let conn = Connection {
+            guest: Guest { export, sandbox: self.sandbox.clone(), argv: self.argv.clone(), idle: self.opts.ws_idle },
+            stop: self.stop.clone(),
+            slot,
+        };
+        let path = path.to_string();
+        let server = self.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let Ok(upgraded) = on_upgrade.await else { return };
+            match run(conn, upgraded).await {
+                Ending::Returned => server.log("WEBSOCKET", &path, StatusCode::SWITCHING_PROTOCOLS, started.elapsed()),
+                Ending::Failed(why) => {
+                    server.fail(StatusCode::SWITCHING_PROTOCOLS, "WEBSOCKET", &path, &why);
+                }
+            }
+        });
+        let mut response = plain(StatusCode::SWITCHING_PROTOCOLS, "");
+        let headers = response.headers_mut();
+        headers.insert(hyper::header::UPGRADE, hyper::header::HeaderValue::from_static("websocket"));
+        headers.insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("Upgrade"));
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&accept) {
+            headers.insert("sec-websocket-accept", v);
+        }
+        response
+    }
+}
+
+/// A GET asking to switch to the websocket protocol.
+pub(super) fn is_websocket_upgrade(req: &Request<Incoming>) -> bool {
+    let has = |name: hyper::header::HeaderName, token: &str| {
+        req.headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    };
+    req.method() == hyper::Method::GET
+        && has(hyper::header::UPGRADE, "websocket")
+        && has(hyper::header::CONNECTION, "upgrade")
 }
 
 #[cfg(test)]
