@@ -82,6 +82,8 @@ pub struct Entry {
     pub max_memory: Option<usize>,
     pub fuel: Option<u64>,
     pub pool_max: usize,
+    /// Instances kept made ahead of the requests that take them.
+    pub pool_min: usize,
     pub queue_timeout: Duration,
 }
 
@@ -179,6 +181,7 @@ fn check(dir: &Path, s: EntrySection) -> Result<Entry, FieldError> {
         max_memory,
         fuel: s.fuel.filter(|f| *f > 0),
         pool_max,
+        pool_min: s.pool.min.unwrap_or(0),
         queue_timeout,
     })
 }
@@ -245,7 +248,7 @@ pool = { min = 2, max = 32, queue-timeout = "1s" }
         assert!(e.dirs[0].ends_with("/./data::/data:ro") && Path::new(&e.dirs[0]).is_absolute(), "{:?}", e.dirs);
         assert_eq!(e.env, vec![("LOG".to_string(), "info".to_string())]);
         assert_eq!((e.timeout, e.max_memory, e.fuel), (Some(Duration::from_secs(2)), Some(64 << 20), None));
-        assert_eq!((e.pool_max, e.queue_timeout), (32, Duration::from_secs(1)));
+        assert_eq!((e.pool_max, e.pool_min, e.queue_timeout), (32, 2, Duration::from_secs(1)));
     }
 
     #[test]

@@ -277,6 +277,7 @@ fn entries_call_each_other_through_morph_app_funcs() {
         entry("spin", "function", &types, &["export = \"spin\"", "timeout = \"300ms\""]),
         entry("relay", "function", &caller, &["export = \"relay\""]),
         entry("again", "function", &caller, &["export = \"again\""]),
+        entry("front", "http", &caller, &["route = \"/relay\"", "pool = { min = 1 }"]),
     ];
     write_app(dir.path(), &app_toml.concat());
     let app = Served::start_app(dir.path());
@@ -299,13 +300,64 @@ fn entries_call_each_other_through_morph_app_funcs() {
     let (status, answer) = request(a, "POST", "/call/again", "[]");
     assert_eq!(status, 200, "{answer}");
     assert!(answer.contains("nest deeper than 8"), "{answer}");
+    // An http entry calls a function entry the same way.
+    assert_eq!(request(a, "GET", "/relay/add?%5B20%2C%2022%5D", ""), (200, "42\n".into()));
+    let (status, answer) = request(a, "GET", "/relay/nope?%5B%5D", "");
+    assert!(status == 502 && answer.contains("no function entry `nope`"), "{status} {answer}");
     let (_, metrics) = request(a, "GET", "/metrics", "");
-    assert!(metrics.contains("morph_requests_total{entry=\"add\",status=\"2xx\"} 1"), "{metrics}");
+    assert!(metrics.contains("morph_requests_total{entry=\"add\",status=\"2xx\"} 2"), "{metrics}");
+    assert!(metrics.contains("morph_requests_total{entry=\"front\",status=\"2xx\"} 1"), "{metrics}");
 
     // Outside morph up, the interface is there but every call says where it is answered.
     let r = morph_in(home.path(), &["call", path_str(&caller), "relay", "\"add\"", "\"[1, 2]\""]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("answered by `morph up`"), "{r:?}");
+}
+
+/// `count` adds one to a global and returns it: 1 on every call that gets an instance of its own.
+const COUNTER: &str = r#"(component
+  (core module $m
+    (global $n (mut i32) (i32.const 0))
+    (func (export "count") (result i32)
+      (global.set $n (i32.add (global.get $n) (i32.const 1)))
+      (global.get $n)))
+  (core instance $i (instantiate $m))
+  (func $count (result u32) (canon lift (core func $i "count")))
+  (export "count" (func $count)))"#;
+
+/// Waits until /metrics has `line`.
+fn wait_for_metric(addr: &str, line: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, metrics) = request(addr, "GET", "/metrics", "");
+        if metrics.contains(line) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no {line} in:\n{metrics}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn pool_min_keeps_instances_made_ahead_and_each_serves_one_request() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("counter.wasm"), wat::parse_str(COUNTER).unwrap()).unwrap();
+    let app_toml = [
+        entry("count", "function", Path::new("counter.wasm"), &["export = \"count\"", "pool = { min = 3, max = 4 }"]),
+        entry("web", "http", &rust_guest("rust-http"), &["route = \"/\"", "pool = { min = 2 }"]),
+    ];
+    write_app(dir.path(), &app_toml.concat());
+    let app = Served::start_app(dir.path());
+    let a = app.addr.as_str();
+    wait_for_metric(a, "morph_pool_ready{entry=\"count\"} 3");
+    wait_for_metric(a, "morph_pool_ready{entry=\"web\"} 2");
+    // Calls take the instances made ahead and more are made; none is used twice.
+    for _ in 0..10 {
+        assert_eq!(request(a, "POST", "/call/count", "[]"), (200, "1\n".into()));
+        assert_eq!(request(a, "GET", "/", ""), (200, "hello from morph serve\n".into()));
+    }
+    wait_for_metric(a, "morph_pool_ready{entry=\"count\"} 3");
+    wait_for_metric(a, "morph_pool_ready{entry=\"web\"} 2");
 }
 
 /// A command that computes forever.

@@ -74,6 +74,8 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         header_timeout: args.header_timeout,
         write_timeout: args.write_timeout,
         ws_idle: args.ws_idle,
+        // Each request makes its instance: with the pooling allocator that is the cheap part.
+        min_ready: 0,
     };
     // All cores: requests are served concurrently, each instance on whichever worker is free.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the server runtime")?;

@@ -255,6 +255,7 @@ fn load_entry(e: &Entry, no_cache: bool, out: &Output) -> Result<AppEntry> {
         origin: src.origin.clone(),
         sandbox,
         pool_max: e.pool_max,
+        pool_min: e.pool_min,
         queue_timeout: e.queue_timeout,
     })
 }

@@ -1,7 +1,7 @@
 //! A function entry: one export, called at `POST /call/<name>` with a JSON array of arguments
 //! (one per parameter, mapped by the WIT type as `morph call` maps them) and answered with the
-//! JSON result. Each call is a fresh instance from the entry's pool, under its grants, its
-//! deadline and its limits.
+//! JSON result. Each call is a fresh instance, under the entry's grants, its deadline and its
+//! limits: made for the call, or ahead of it when the entry keeps `pool.min` instances ready.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +18,7 @@ use crate::error::LimitHit;
 use crate::host::app_funcs::{AppFuncsCtx, Bridge};
 use crate::host::check_grants;
 use crate::sandbox::{ExportFunc, Prepared, Sandbox, Session};
+use crate::serve::warm::{Deadline, Warm};
 use crate::serve::{plain, Answer, Ticker, DEFAULT_TIMEOUT};
 use crate::store::{build_linker, StoreData};
 use crate::RuntimeError;
@@ -31,6 +32,9 @@ pub(super) struct FunctionEntry {
     export_name: String,
     slots: Arc<Semaphore>,
     size: usize,
+    /// Instances each version keeps ready.
+    min_ready: usize,
+    name: String,
     queue_timeout: Duration,
     max_body: usize,
     /// Keeps the engines' epoch ticking: a call's deadline is checked at each tick.
@@ -55,17 +59,39 @@ struct Code {
     /// Imports resolved once: a call only instantiates.
     pre: InstancePre<StoreData>,
     export: ExportFunc,
+    /// Instances of this version made ahead of their calls.
+    warm: Arc<Warm<Ready>>,
+}
+
+/// An instance and the deadline its call will move.
+struct Ready {
+    session: Session,
+    deadline: Deadline,
 }
 
 impl Code {
     /// `export` of `p`, callable with JSON and within `policy`'s grants.
-    fn of(p: Prepared, export: &str, policy: &crate::policy::Policy) -> Result<Code, RuntimeError> {
+    fn of(p: Prepared, export: &str, policy: &crate::policy::Policy, min_ready: usize) -> Result<Code, RuntimeError> {
         let f = p.find_export(export)?;
         f.check_callable()?;
         check_grants(&p.engine, &p.component, policy)?;
         let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
         let pre = linker.instantiate_pre(&p.component).map_err(|e| RuntimeError::Instantiate { source: e.into() })?;
-        Ok(Code { prepared: p, pre, export: f })
+        Ok(Code { prepared: p, pre, export: f, warm: Warm::new(min_ready) })
+    }
+
+    /// A fresh instance under `sandbox`, interrupted at the first epoch tick past its deadline
+    /// (`timeout` from now, moved when a call takes it).
+    async fn instance(&self, sandbox: &Sandbox, timeout: Duration) -> Result<Ready, RuntimeError> {
+        let deadline = Deadline::after(timeout);
+        let expired = deadline.clone();
+        let p = &self.prepared;
+        let (mut store, watch) =
+            sandbox.served_store(&p.engine, std::slice::from_ref(&p.name), move || expired.passed())?;
+        match watch.within(self.pre.instantiate_async(&mut store)).await {
+            Ok(instance) => Ok(Ready { session: Session { store, instance, watch }, deadline }),
+            Err(e) => Err(watch.classify(e, true)),
+        }
     }
 }
 
@@ -80,31 +106,45 @@ impl FunctionEntry {
         ticker: Arc<Ticker>,
         bridge: Arc<dyn Bridge>,
     ) -> Result<FunctionEntry, RuntimeError> {
-        let code = Code::of(p, export, &entry.sandbox.policy)?;
+        let code = Arc::new(Code::of(p, export, &entry.sandbox.policy, entry.pool_min)?);
         let timeout = entry.sandbox.limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let mut sandbox = entry.sandbox.clone();
         sandbox.limits.timeout = Some(timeout);
         let size = entry.pool_max.max(1);
-        Ok(FunctionEntry {
+        let entry = FunctionEntry {
             sandbox,
             timeout,
-            code: std::sync::RwLock::new(Arc::new(code)),
+            code: std::sync::RwLock::new(code.clone()),
             export_name: export.to_string(),
             slots: Arc::new(Semaphore::new(size)),
             size,
+            min_ready: entry.pool_min,
+            name: entry.name.clone(),
             queue_timeout: entry.queue_timeout,
             max_body,
             ticker,
             bridge,
-        })
+        };
+        entry.warm_up(&code);
+        Ok(entry)
+    }
+
+    /// Makes `code`'s ready instances, up to `pool.min`.
+    fn warm_up(&self, code: &Arc<Code>) {
+        let (sandbox, timeout, made_by) = (self.sandbox.clone(), self.timeout, code.clone());
+        code.warm.fill(format!("entry `{}`", self.name), move || {
+            let (sandbox, code) = (sandbox.clone(), made_by.clone());
+            async move { code.instance(&sandbox, timeout).await }
+        });
     }
 
     /// New calls run `p`; calls in flight finish on what they started with. Nothing changes
     /// when `p` lacks the export or needs a grant the entry does not have.
     pub(super) fn replace_code(&self, p: Prepared) -> Result<(), RuntimeError> {
-        let code = Code::of(p, &self.export_name, &self.sandbox.policy)?;
+        let code = Arc::new(Code::of(p, &self.export_name, &self.sandbox.policy, self.min_ready)?);
         self.ticker.add(code.prepared.engine.clone());
-        *self.code.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(code);
+        self.warm_up(&code);
+        *self.code.write().unwrap_or_else(|e| e.into_inner()) = code;
         Ok(())
     }
 
@@ -191,29 +231,32 @@ impl FunctionEntry {
         }
     }
 
-    /// A fresh instance, interrupted at the first epoch tick past the deadline, and the call.
+    /// An instance, ready or made now, and the call.
     async fn run(
         &self,
-        code: &Code,
+        code: &Arc<Code>,
         values: &[crate::Value],
         depth: u32,
     ) -> Result<Option<crate::Value>, RuntimeError> {
-        let deadline = Instant::now() + self.timeout;
-        let p = &code.prepared;
-        let (mut store, watch) =
-            self.sandbox.served_store(&p.engine, std::slice::from_ref(&p.name), move || Instant::now() >= deadline)?;
-        store.data_mut().app = AppFuncsCtx { bridge: Some(self.bridge.clone()), depth };
-        let instance = match watch.within(code.pre.instantiate_async(&mut store)).await {
-            Ok(instance) => instance,
-            Err(e) => return Err(watch.classify(e, true)),
+        let mut ready = match code.warm.take() {
+            Some(mut ready) => {
+                self.warm_up(code);
+                // The call's time starts now, with the fuel it would have had fresh.
+                ready.deadline.restart(self.timeout);
+                if let Some(fuel) = self.sandbox.limits.fuel {
+                    ready.session.store.set_fuel(fuel).map_err(RuntimeError::internal)?;
+                }
+                ready
+            }
+            None => code.instance(&self.sandbox, self.timeout).await?,
         };
-        let mut session = Session { store, instance, watch };
-        session.call(&code.export, values).await
+        ready.session.store.data_mut().app = AppFuncsCtx { bridge: Some(self.bridge.clone()), depth };
+        ready.session.call(&code.export, values).await
     }
 
-    /// Instances running now, and the pool's size.
-    pub(super) fn occupancy(&self) -> (usize, usize) {
-        (self.size - self.slots.available_permits(), self.size)
+    /// Instances running now, the pool's size, and instances made ahead and waiting.
+    pub(super) fn occupancy(&self) -> (usize, usize, usize) {
+        (self.size - self.slots.available_permits(), self.size, self.current().warm.ready())
     }
 
     /// Waits for the calls in flight to finish.

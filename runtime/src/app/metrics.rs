@@ -36,12 +36,13 @@ impl EntryMetrics {
     }
 }
 
-/// One entry's metrics and its pool's occupancy (in use, size).
+/// One entry's metrics and its pool's occupancy (in use, size, made ahead and waiting).
 pub(crate) struct Sample<'a> {
     pub entry: &'a str,
     pub metrics: &'a EntryMetrics,
     pub in_use: usize,
     pub size: usize,
+    pub ready: usize,
 }
 
 /// The Prometheus exposition of every entry.
@@ -86,6 +87,10 @@ pub(crate) fn render(samples: &[Sample<'_>]) -> String {
     for s in samples {
         let _ = writeln!(out, "morph_pool_idle{{entry=\"{}\"}} {}", s.entry, s.size.saturating_sub(s.in_use));
     }
+    family(&mut out, "morph_pool_ready", "gauge", "Instances made ahead (pool.min) and waiting for a request.");
+    for s in samples {
+        let _ = writeln!(out, "morph_pool_ready{{entry=\"{}\"}} {}", s.entry, s.ready);
+    }
     out
 }
 
@@ -102,7 +107,7 @@ mod tests {
         let m = EntryMetrics::default();
         m.record(200, Duration::from_millis(3));
         m.record(504, Duration::from_secs(2));
-        let text = render(&[Sample { entry: "greet", metrics: &m, in_use: 1, size: 4 }]);
+        let text = render(&[Sample { entry: "greet", metrics: &m, in_use: 1, size: 4, ready: 2 }]);
         assert!(text.contains("morph_requests_total{entry=\"greet\",status=\"2xx\"} 1"), "{text}");
         assert!(text.contains("morph_requests_total{entry=\"greet\",status=\"5xx\"} 1"), "{text}");
         assert!(text.contains("morph_request_duration_seconds_bucket{entry=\"greet\",le=\"0.005\"} 1"), "{text}");
@@ -111,5 +116,6 @@ mod tests {
         assert!(text.contains("morph_timeouts_total{entry=\"greet\"} 1"), "{text}");
         assert!(text.contains("morph_traps_total{entry=\"greet\"} 0"), "{text}");
         assert!(text.contains("morph_pool_idle{entry=\"greet\"} 3"), "{text}");
+        assert!(text.contains("morph_pool_ready{entry=\"greet\"} 2"), "{text}");
     }
 }

@@ -44,6 +44,8 @@ pub struct AppEntry {
     pub sandbox: Sandbox,
     /// Instances running at once; more wait up to `queue_timeout`, then get 503.
     pub pool_max: usize,
+    /// Instances made ahead of the requests or calls that will take them.
+    pub pool_min: usize,
     pub queue_timeout: Duration,
 }
 
@@ -195,12 +197,15 @@ fn http_server(
         write_timeout: Some(opts.write_timeout),
         ws_idle: opts.ws_idle,
         body_timeout: opts.body_timeout,
+        min_ready: entry.pool_min,
     };
     let mut server = Server::new(&entry.sandbox, p, serve_opts, bound, stop)?;
     server.entry = Some(entry.name.clone());
     let bridge: Arc<dyn Bridge> = bridge;
     server.store_setup = Some(Arc::new(move |data| data.app = AppFuncsCtx { bridge: Some(bridge.clone()), depth: 0 }));
-    Ok(Arc::new(server))
+    let server = Arc::new(server);
+    server.start_warm();
+    Ok(server)
 }
 
 /// Every entry compiled, in parallel.
@@ -286,12 +291,12 @@ impl App {
             .entries
             .iter()
             .map(|e| {
-                let (in_use, size) = match &e.running {
+                let (in_use, size, ready) = match &e.running {
                     Running::Http { server, .. } => server.occupancy(),
                     Running::Function(f) => f.occupancy(),
-                    Running::Process => (0, 0),
+                    Running::Process => (0, 0, 0),
                 };
-                Sample { entry: &e.name, metrics: &e.metrics, in_use, size }
+                Sample { entry: &e.name, metrics: &e.metrics, in_use, size, ready }
             })
             .collect();
         let mut answer = plain(StatusCode::OK, &metrics::render(&samples));

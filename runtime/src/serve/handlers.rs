@@ -1,10 +1,14 @@
 //! What a served request runs, and swapping it when the optimized code is ready.
 
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use std::sync::Arc;
 
+use wasmtime::Store;
+use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
+
+use super::warm::{Deadline, Warm};
 use super::websocket::WebsocketExport;
 use crate::host::check_grants;
-use crate::store::{build_linker, StoreData};
+use crate::store::{build_linker, LimitWatch, StoreData};
 use crate::RuntimeError;
 
 /// What a request runs: the morph's handlers, pre-instantiated for one engine. Replaced once,
@@ -16,10 +20,25 @@ pub(super) struct Handlers {
     pub(super) http: Option<ProxyPre<StoreData>>,
     /// The websocket handler, when the morph exports one.
     pub(super) ws: Option<WebsocketExport>,
+    /// http instances of this code made ahead of their requests.
+    pub(super) warm: Arc<Warm<ReadyProxy>>,
+}
+
+/// An http instance made ahead, in its store, with the deadline its request will move.
+pub(super) struct ReadyProxy {
+    pub(super) store: Store<StoreData>,
+    pub(super) proxy: Proxy,
+    pub(super) watch: LimitWatch,
+    pub(super) deadline: Deadline,
 }
 
 impl Handlers {
-    pub(super) fn of(p: &crate::sandbox::Prepared, policy: &crate::policy::Policy) -> Result<Handlers, RuntimeError> {
+    /// `p`'s handlers under `policy`, keeping `min_ready` http instances made ahead.
+    pub(super) fn of(
+        p: &crate::sandbox::Prepared,
+        policy: &crate::policy::Policy,
+        min_ready: usize,
+    ) -> Result<Handlers, RuntimeError> {
         check_grants(&p.engine, &p.component, policy)?;
         let linker = build_linker(&p.engine, &p.component).map_err(RuntimeError::internal)?;
         let instance_pre =
@@ -29,6 +48,6 @@ impl Handlers {
         if http.is_none() && ws.is_none() {
             return Err(RuntimeError::NothingToServe);
         }
-        Ok(Handlers { http, ws })
+        Ok(Handlers { http, ws, warm: Warm::new(min_ready) })
     }
 }

@@ -15,6 +15,7 @@ mod output_log;
 mod request_log;
 mod settings;
 mod ticker;
+pub(crate) mod warm;
 mod websocket;
 mod write_deadline;
 
@@ -39,7 +40,7 @@ use crate::limits::Limits;
 use crate::sandbox::{Morph, Sandbox};
 use crate::store::{configure_store, Interruption, LimitWatch, StoreData};
 use crate::RuntimeError;
-use handlers::Handlers;
+use handlers::{Handlers, ReadyProxy};
 pub(crate) use listener::{accept_until, drain, ConnSettings, Service};
 pub(crate) use output_log::OutputLog;
 pub use request_log::REQUEST_LOG;
@@ -47,6 +48,7 @@ pub(crate) use request_log::{answered, failed, plain};
 use settings::settle;
 pub use settings::{parse_address, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
 pub(crate) use ticker::{Ticker, TICK};
+use warm::Deadline;
 use websocket::is_websocket_upgrade;
 
 /// Per-request deadline when the limits set none.
@@ -78,6 +80,8 @@ pub struct ServeOptions {
     /// A request body that delivers less than `body_progress::MIN_BYTES` in this long, while
     /// the guest waits for it, ends that request.
     pub body_timeout: Duration,
+    /// http instances kept made ahead of the requests that will take them (`pool.min`).
+    pub min_ready: usize,
 }
 
 pub(crate) struct Server {
@@ -176,6 +180,7 @@ async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let grace = opts.grace;
     let server = Arc::new(Server::new(sandbox, p, opts, bound, stop_rx.clone())?);
+    server.start_warm();
     listening(bound);
     if let Some(upgrade) = upgrade {
         server.clone().switch_when_ready(upgrade, ticker.clone());
@@ -206,7 +211,7 @@ impl Server {
         let timeout = sandbox.limits.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let sandbox =
             Sandbox { limits: Limits { timeout: Some(timeout), ..sandbox.limits.clone() }, ..sandbox.clone() };
-        let handlers = Handlers::of(p, &sandbox.policy)?;
+        let handlers = Handlers::of(p, &sandbox.policy, opts.min_ready)?;
         Ok(Server {
             handlers: std::sync::RwLock::new(handlers),
             sandbox,
@@ -242,17 +247,60 @@ impl Server {
 
     /// New requests run `p` (a reload, or optimized code); requests in flight keep the handlers
     /// they started with. Nothing changes when `p` cannot be served.
-    pub(crate) fn replace_code(&self, p: &crate::sandbox::Prepared, ticker: &Ticker) -> Result<(), RuntimeError> {
-        let handlers = Handlers::of(p, &self.sandbox.policy)?;
+    pub(crate) fn replace_code(
+        self: &Arc<Self>,
+        p: &crate::sandbox::Prepared,
+        ticker: &Ticker,
+    ) -> Result<(), RuntimeError> {
+        let handlers = Handlers::of(p, &self.sandbox.policy, self.opts.min_ready)?;
         ticker.add(p.engine.clone());
+        self.warm_up(&handlers);
         *self.handlers.write().unwrap_or_else(|e| e.into_inner()) = handlers;
         Ok(())
     }
 
-    /// Requests (and websocket connections) in flight, and how many may be.
-    pub(crate) fn occupancy(&self) -> (usize, usize) {
+    /// Starts making instances of the code served now ahead of their requests.
+    pub(crate) fn start_warm(self: &Arc<Self>) {
+        self.warm_up(&self.handlers());
+    }
+
+    /// Makes `handlers`' http instances ahead of their requests, up to `min_ready`.
+    fn warm_up(self: &Arc<Self>, handlers: &Handlers) {
+        let Some(pre) = handlers.http.clone() else { return };
+        let (server, whose) =
+            (self.clone(), self.entry.as_ref().map_or("morph serve".into(), |e| format!("entry `{e}`")));
+        handlers.warm.fill(whose, move || {
+            let (server, pre) = (server.clone(), pre.clone());
+            async move {
+                let (mut store, watch, deadline) = server.request_store(pre.engine())?;
+                match watch.within(pre.instantiate_async(&mut store)).await {
+                    Ok(proxy) => Ok(ReadyProxy { store, proxy, watch, deadline }),
+                    Err(e) => Err(watch.classify(e, true)),
+                }
+            }
+        });
+    }
+
+    /// A store for one request's guest: its deadline the timeout from now (moved when the
+    /// request takes an instance made ahead), the app's setup applied.
+    fn request_store(
+        &self,
+        engine: &wasmtime::Engine,
+    ) -> Result<(wasmtime::Store<StoreData>, LimitWatch, Deadline), RuntimeError> {
+        let deadline = Deadline::after(self.timeout);
+        let expired = deadline.clone();
+        let (mut store, watch) = self.sandbox.served_store(engine, &self.argv, move || expired.passed())?;
+        if let Some(setup) = &self.store_setup {
+            setup(store.data_mut());
+        }
+        Ok((store, watch, deadline))
+    }
+
+    /// Requests (and websocket connections) in flight, how many may be, and http instances
+    /// made ahead and waiting.
+    pub(crate) fn occupancy(&self) -> (usize, usize, usize) {
         let size = self.opts.max_concurrency.max(1);
-        (size - self.slots.available_permits(), size)
+        (size - self.slots.available_permits(), size, self.handlers().warm.ready())
     }
 
     /// The handlers new requests run.
@@ -312,8 +360,15 @@ impl Server {
 
     /// Runs the guest for one request; its task keeps `slot` until the guest is done, which may
     /// be after the response head, while the body streams.
-    async fn handle(&self, req: Request<Incoming>, method: &str, path: &str, slot: OwnedSemaphorePermit) -> Answer {
-        let Some(pre) = self.handlers().http else {
+    async fn handle(
+        self: &Arc<Self>,
+        req: Request<Incoming>,
+        method: &str,
+        path: &str,
+        slot: OwnedSemaphorePermit,
+    ) -> Answer {
+        let handlers = self.handlers();
+        let Some(pre) = handlers.http.clone() else {
             return plain(
                 StatusCode::UPGRADE_REQUIRED,
                 "this morph serves websockets only; connect with a websocket client\n",
@@ -339,15 +394,24 @@ impl Server {
             })
         });
         // Past the timeout the guest traps (504).
-        let deadline = Instant::now() + self.timeout;
-        let (mut store, limit_watch) =
-            match self.sandbox.served_store(pre.engine(), &self.argv, move || Instant::now() >= deadline) {
-                Ok(pair) => pair,
+        let (mut store, limit_watch, made_ahead) = match handlers.warm.take() {
+            Some(ready) => {
+                self.warm_up(&handlers);
+                // The request's time starts now, with the fuel it would have had fresh.
+                ready.deadline.restart(self.timeout);
+                let mut store = ready.store;
+                if let Some(fuel) = self.sandbox.limits.fuel {
+                    if let Err(e) = store.set_fuel(fuel) {
+                        return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string());
+                    }
+                }
+                (store, ready.watch, Some(ready.proxy))
+            }
+            None => match self.request_store(pre.engine()) {
+                Ok((store, watch, _)) => (store, watch, None),
                 Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string()),
-            };
-        if let Some(setup) = &self.store_setup {
-            setup(store.data_mut());
-        }
+            },
+        };
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = store
             .data_mut()
@@ -361,7 +425,10 @@ impl Server {
         // The guest runs in its own task: it may go on streaming the body after the headers.
         let task = tokio::task::spawn(async move {
             let _slot = slot;
-            let proxy = pre.instantiate_async(&mut store).await?;
+            let proxy = match made_ahead {
+                Some(proxy) => proxy,
+                None => pre.instantiate_async(&mut store).await?,
+            };
             proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
         });
         // Interruption covers guest code; the wall-clock timer also covers a guest waiting on I/O.
