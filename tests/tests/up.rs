@@ -223,6 +223,22 @@ const MULTIPLYING_ADD: &str = r#"(component
   (func $add (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
   (export "add" (func $add)))"#;
 
+/// An `add` that first counts down from `a` million: a call that takes seconds for `a` in the
+/// thousands.
+const SLOW_ADD: &str = r#"(component
+  (core module $m
+    (func (export "add") (param i32 i32) (result i32) (local $n i64)
+      (local.set $n (i64.mul (i64.extend_i32_u (local.get 0)) (i64.const 1000000)))
+      (block $done
+        (loop $l
+          (br_if $done (i64.eqz (local.get $n)))
+          (local.set $n (i64.sub (local.get $n) (i64.const 1)))
+          (br $l)))
+      (i32.add (local.get 0) (local.get 1))))
+  (core instance $i (instantiate $m))
+  (func $add (param "a" u32) (param "b" u32) (result u32) (canon lift (core func $i "add")))
+  (export "add" (func $add)))"#;
+
 /// Waits until `POST /call/add [3, 4]` answers `want`.
 fn wait_for_add(addr: &str, want: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -241,13 +257,21 @@ fn watch_and_sighup_swap_in_a_new_version_and_keep_the_old_on_a_bad_one() {
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("add.wasm");
     std::fs::copy(fixture_wasm(&fixture("types.wat"), dir.path()), &source).unwrap();
-    write_app(dir.path(), "[[entry]]\nname = \"add\"\nkind = \"function\"\nsource = \"add.wasm\"\nexport = \"add\"\n");
+    write_app(
+        dir.path(),
+        "[[entry]]\nname = \"add\"\nkind = \"function\"\nsource = \"add.wasm\"\nexport = \"add\"\ntimeout = \"60s\"\n",
+    );
 
-    // --watch: a rebuilt file is swapped in.
+    // --watch: a rebuilt file is swapped in; a call in flight finishes on the version it started on.
+    std::fs::write(&source, wat::parse_str(SLOW_ADD).unwrap()).unwrap();
     let app = Served::start_app_with(dir.path(), &["--watch"]);
     assert_eq!(request(&app.addr, "POST", "/call/add", "[3, 4]"), (200, "7\n".into()));
+    let addr = app.addr.clone();
+    let in_flight = std::thread::spawn(move || request(&addr, "POST", "/call/add", "[2000, 4]"));
+    std::thread::sleep(Duration::from_millis(300));
     std::fs::write(&source, wat::parse_str(MULTIPLYING_ADD).unwrap()).unwrap();
     wait_for_add(&app.addr, "12\n");
+    assert_eq!(in_flight.join().unwrap(), (200, "2004\n".into()), "the old version's answer");
     // A broken build is refused, logged, and the last good version goes on answering.
     std::fs::write(&source, b"\0asm truncated").unwrap();
     let line = app.wait_for("entry `add`", Duration::from_secs(20));
@@ -264,6 +288,38 @@ fn watch_and_sighup_swap_in_a_new_version_and_keep_the_old_on_a_bad_one() {
     app.signal("HUP");
     wait_for_add(&app.addr, "12\n");
     assert!(app.child.id() > 0);
+}
+
+#[test]
+fn watch_follows_a_registry_version_bump_and_restarts_a_changed_process() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let register = |file: &Path, id: &str| {
+        let r = morph_in(home.path(), &["register", path_str(file), "--package", id, "--no-precompile"]);
+        assert_eq!(r.code, 0, "{r:?}");
+    };
+    register(&fixture("types.wat"), "local:adder@1.0.0");
+    std::fs::write(dir.path().join("worker.wasm"), wat::parse_str(SPINNING_COMMAND).unwrap()).unwrap();
+    let app_toml = [
+        entry("add", "function", Path::new("local:adder"), &["export = \"add\""]),
+        entry("worker", "process", Path::new("worker.wasm"), &["args = [\"again\"]"]),
+    ];
+    write_app(dir.path(), &app_toml.concat());
+    let app = Served::start_app_at(home.path(), dir.path(), &["--watch"]);
+    assert_eq!(request(&app.addr, "POST", "/call/add", "[3, 4]"), (200, "7\n".into()));
+
+    // A newer version registered under the id is what the entry serves next.
+    let multiplying = dir.path().join("multiplying.wasm");
+    std::fs::write(&multiplying, wat::parse_str(MULTIPLYING_ADD).unwrap()).unwrap();
+    register(&multiplying, "local:adder@1.1.0");
+    wait_for_add(&app.addr, "12\n");
+
+    // The spinning worker rebuilt as the hello command: the old one is stopped, the new one runs.
+    std::fs::copy(rust_guest("rust-hello"), dir.path().join("worker.wasm")).unwrap();
+    let lines = app.wait_for_all(
+        &["[worker] hello, again, from rust", "[worker] reloaded, now serving sha256:"],
+        Duration::from_secs(30),
+    );
 }
 
 #[test]

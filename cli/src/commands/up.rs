@@ -167,24 +167,38 @@ fn loader(entries: Vec<Entry>, no_cache: bool) -> Loader {
     })
 }
 
-/// `--watch`: polls the entries' source files; a file that changed and then stayed the same for
-/// one more poll (a build writes it once, atomically or not) reloads its entry.
+/// `--watch`: polls the entries' sources — a file, or the file a local registry id resolves to
+/// now (so `morph register` of a newer version is a change for an id without a version). A
+/// source that changed and then stayed the same for one more poll (a build writes it once,
+/// atomically or not) reloads its entry. OCI references are not polled: SIGHUP reloads them.
 fn watch_sources(entries: &[Entry], reloads: UnboundedSender<Reload>) {
-    let files: Vec<(String, std::path::PathBuf)> = entries
+    let home = super::registry::home().ok();
+    let watched: Vec<(String, String)> = entries
         .iter()
-        .filter(|e| std::path::Path::new(&e.source).is_file())
-        .map(|e| (e.name.clone(), e.source.clone().into()))
+        .filter(|e| {
+            let file = std::path::Path::new(&e.source).is_file();
+            file || morph_registry_client::MorphId::looks_like_id(&e.source)
+        })
+        .map(|e| (e.name.clone(), e.source.clone()))
         .collect();
-    let stamp = |p: &std::path::Path| std::fs::metadata(p).ok().map(|m| (m.modified().ok(), m.len()));
+    // Which file the source is now, and its modification time and length.
+    let stamp = move |source: &str| {
+        let path = match &home {
+            Some(home) => morph_registry_client::source::resolve_path(home, std::ffi::OsStr::new(source)).ok()?.path,
+            None => source.into(),
+        };
+        let m = std::fs::metadata(&path).ok()?;
+        Some((path, m.modified().ok(), m.len()))
+    };
     std::thread::spawn(move || {
-        let mut served: Vec<_> = files.iter().map(|(_, p)| stamp(p)).collect();
+        let mut served: Vec<_> = watched.iter().map(|(_, s)| stamp(s)).collect();
         let mut seen = served.clone();
         loop {
             std::thread::sleep(Duration::from_millis(250));
-            for (i, (name, path)) in files.iter().enumerate() {
-                let now = stamp(path);
+            for (i, (name, source)) in watched.iter().enumerate() {
+                let now = stamp(source);
                 if now.is_some() && now == seen[i] && now != served[i] {
-                    served[i] = now;
+                    served[i] = now.clone();
                     if reloads.send(Reload::Entry(name.clone())).is_err() {
                         return;
                     }

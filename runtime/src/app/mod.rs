@@ -28,6 +28,7 @@ use crate::serve::{accept_until, drain, plain, Answer, ConnSettings, ServeOption
 use crate::RuntimeError;
 use function::FunctionEntry;
 use metrics::{EntryMetrics, Sample};
+use process::ProcessEntry;
 pub use reload::{Loader, Reload, Reloads, Source};
 
 /// One declared entry, its component loaded.
@@ -79,7 +80,7 @@ enum Running {
     },
     Function(Box<FunctionEntry>),
     /// Supervised on a task of its own; it answers no requests.
-    Process,
+    Process(Box<ProcessEntry>),
 }
 
 struct Answering {
@@ -116,7 +117,6 @@ pub async fn up(
     let bridge = Arc::new(AppBridge::default());
     let mut answering = Vec::new();
     let mut servers = Vec::new();
-    let mut processes = tokio::task::JoinSet::new();
     for (entry, p) in entries.into_iter().zip(prepared) {
         let in_entry =
             |source| RuntimeError::Step { step: format!("entry `{}`", entry.name), source: Box::new(source) };
@@ -127,17 +127,13 @@ pub async fn up(
                 servers.push(server.clone());
                 Running::Http { route: route.clone(), server }
             }
-            EntryKind::Process { args } => {
-                processes.spawn(process::supervise(
-                    entry.name.clone(),
-                    entry.sandbox.clone(),
-                    p,
-                    args.clone(),
-                    stop_rx.clone(),
-                    ticker.clone(),
-                ));
-                Running::Process
-            }
+            EntryKind::Process { args } => Running::Process(Box::new(ProcessEntry::start(
+                entry.name.clone(),
+                entry.sandbox.clone(),
+                args.clone(),
+                p,
+                ticker.clone(),
+            ))),
             EntryKind::Function { export } => Running::Function(Box::new(
                 FunctionEntry::new(&entry, p, export, opts.max_body, ticker.clone(), bridge.clone())
                     .map_err(in_entry)?,
@@ -165,13 +161,22 @@ pub async fn up(
     let _ = stop_tx.send(true);
     // One grace period for everything in flight: requests, calls, and processes stopping.
     let _ = tokio::time::timeout(opts.grace, async {
-        drain(connections, opts.grace, servers).await;
-        while processes.join_next().await.is_some() {}
-        for entry in &app.entries {
-            if let Running::Function(f) = &entry.running {
-                f.drained().await;
+        let processes = async {
+            for entry in &app.entries {
+                if let Running::Process(p) = &entry.running {
+                    p.stop().await;
+                }
             }
-        }
+        };
+        let requests = async {
+            drain(connections, opts.grace, servers).await;
+            for entry in &app.entries {
+                if let Running::Function(f) = &entry.running {
+                    f.drained().await;
+                }
+            }
+        };
+        tokio::join!(processes, requests);
     })
     .await;
     Ok(())
@@ -294,7 +299,7 @@ impl App {
                 let (in_use, size, ready) = match &e.running {
                     Running::Http { server, .. } => server.occupancy(),
                     Running::Function(f) => f.occupancy(),
-                    Running::Process => (0, 0, 0),
+                    Running::Process(_) => (0, 0, 0),
                 };
                 Sample { entry: &e.name, metrics: &e.metrics, in_use, size, ready }
             })

@@ -1,14 +1,16 @@
 //! A process entry: a command (`wasi:cli/run`) started with the app and supervised: when it
 //! fails (a non-zero exit, a trap, a limit) it is started again after a pause that doubles from
 //! one second up to thirty, and starts from one second again after a run that lasted a minute;
-//! a clean exit (0) ends it. At shutdown it is interrupted. Its stdout and stderr lines go to
-//! the request log under the entry's name.
+//! a clean exit (0) ends it. At shutdown it is interrupted; on a reload to a new version it is
+//! interrupted and the new version started. Its stdout and stderr lines go to the request log
+//! under the entry's name.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::sandbox::{Prepared, Sandbox, Session};
 use crate::serve::Ticker;
@@ -19,14 +21,61 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 /// A run this long counts as healthy: the next failure pauses only [`FIRST_PAUSE`].
 const HEALTHY_RUN: Duration = Duration::from_secs(60);
 
+/// A process entry: the supervisor of the version running now.
+pub(super) struct ProcessEntry {
+    name: String,
+    sandbox: Sandbox,
+    args: Vec<String>,
+    ticker: Arc<Ticker>,
+    running: Mutex<Option<Supervisor>>,
+}
+
+/// One version's supervising task, and how to stop it.
+struct Supervisor {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl ProcessEntry {
+    /// The entry, its command started.
+    pub(super) fn start(name: String, sandbox: Sandbox, args: Vec<String>, p: Prepared, ticker: Arc<Ticker>) -> Self {
+        let entry = ProcessEntry { name, sandbox, args, ticker, running: Mutex::new(None) };
+        let first = entry.supervisor(p);
+        *entry.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(first);
+        entry
+    }
+
+    fn supervisor(&self, p: Prepared) -> Supervisor {
+        let (stop, stopped) = watch::channel(false);
+        self.ticker.add(p.engine.clone());
+        let task = tokio::spawn(supervise(self.name.clone(), self.sandbox.clone(), p, self.args.clone(), stopped));
+        Supervisor { stop, task }
+    }
+
+    /// Stops the version running now (interrupted, as at shutdown) and starts `p`.
+    pub(super) async fn replace_code(&self, p: Prepared) {
+        self.stop().await;
+        let next = self.supervisor(p);
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
+    }
+
+    /// Interrupts the command and waits for its supervisor to end.
+    pub(super) async fn stop(&self) {
+        let current = self.running.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(s) = current {
+            let _ = s.stop.send(true);
+            let _ = s.task.await;
+        }
+    }
+}
+
 /// Runs the entry's command until it exits cleanly or `stop` turns true.
-pub(super) async fn supervise(
+async fn supervise(
     name: String,
     sandbox: Sandbox,
     prepared: Prepared,
     args: Vec<String>,
     mut stop: watch::Receiver<bool>,
-    _ticker: Arc<Ticker>,
 ) {
     let mut argv = vec![prepared.name.clone()];
     argv.extend(args);

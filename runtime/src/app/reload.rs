@@ -1,5 +1,6 @@
-//! Reloading an app's entries: on SIGHUP all of them, with `--watch` the one whose source file
-//! changed. A changed version is compiled and swapped in; requests in flight finish on the old.
+//! Reloading an app's entries: on SIGHUP all of them, with `--watch` the one whose source
+//! changed. A changed version is compiled and swapped in; requests in flight finish on the old,
+//! a process entry's command is stopped and the new one started.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -63,9 +64,6 @@ impl App {
         if *e.digest.lock().unwrap_or_else(|p| p.into_inner()) == source.digest {
             return tracing::info!("entry `{}`: unchanged", e.name);
         }
-        if matches!(e.running, Running::Process) {
-            return tracing::warn!("entry `{}`: a process entry is not reloaded; restart the app", e.name);
-        }
         let served = matches!(e.running, Running::Http { .. });
         let (sandbox, name, digest) = (e.sandbox.clone(), e.name.clone(), source.digest.clone());
         let compiled = tokio::task::spawn_blocking(move || prepare(&sandbox, &name, &source, served)).await;
@@ -73,14 +71,18 @@ impl App {
             Ok(Ok(p)) => match &e.running {
                 Running::Http { server, .. } => server.replace_code(&p, &self.ticker),
                 Running::Function(f) => f.replace_code(p),
-                Running::Process => Ok(()),
+                // The command is interrupted and the new version started.
+                Running::Process(process) => {
+                    process.replace_code(p).await;
+                    Ok(())
+                }
             },
             Ok(Err(why)) => Err(why),
             Err(why) => Err(RuntimeError::internal(why)),
         };
         match swapped {
             Ok(()) => {
-                tracing::info!("entry `{}`: reloaded, now serving {digest}", e.name);
+                crate::serve::noted(&e.name, &format!("reloaded, now serving {digest}"));
                 *e.digest.lock().unwrap_or_else(|p| p.into_inner()) = digest;
             }
             Err(why) => tracing::warn!(

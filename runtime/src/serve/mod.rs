@@ -44,7 +44,7 @@ use handlers::{Handlers, ReadyProxy};
 pub(crate) use listener::{accept_until, drain, ConnSettings, Service};
 pub(crate) use output_log::OutputLog;
 pub use request_log::REQUEST_LOG;
-pub(crate) use request_log::{answered, failed, plain};
+pub(crate) use request_log::{answered, failed, noted, plain};
 use settings::settle;
 pub use settings::{parse_address, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
 pub(crate) use ticker::{Ticker, TICK};

@@ -9,8 +9,14 @@ use hyper::{Response, StatusCode};
 use super::Answer;
 
 /// The tracing target of the request log: one event per request or websocket connection, with
-/// `method`, `path`, `status` and `ms` (info) or `error` (error), and `entry` under `morph up`.
+/// `method`, `path`, `status` and `ms` (info) or `error` (error), and `entry` under `morph up`;
+/// or a `line` of an entry's (its output, or what happened to it: a reload).
 pub const REQUEST_LOG: &str = "morph::serve";
+
+/// Something that happened to an entry, in the log beside its requests (shown without `-v`).
+pub(crate) fn noted(entry: &str, line: &str) {
+    tracing::info!(target: REQUEST_LOG, entry, line);
+}
 
 /// A request answered, in the log.
 pub(crate) fn answered(entry: Option<&str>, method: &str, path: &str, status: StatusCode, took: Duration) {

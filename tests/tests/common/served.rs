@@ -14,7 +14,8 @@ pub struct Served {
     pub child: Child,
     pub addr: String,
     pub log: mpsc::Receiver<String>,
-    _home: tempfile::TempDir,
+    /// Its MORPH_HOME, when the test did not give one.
+    _home: Option<tempfile::TempDir>,
 }
 
 impl Served {
@@ -44,6 +45,15 @@ impl Served {
         Served::spawn(&args, Some(dir), addr.clone())
     }
 
+    /// `morph up --addr <free port> EXTRA…` in an app's directory, with MORPH_HOME `home` (a
+    /// registry the test filled).
+    pub fn start_app_at(home: &Path, dir: &Path, extra: &[&str]) -> Served {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut args = vec!["up", "--addr", &addr];
+        args.extend_from_slice(extra);
+        Served::spawn_in(&args, Some(dir), Some(home), addr.clone(), "listening on http://")
+    }
+
     /// Starts `morph --json serve GUEST --addr <free port>`: its log is JSON lines.
     pub fn start_json(guest: &Path) -> Served {
         let addr = format!("127.0.0.1:{}", free_port());
@@ -56,13 +66,20 @@ impl Served {
 
     /// Spawns morph with `args` and waits for the log line that says it listens.
     fn spawn_until(args: &[&str], cwd: Option<&Path>, addr: String, listening: &str) -> Served {
-        let home = tempfile::tempdir().unwrap();
+        Served::spawn_in(args, cwd, None, addr, listening)
+    }
+
+    /// Spawns morph with `args` in `cwd` with MORPH_HOME `home` (a fresh one when none) and
+    /// waits for the log line that says it listens.
+    fn spawn_in(args: &[&str], cwd: Option<&Path>, home: Option<&Path>, addr: String, listening: &str) -> Served {
+        let fresh = home.is_none().then(|| tempfile::tempdir().unwrap());
+        let home_path = home.or(fresh.as_ref().map(|t| t.path())).unwrap().to_path_buf();
         let mut cmd = Command::new(morph_bin());
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
         let mut child =
-            cmd.args(args).env("MORPH_HOME", home.path()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+            cmd.args(args).env("MORPH_HOME", &home_path).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
         let (tx, log) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {
@@ -70,7 +87,7 @@ impl Served {
                 let _ = tx.send(line);
             }
         });
-        let served = Served { child, addr, log, _home: home };
+        let served = Served { child, addr, log, _home: fresh };
         served.wait_for(listening, Duration::from_secs(60));
         served
     }
