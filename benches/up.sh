@@ -7,6 +7,8 @@
 # (tests/fixtures/types.wat) through morph:app/funcs, against `relay` asked for an entry that
 # does not exist (answered at once, nothing nested), one connection each: the difference of the
 # mean latencies is the cost of one nested call.
+# Last, the same `greet` served alone by `morph serve`, behind an http face composed in with WAC
+# (tests/guests/rust-greet-http: `GET /?you` answers greet("you")): wrk on it as on /call/greet.
 # Needs wrk (apt-get install wrk) and the wasm32-wasip2 Rust target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +22,10 @@ use_release_morph
 export MORPH_HOME="$work/home"
 rm -rf "$work"; mkdir -p "$work"
 (cd "$work" && "$MORPH" -q new greeter --world reactor >/dev/null && cd greeter && "$MORPH" -q build --release >/dev/null)
-cargo build --quiet --release --target wasm32-wasip2 --manifest-path tests/guests/rust-app-caller/Cargo.toml \
-  --target-dir "$root/target/guests"
+for guest in rust-app-caller rust-greet-http; do
+  cargo build --quiet --release --target wasm32-wasip2 --manifest-path "tests/guests/$guest/Cargo.toml" \
+    --target-dir "$root/target/guests"
+done
 cat > "$work/morph.toml" <<EOF
 [[entry]]
 name = "greet"
@@ -44,7 +48,8 @@ EOF
 port=$(free_port)
 (cd "$work" && "$MORPH" -q up --addr "127.0.0.1:$port" >/dev/null 2>&1) &
 app=$!
-trap 'kill $app 2>/dev/null || true' EXIT
+served=""
+trap 'kill $app $served 2>/dev/null || true' EXIT
 until curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; do sleep 0.1; done
 cat > "$work/post.lua" <<'EOF'
 wrk.method = "POST"
@@ -83,3 +88,27 @@ mean_us() {
 alone=$(mean_us /call/relay "'[\"nobody\", \"[]\"]'")
 nested=$(mean_us /call/relay "'[\"add\", \"[1, 2]\"]'")
 python3 -c "import sys; a, n = float(sys.argv[1]), float(sys.argv[2]); print(f'relay alone: {a:.0f} µs a call; relay calling add: {n:.0f} µs; one nested call costs {n - a:.0f} µs')" "$alone" "$nested"
+cat > "$work/face.wac" <<'EOF'
+package bench:face;
+
+let greeter = new local:greeter { ... };
+let face = new bench:greet-http { greet: greeter.greet, ... };
+export face["wasi:http/incoming-handler@0.2.0"];
+EOF
+"$MORPH" -q compose "$work/face.wac" -o "$work/face.wasm" \
+  --dep "local:greeter=$work/greeter/target/morph/greeter.wasm" \
+  --dep "bench:greet-http=$root/target/guests/wasm32-wasip2/release/rust_greet_http.wasm"
+sport=$(free_port)
+"$MORPH" -q serve "$work/face.wasm" --addr "127.0.0.1:$sport" >/dev/null 2>&1 &
+served=$!
+until curl -s -o /dev/null "http://127.0.0.1:$sport/"; do sleep 0.1; done
+curl -s "http://127.0.0.1:$sport/?you" | grep -q 'Hello, you!' || { echo "the composed server did not answer"; exit 1; }
+out=$(wrk -t2 -c8 -d"${SECS}s" --latency "http://127.0.0.1:$sport/?you")
+srps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+sp99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+python3 - "$rps" "$srps" "$sp99" <<'PY'
+import sys
+rps, srps, sp99 = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+print(f"morph serve, greet behind a composed http face: {srps:.0f} requests/s, p99 {sp99}")
+print(f"ratio (morph up /call/greet : morph serve composed): {rps / srps:.2f}")
+PY

@@ -23,6 +23,8 @@ pub struct Inspection {
     pub grants: Vec<String>,
     /// `field → [name version]` from every producers section in the component and its modules.
     pub producers: BTreeMap<String, Vec<String>>,
+    /// What it says of its package (description, licenses, …).
+    pub metadata: crate::metadata::PackageMetadata,
     /// The bundled world that fits best (none when WIT cannot describe the component), and
     /// whether the component validates against it.
     pub world: Option<String>,
@@ -54,6 +56,7 @@ pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractE
         imports,
         exports,
         producers: producers(&comp.bytes),
+        metadata: crate::metadata::PackageMetadata::read(&comp.bytes),
         world: Some(fit.short.to_string()),
         world_valid: verdict.valid,
         wit: if with_wit { Some(world_wit(comp)?) } else { None },
@@ -61,6 +64,17 @@ pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractE
         worlds: Vec::new(),
         interfaces: Vec::new(),
     })
+}
+
+/// The bundled world `comp` is valid against, as `ns:pkg/world@version` (what a push records
+/// as the config's `component.target`); none when it is valid against none.
+pub fn validated_world(comp: &Component) -> Option<String> {
+    let contract = crate::contract_version::choose(&comp.resolve, comp.world).contract;
+    let fit = best_fit(comp, contract);
+    let spec = WorldSpec::Bundled { world: fit.short, contract: Some(contract.version) };
+    let valid = validate(comp, spec, false).ok()?.valid;
+    let entry = crate::WORLDS.iter().find(|w| w.short == fit.short)?;
+    valid.then(|| entry.full.to_string())
 }
 
 /// What can be said of a valid binary that [`Component`] cannot decode: an encoded WIT package
@@ -82,6 +96,7 @@ pub fn inspect_undecodable(path: &Path, error: ContractError) -> Result<Inspecti
         exports: Vec::new(),
         grants: Vec::new(),
         producers: producers(&bytes),
+        metadata: crate::metadata::PackageMetadata::read(&bytes),
         world: None,
         world_valid: false,
         wit: None,

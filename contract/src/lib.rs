@@ -13,6 +13,7 @@ pub mod host_interfaces;
 pub mod inspect;
 pub mod kind;
 pub mod materialize;
+pub mod metadata;
 pub mod names;
 pub mod report;
 pub mod runtime_support;
@@ -33,6 +34,9 @@ pub use validate::{validate, Validation, WorldSpec};
 pub enum ContractError {
     #[error("cannot read {}: {message}", path.display())]
     Read { path: PathBuf, message: String },
+    /// Package metadata that cannot be embedded (`morph.toml` `[package]`).
+    #[error("[package] {field} = {value:?}: {why}")]
+    Metadata { field: String, value: String, why: String },
     #[error("{} is not a WebAssembly component: {message}", path.display())]
     NotAComponent { path: PathBuf, message: String },
     #[error("{} is a core WebAssembly module, not a component; turn it into one with `morph build` (or `wasm-tools component new --adapt` with the WASI preview1 adapter)", path.display())]

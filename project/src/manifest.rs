@@ -90,6 +90,14 @@ struct PackageSection {
     language: Language,
     world: String,
     template: Option<Template>,
+    /// Embedded in the component by `morph build`, shown by `inspect`, annotations on `push`.
+    description: Option<String>,
+    /// An SPDX license expression.
+    license: Option<String>,
+    #[serde(default)]
+    authors: Vec<String>,
+    homepage: Option<String>,
+    repository: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +123,9 @@ pub struct Manifest {
     pub target: String,
     /// `[config]`: keys and values (numbers and booleans as their text), by key.
     pub config: Vec<(String, String)>,
+    /// What `morph build` embeds: `[package]`'s description, license, authors, homepage,
+    /// repository, and the id's version.
+    pub metadata: morph_contract::metadata::PackageMetadata,
 }
 
 impl Manifest {
@@ -161,6 +172,17 @@ impl Manifest {
             )));
         }
         let output = file.build.output.unwrap_or_else(|| PathBuf::from(format!("target/morph/{}.wasm", id.name)));
+        let p = &file.package;
+        let metadata = morph_contract::metadata::PackageMetadata {
+            description: p.description.clone(),
+            licenses: p.license.clone(),
+            authors: (!p.authors.is_empty()).then(|| p.authors.join(", ")),
+            homepage: p.homepage.clone(),
+            source: p.repository.clone(),
+            revision: None,
+            version: id.version.as_ref().map(ToString::to_string),
+        };
+        metadata.check().map_err(|e| BuildError::Input(format!("{}: {e}", path.display())))?;
         Ok(Manifest {
             dir: dir.to_path_buf(),
             output: dir.join(output),
@@ -170,6 +192,7 @@ impl Manifest {
             template: file.package.template,
             target,
             config,
+            metadata,
         })
     }
 

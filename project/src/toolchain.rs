@@ -54,6 +54,7 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
     if wasmparser::Parser::is_core_wasm(&bytes) {
         bytes = crate::componentize::componentize(&bytes, embed_world.as_ref())?;
     }
+    bytes = m.metadata.embed(&bytes).map_err(|e| BuildError::Input(e.to_string()))?;
     morph_registry_client::atomic::write_output(&m.output, &bytes)
         .map_err(|e| BuildError::Input(format!("cannot write {}: {e}", m.output.display())))?;
     Ok(Built { path: m.output.clone(), bytes })

@@ -52,6 +52,8 @@ pub enum RegistryError {
     Oci(String),
     #[error("--annotation {0}: write KEY=VALUE")]
     BadAnnotation(String),
+    #[error("SOURCE_DATE_EPOCH={0} is not a number of seconds since 1970-01-01 UTC; set it to one (e.g. `git log -1 --format=%ct`) or unset it")]
+    BadSourceDateEpoch(String),
     /// The bytes named are not a component (or cannot be read).
     #[error(transparent)]
     Contract(#[from] morph_contract::ContractError),

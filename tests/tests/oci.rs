@@ -29,8 +29,7 @@ fn push_pull_round_trip_by_tag_and_digest() {
     assert_eq!(pushed["layer_digest"], sha256(&hello_bytes()));
     assert_eq!(pushed["uploaded"].as_array().unwrap().len(), 2, "layer and config uploaded: {r:?}");
 
-    // Re-push: the component is there already and is not uploaded again (the config, which
-    // carries the push time, is new unless the push falls in the same second).
+    // Re-push: the component is there already and is not uploaded again.
     let again = morph_in(h, &["--json", "push", path_str(&example("hello.wat")), &reference, "--insecure"]);
     assert_eq!(again.code, 0, "{again:?}");
     let layer = serde_json::json!(sha256(&hello_bytes()));
@@ -63,13 +62,122 @@ fn push_pull_round_trip_by_tag_and_digest() {
     assert_eq!(m["config"]["mediaType"], "application/vnd.wasm.config.v0+json");
     assert_eq!(m["layers"][0]["mediaType"], "application/wasm");
     assert_eq!(m["annotations"]["org.opencontainers.image.version"], "0.1.0");
-    assert!(m["annotations"]["org.opencontainers.image.created"].as_str().unwrap().ends_with('Z'));
     let config = http_get(&reg.addr, &format!("/v2/morphs/hello/blobs/{}", m["config"]["digest"].as_str().unwrap()));
     let c: serde_json::Value = serde_json::from_str(&config).unwrap();
     assert_eq!((c["architecture"].as_str(), c["os"].as_str()), (Some("wasm"), Some("wasip2")));
     assert_eq!(c["component"]["exports"], serde_json::json!(["wasi:cli/run@0.2.0"]));
     assert!(c["component"]["imports"].as_array().unwrap().contains(&serde_json::json!("wasi:cli/stdout@0.2.0")));
     assert_eq!(c["layerDigests"][0], sha256(&hello_bytes()));
+}
+
+#[test]
+fn the_same_component_pushed_again_gets_the_same_digest() {
+    let reg = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let hello = example("hello.wat");
+    // Pushed to two tags, a second apart, with SOURCE_DATE_EPOCH set (to one value) and unset.
+    let push = |tag: &str, epoch: &str| {
+        let reference = format!("{}/morphs/hello:{tag}", reg.addr);
+        let r = morph_with(
+            home.path(),
+            &["--json", "push", path_str(&hello), &reference, "--insecure"],
+            &[("SOURCE_DATE_EPOCH", epoch)],
+            None,
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+        r.json()["manifest_digest"].as_str().unwrap().to_string()
+    };
+    let first = push("first", "");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(push("second", ""), first, "no clock in the manifest");
+    let dated = push("dated", "1796108400");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(push("dated-again", "1796108400"), dated);
+    assert_ne!(dated, first, "SOURCE_DATE_EPOCH is the creation time");
+
+    let manifest = |tag: &str| -> serde_json::Value {
+        serde_json::from_str(&http_get(&reg.addr, &format!("/v2/morphs/hello/manifests/{tag}"))).unwrap()
+    };
+    let config = |m: &serde_json::Value| -> serde_json::Value {
+        let digest = m["config"]["digest"].as_str().unwrap();
+        serde_json::from_str(&http_get(&reg.addr, &format!("/v2/morphs/hello/blobs/{digest}"))).unwrap()
+    };
+    let m = manifest("dated");
+    assert_eq!(m["annotations"]["org.opencontainers.image.created"], "2026-12-01T07:00:00Z");
+    assert_eq!(m["layers"][0]["annotations"]["org.opencontainers.image.title"], "hello.wasm");
+    let c = config(&m);
+    assert_eq!(c["created"], "2026-12-01T07:00:00Z");
+    assert_eq!(c["component"]["target"], "hayride:runtime/hayride-cli@0.0.1", "the world it is valid against");
+    let m = manifest("first");
+    assert!(m["annotations"].get("org.opencontainers.image.created").is_none(), "{m}");
+    assert_eq!(config(&m)["created"], "1970-01-01T00:00:00Z", "a fixed time where the layout needs one");
+
+    // A SOURCE_DATE_EPOCH that is not seconds is refused before anything is pushed.
+    let reference = format!("{}/morphs/hello:bad", reg.addr);
+    let r = morph_with(
+        home.path(),
+        &["push", path_str(&hello), &reference, "--insecure"],
+        &[("SOURCE_DATE_EPOCH", "yesterday")],
+        None,
+    );
+    assert!(r.code == 2 && r.stderr.contains("SOURCE_DATE_EPOCH=yesterday"), "{r:?}");
+}
+
+#[test]
+fn package_metadata_travels_from_morph_toml_to_the_manifest() {
+    use common::project::{build, morph_at, new_project};
+    let reg = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "greeter", &["--world", "reactor"]);
+    let manifest = dir.join("morph.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let fields = "description = \"Greets whoever asks\"\nlicense = \"Apache-2.0 OR MIT\"\n\
+                  authors = [\"Ada <ada@example.com>\", \"Grace\"]\nhomepage = \"https://example.com/greeter\"\n\
+                  repository = \"https://github.com/example/greeter\"\n";
+    std::fs::write(&manifest, text.replacen("[package]\n", &format!("[package]\n{fields}"), 1)).unwrap();
+    build(home.path(), &dir);
+    let wasm = dir.join("target/morph/greeter.wasm");
+
+    let r = morph_in(home.path(), &["--json", "inspect", path_str(&wasm)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let m = &r.json()["metadata"];
+    assert_eq!(m["description"], "Greets whoever asks");
+    assert_eq!(m["licenses"], "Apache-2.0 OR MIT");
+    assert_eq!(m["authors"], "Ada <ada@example.com>, Grace");
+    assert_eq!(m["homepage"], "https://example.com/greeter");
+    assert_eq!(m["source"], "https://github.com/example/greeter");
+    assert_eq!(m["version"], "0.1.0");
+    let r = morph_in(home.path(), &["inspect", path_str(&wasm)]);
+    assert!(r.stdout.contains("licenses  Apache-2.0 OR MIT"), "{r:?}");
+
+    let reference = format!("{}/acme/greeter:latest", reg.addr);
+    let r = morph_in(
+        home.path(),
+        &[
+            "push",
+            path_str(&wasm),
+            &reference,
+            "--insecure",
+            "--annotation",
+            "org.opencontainers.image.url=https://elsewhere.example",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let pushed: serde_json::Value =
+        serde_json::from_str(&http_get(&reg.addr, "/v2/acme/greeter/manifests/latest")).unwrap();
+    let a = &pushed["annotations"];
+    assert_eq!(a["org.opencontainers.image.description"], "Greets whoever asks");
+    assert_eq!(a["org.opencontainers.image.licenses"], "Apache-2.0 OR MIT");
+    assert_eq!(a["org.opencontainers.image.authors"], "Ada <ada@example.com>, Grace");
+    assert_eq!(a["org.opencontainers.image.source"], "https://github.com/example/greeter");
+    assert_eq!(a["org.opencontainers.image.version"], "0.1.0");
+    assert_eq!(a["org.opencontainers.image.url"], "https://elsewhere.example", "the command line wins");
+
+    // A license that is not SPDX stops the build at morph.toml, naming the field.
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("Apache-2.0 OR MIT", "do what you like")).unwrap();
+    let r = morph_at(home.path(), &dir, &["build"]);
+    assert!(r.code == 2 && r.stderr.contains("license") && r.stderr.contains("do what you like"), "{r:?}");
 }
 
 /// A GET over plain HTTP/1.1, for looking at what the registry stored.

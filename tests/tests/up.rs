@@ -316,7 +316,7 @@ fn watch_follows_a_registry_version_bump_and_restarts_a_changed_process() {
 
     // The spinning worker rebuilt as the hello command: the old one is stopped, the new one runs.
     std::fs::copy(rust_guest("rust-hello"), dir.path().join("worker.wasm")).unwrap();
-    let lines = app.wait_for_all(
+    app.wait_for_all(
         &["[worker] hello, again, from rust", "[worker] reloaded, now serving sha256:"],
         Duration::from_secs(30),
     );

@@ -39,6 +39,9 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     out.line(format!("{}{}", label("kind"), info.kind.as_str()));
     out.line(format!("{}{} bytes ({})", label("size"), info.size, human_size(info.size)));
     out.line(format!("{}{}", label("digest"), info.digest));
+    for (field, value) in info.metadata.fields() {
+        out.line(format!("{}{value}", label(field)));
+    }
     match (&info.world, &info.wit_unavailable) {
         (Some(world), _) => {
             let verdict =

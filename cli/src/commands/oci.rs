@@ -50,6 +50,14 @@ fn read_password() -> Result<String> {
 }
 
 /// Push a component to an OCI registry as a wasm artifact (the layout wkg uses).
+///
+/// Reproducible: the same component pushed with the same metadata gets the same manifest digest
+/// on every machine and every day. Nothing in the manifest comes from the clock: the creation
+/// time (`org.opencontainers.image.created`, and the config's `created`) is SOURCE_DATE_EPOCH
+/// when that is set (e.g. `SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)`), and otherwise left out
+/// of the annotations and the epoch (1970-01-01) in the config, which must have one. The layer is
+/// titled `<name>.wasm` for tools that write it to a file; the config's `component.target` names
+/// the bundled world the component is valid against.
 #[derive(clap::Args)]
 pub struct PushArgs {
     /// A .wasm/.wat file or a local registry id.
@@ -71,8 +79,13 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     let morph = resolve_morph_path(&args.morph)?;
     let comp = morph_contract::Component::read(&morph.path)?;
     let (imports, exports) = morph_contract::component::world_items(&comp.resolve, comp.world);
-    let annotations = oci::annotations(&args.reference, morph.version, args.source.as_deref(), &args.annotations)?;
-    let info = ComponentInfo { imports, exports, target: None };
+    // What the component says of its package, under what the command line gives.
+    let embedded = morph_contract::metadata::PackageMetadata::read(&comp.bytes).oci_annotations();
+    let mut annotations = oci::annotations(&args.reference, morph.version, args.source.as_deref(), &args.annotations)?;
+    for (key, value) in embedded {
+        annotations.entry(key).or_insert(value);
+    }
+    let info = ComponentInfo { imports, exports, target: morph_contract::inspect::validated_world(&comp) };
     let spinner = out.spinner(&format!("pushing {} to {}", human_size(comp.bytes.len() as u64), args.reference));
     let pushed = block_on(oci::push(&home, &args.reference, &comp.bytes, info, annotations, &args.registry.options()?));
     if let Some(p) = spinner {

@@ -125,8 +125,10 @@ pub fn looks_like_reference(s: &str) -> bool {
     }
 }
 
-/// The manifest annotations of a push: `created` (now), `version` (the registry id's, else a
-/// semver tag), `source` when given, then `extra` (`KEY=VALUE`, winning over the others).
+/// The manifest annotations of a push: `created` (from `SOURCE_DATE_EPOCH`, only when it is
+/// set), `version` (the registry id's, else a semver tag), `source` when given, then `extra`
+/// (`KEY=VALUE`, winning over the others). Nothing here depends on when or where the push runs,
+/// so the same bytes pushed with the same metadata get the same manifest digest.
 pub fn annotations(
     reference: &str,
     version: Option<String>,
@@ -135,7 +137,9 @@ pub fn annotations(
 ) -> Result<BTreeMap<String, String>, RegistryError> {
     let reference = parse_reference(reference)?;
     let mut out = BTreeMap::new();
-    out.insert("org.opencontainers.image.created".to_string(), rfc3339_now());
+    if let Some(created) = source_date_epoch()? {
+        out.insert(CREATED.to_string(), created);
+    }
     let tag_version = || reference.tag().filter(|t| semver::Version::parse(t).is_ok()).map(str::to_string);
     if let Some(v) = version.or_else(tag_version) {
         out.insert("org.opencontainers.image.version".to_string(), v);
@@ -163,8 +167,11 @@ pub async fn push(
     let client = s.client()?;
     let r = &s.reference;
     let layer_digest = sha256_digest(wasm);
+    // The config's `created` is required by readers that follow the wasm OCI layout strictly
+    // (rust-oci-wasm, which wkg uses): without SOURCE_DATE_EPOCH it is the epoch itself, a
+    // fixed value, never the clock.
     let config = WasmConfig {
-        created: annotations.get("org.opencontainers.image.created").cloned().unwrap_or_else(rfc3339_now),
+        created: annotations.get(CREATED).cloned().unwrap_or_else(|| rfc3339(0)),
         author: None,
         architecture: "wasm".into(),
         os: "wasip2".into(),
@@ -186,6 +193,8 @@ pub async fn push(
             media_type: LAYER_MEDIA_TYPE.into(),
             digest: layer_digest.clone(),
             size: wasm.len() as i64,
+            // What `oras pull` and similar tools name the file they write.
+            annotations: Some(BTreeMap::from([(TITLE.to_string(), layer_title(r))])),
             ..Default::default()
         }],
         artifact_type: None,
@@ -367,8 +376,33 @@ pub enum ProgressEvent {
 }
 
 /// UTC now as RFC 3339 (`2026-11-22T03:04:05Z`).
+/// The manifest annotation of when the artifact was made.
+const CREATED: &str = "org.opencontainers.image.created";
+/// The layer annotation of its file name.
+const TITLE: &str = "org.opencontainers.image.title";
+
+/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention) as RFC 3339, when it is set.
+pub fn source_date_epoch() -> Result<Option<String>, RegistryError> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => {
+            let secs = v.trim().parse::<u64>().map_err(|_| RegistryError::BadSourceDateEpoch(v.clone()))?;
+            Ok(Some(rfc3339(secs)))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `<name>.wasm`, the name the last segment of the repository gives.
+fn layer_title(r: &Reference) -> String {
+    format!("{}.wasm", r.repository().rsplit('/').next().unwrap_or("morph"))
+}
+
 pub fn rfc3339_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    rfc3339(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+}
+
+/// `secs` after 1970-01-01 UTC as RFC 3339 (`2026-12-01T07:00:00Z`).
+pub fn rfc3339(secs: u64) -> String {
     let (days, rem) = (secs / 86400, secs % 86400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days as i64 + 719_468;
@@ -397,6 +431,13 @@ mod tests {
         let r = parse_reference("127.0.0.1:5000/morphs/hello:0.1.0").unwrap();
         assert_eq!((r.registry(), r.repository(), r.tag()), ("127.0.0.1:5000", "morphs/hello", Some("0.1.0")));
         assert!(parse_reference("UPPER/Case:tag").is_err());
+    }
+
+    #[test]
+    fn the_epoch_and_a_known_day_format() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_796_108_400), "2026-12-01T07:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]
