@@ -127,19 +127,22 @@ fn an_app_serves_each_entry_on_its_route_with_its_own_limits() {
 #[test]
 fn sigterm_lets_requests_in_flight_finish() {
     let dir = tempfile::tempdir().unwrap();
-    write_app(
-        dir.path(),
-        &format!(
-            "[[entry]]\nname = \"web\"\nkind = \"http\"\nroute = \"/\"\nsource = \"{}\"\n",
-            rust_guest("rust-http").display()
-        ),
-    );
+    std::fs::write(dir.path().join("slow.wasm"), wat::parse_str(SLOW_ADD).unwrap()).unwrap();
+    let app_toml = [
+        entry("web", "http", &rust_guest("rust-http"), &["route = \"/\""]),
+        entry("add", "function", Path::new("slow.wasm"), &["export = \"add\"", "timeout = \"60s\""]),
+    ];
+    write_app(dir.path(), &app_toml.concat());
     let mut app = Served::start_app(dir.path());
+    // An http request and a function call in flight, each in its own entry's pool.
     let addr = app.addr.clone();
     let slow = std::thread::spawn(move || request(&addr, "GET", "/slow", ""));
+    let addr = app.addr.clone();
+    let call = std::thread::spawn(move || request(&addr, "POST", "/call/add", "[400, 2]"));
     std::thread::sleep(Duration::from_millis(150));
     app.signal("TERM");
     assert_eq!(slow.join().unwrap().0, 200, "the request in flight finished");
+    assert_eq!(call.join().unwrap(), (200, "402\n".into()), "the call in flight finished");
     let status = app.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
