@@ -6,6 +6,7 @@
 //! its own wasm-tools, a different version from the rest of morph.
 
 pub mod diagnostic;
+pub mod lock;
 pub mod plug;
 pub mod resolve;
 
@@ -61,12 +62,20 @@ pub fn compose(path: &Path, source: &str, sources: &Sources<'_>, color: bool) ->
     let mut resolved = Vec::new();
     let mut spans = Vec::new();
     for (key, span) in keys {
-        let found = resolve::find(key.name, key.version, sources)
-            .map_err(|miss| render(Stage::Resolve, miss.at(span).into()))?;
+        let key_text = key.to_string();
+        // The locked version first; when it is gone, what resolution gives now (the lock then
+        // reports the move).
+        let pinned = sources.pins.iter().find(|(name, _)| *name == key_text).map(|(_, v)| v);
+        let found = match (resolve::find(key.name, key.version.or(pinned), sources), pinned) {
+            (Err(_), Some(_)) if key.version.is_none() => resolve::find(key.name, None, sources),
+            (found, _) => found,
+        }
+        .map_err(|miss| render(Stage::Resolve, miss.at(span).into()))?;
         let bytes = resolve::load(&found)
             .map_err(|e| render(Stage::Load, resolve::LoadFailed { name: key.to_string(), span, reason: e }.into()))?;
+        let sha256 = morph_contract::component::sha256_digest(&bytes);
         packages.insert(key, bytes);
-        resolved.push(ResolvedPackage { key: key.to_string(), origin: found });
+        resolved.push(ResolvedPackage { key: key_text, origin: found, sha256 });
         spans.push(span);
     }
     let resolution = document.resolve(packages).map_err(|e| {

@@ -29,13 +29,16 @@ pub struct Sources<'a> {
     pub home: Home,
     /// How to reach OCI (or its cache).
     pub fetch: Fetch<'a>,
+    /// The version to ask for a package (as the document names it) that names none: the one
+    /// `morph.lock` has.
+    pub pins: Vec<(String, Version)>,
 }
 
 impl<'a> Sources<'a> {
     /// Packages from `home`'s local registry, and OCI through `fetch`; no `--dep` or deps
     /// directories yet.
     pub fn from_home(home: Home, fetch: Fetch<'a>) -> Sources<'a> {
-        Sources { deps: Vec::new(), deps_dirs: Vec::new(), home, fetch }
+        Sources { deps: Vec::new(), deps_dirs: Vec::new(), home, fetch, pins: Vec::new() }
     }
 }
 
@@ -73,6 +76,8 @@ pub struct ResolvedPackage {
     /// `ns:name` or `ns:name@version`, as the document names it.
     pub key: String,
     pub origin: Origin,
+    /// `sha256:<hex>` of the bytes composed.
+    pub sha256: String,
 }
 
 /// A package found nowhere, with every place that was tried.

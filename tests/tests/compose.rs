@@ -43,7 +43,11 @@ fn a_three_level_chain_composes_and_runs() {
     let dir = tempfile::tempdir().unwrap();
     let deps = deps_dir(dir.path());
     let out = dir.path().join("chain.wasm");
-    let r = compose(home.path(), &fixture("compose/chain.wac"), &["--deps-dir", path_str(&deps), "-o", path_str(&out)]);
+    let r = compose(
+        home.path(),
+        &fixture_wac("chain.wac", dir.path()),
+        &["--deps-dir", path_str(&deps), "-o", path_str(&out)],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
         r.stderr.contains("test:b <- ") && r.stderr.contains("deps directory"),
@@ -58,8 +62,11 @@ fn one_provider_instance_is_shared_by_two_consumers() {
     let dir = tempfile::tempdir().unwrap();
     let deps = deps_dir(dir.path());
     let out = dir.path().join("shared.wasm");
-    let r =
-        compose(home.path(), &fixture("compose/shared.wac"), &["--deps-dir", path_str(&deps), "-o", path_str(&out)]);
+    let r = compose(
+        home.path(),
+        &fixture_wac("shared.wac", dir.path()),
+        &["--deps-dir", path_str(&deps), "-o", path_str(&out)],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     // first reads 1 and second reads 2 from the one counter: 1 * 10 + 2.
     assert_eq!(call(home.path(), &out, "total"), "12");
@@ -74,8 +81,11 @@ fn a_resource_shared_across_components_composes_in_one_step() {
     let dir = tempfile::tempdir().unwrap();
     let deps = deps_dir(dir.path());
     let out = dir.path().join("resource.wasm");
-    let r =
-        compose(home.path(), &fixture("compose/resource.wac"), &["--deps-dir", path_str(&deps), "-o", path_str(&out)]);
+    let r = compose(
+        home.path(),
+        &fixture_wac("resource.wac", dir.path()),
+        &["--deps-dir", path_str(&deps), "-o", path_str(&out)],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(call(home.path(), &out, "run"), "42");
 
@@ -113,8 +123,11 @@ fn forwarded_imports_become_the_composition_s_and_plug_fills_them() {
     let dir = tempfile::tempdir().unwrap();
     let deps = deps_dir(dir.path());
     let fwd = dir.path().join("fwd.wasm");
-    let r =
-        compose(home.path(), &fixture("compose/forward.wac"), &["--deps-dir", path_str(&deps), "-o", path_str(&fwd)]);
+    let r = compose(
+        home.path(),
+        &fixture_wac("forward.wac", dir.path()),
+        &["--deps-dir", path_str(&deps), "-o", path_str(&fwd)],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let inspect = morph_in(home.path(), &["--json", "inspect", path_str(&fwd)]);
     assert_eq!(inspect.code, 0, "{inspect:?}");
@@ -150,7 +163,7 @@ fn hayride_spellings_of_compose_plug_and_register_work() {
             "wac",
             "compose",
             "--path",
-            path_str(&fixture("compose/forward.wac")),
+            path_str(&fixture_wac("forward.wac", dir.path())),
             "--deps-dir",
             path_str(&deps),
             "--out",
@@ -250,7 +263,7 @@ fn dep_overrides_come_first_then_deps_then_the_registry_highest_version() {
     let dir = tempfile::tempdir().unwrap();
     let deps = deps_dir(dir.path());
     let out = dir.path().join("chain.wasm");
-    let wac = fixture("compose/chain.wac");
+    let wac = fixture_wac("chain.wac", dir.path());
 
     // --dep beats the deps directory.
     let a5 = a_with_value(dir.path(), 5);
@@ -301,7 +314,7 @@ fn packages_come_from_the_oci_registry_mapped_to_their_namespace() {
     )
     .unwrap();
     let out = dir.path().join("chain.wasm");
-    let wac = fixture("compose/chain.wac");
+    let wac = fixture_wac("chain.wac", dir.path());
     let r = compose(home.path(), &wac, &["--deps-dir", path_str(&deps), "-o", path_str(&out)]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stderr.contains(&format!("{}/acme/a:latest (OCI", reg.addr)), "{r:?}");
@@ -336,7 +349,7 @@ fn a_package_without_a_version_is_the_highest_semver_tag() {
     )
     .unwrap();
     let out = dir.path().join("chain.wasm");
-    let wac = fixture("compose/chain.wac");
+    let wac = fixture_wac("chain.wac", dir.path());
     let r = compose(home.path(), &wac, &["--deps-dir", path_str(&deps), "-o", path_str(&out)]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
@@ -402,7 +415,7 @@ fn target_checks_the_result_and_output_goes_where_asked() {
     let home = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let deps = deps_dir(dir.path());
-    let wac = fixture("compose/chain.wac");
+    let wac = fixture_wac("chain.wac", dir.path());
     let out = dir.path().join("t.wasm");
     let r =
         compose(home.path(), &wac, &["--deps-dir", path_str(&deps), "-o", path_str(&out), "--target", "hayride-cli"]);
@@ -434,4 +447,65 @@ fn target_checks_the_result_and_output_goes_where_asked() {
         .unwrap();
     assert!(status.success());
     assert_eq!(call(home.path(), &work.path().join("app.wasm"), "run"), "111");
+}
+
+#[test]
+fn morph_lock_pins_registry_packages_and_locked_refuses_a_change() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let deps = deps_dir(dir.path());
+    std::fs::remove_file(deps.join("test/a.wat")).unwrap();
+    let wac = fixture_wac("chain.wac", dir.path());
+    let out = dir.path().join("chain.wasm");
+    let register = |value: u32, version: &str, force: bool| {
+        let file = a_with_value(dir.path(), value);
+        let id = format!("test:a@{version}");
+        let mut args = vec!["register", path_str(&file), "-p", &id];
+        if force {
+            args.push("--force");
+        }
+        let r = morph_in(home.path(), &args);
+        assert_eq!(r.code, 0, "{r:?}");
+    };
+    let lock = dir.path().join("morph.lock");
+    register(2, "0.1.0", false);
+    let r = compose(home.path(), &wac, &["-o", path_str(&out)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(
+        text.contains("name = \"test:a\"") && text.contains("version = \"0.1.0\"") && text.contains("sha256:"),
+        "{text}"
+    );
+    assert!(!text.contains("test:b"), "packages in the WAC file's folder are not locked: {text}");
+
+    // A newer version registered since is not taken: the lock asks for 0.1.0.
+    register(4, "0.2.0", false);
+    let r = compose(home.path(), &wac, &["-o", path_str(&out), "--locked"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(call(home.path(), &out, "run"), "112");
+
+    // Replaced under the same version: --locked refuses, naming the package, writing nothing.
+    register(7, "0.1.0", true);
+    std::fs::remove_file(&out).unwrap();
+    let r = compose(home.path(), &wac, &["-o", path_str(&out), "--locked"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("test:a") && r.stderr.contains("replaced under the same version"), "{r:?}");
+    assert!(!out.exists() && std::fs::read_to_string(&lock).unwrap() == text, "nothing written");
+    // A plain compose warns and moves the lock on.
+    let r = compose(home.path(), &wac, &["-o", path_str(&out)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("warning: test:a") && r.stderr.contains("replaced"), "{r:?}");
+    assert_eq!(call(home.path(), &out, "run"), "117");
+    assert!(compose(home.path(), &wac, &["-o", path_str(&out), "--locked"]).code == 0);
+
+    // --update moves it to the highest version.
+    let r = compose(home.path(), &wac, &["-o", path_str(&out), "--update", "test:a"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(std::fs::read_to_string(&lock).unwrap().contains("version = \"0.2.0\""));
+    assert_eq!(call(home.path(), &out, "run"), "114");
+
+    // A lock that does not parse is named.
+    std::fs::write(&lock, "version = [").unwrap();
+    let r = compose(home.path(), &wac, &["-o", path_str(&out)]);
+    assert!(r.code == 2 && r.stderr.contains("morph.lock"), "{r:?}");
 }

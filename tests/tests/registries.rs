@@ -104,7 +104,7 @@ fn compose_resolves_packages_through_wkg_s_config() {
         xdg.path(),
         &[
             "compose",
-            path_str(&fixture("compose/chain.wac")),
+            path_str(&fixture_wac("chain.wac", dir.path())),
             "--deps-dir",
             path_str(&dir.path().join("deps")),
             "-o",

@@ -349,7 +349,7 @@ fn a_morph_that_arrived_through_morph_starts_warm() {
         std::fs::copy(fixture(&format!("compose/{name}.wat")), deps.join(format!("{name}.wat"))).unwrap();
     }
     let out = dir.path().join("chain.wasm");
-    let wac = fixture("compose/chain.wac");
+    let wac = fixture_wac("chain.wac", dir.path());
     let r = morph_in(
         home.path(),
         &["compose", path_str(&wac), "--deps-dir", path_str(&dir.path().join("deps")), "-o", path_str(&out)],

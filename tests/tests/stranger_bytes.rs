@@ -127,6 +127,7 @@ fn wac_parsing_and_composing_never_panic() {
         deps_dirs: vec![deps],
         home: morph_registry_client::Home::at(home.path()),
         fetch: &fetch,
+        pins: Vec::new(),
     };
     let ran = property("wac", &seeds, 400, |bytes| {
         let text = String::from_utf8_lossy(bytes);

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use morph_compose::lock::{Change, Lock, Update, LOCK_FILE};
 use morph_compose::{ComposeError, PlugInput, Sources};
 use morph_contract::component::{Bytes, CodeCheck};
 use morph_contract::{Component, WorldSpec};
@@ -19,8 +20,11 @@ use crate::output::Output;
 ///
 /// Packages the file names are looked up, in order: --dep, the deps directory, the local
 /// registry (highest version when none is named), then the OCI registry config.toml maps to the
-/// namespace. Exit 0: written; 1: the result does not conform to --target; 2: the WAC file, a
-/// package or an argument is wrong (the message points into the WAC source).
+/// namespace. Those from outside the WAC file's folder are recorded in morph.lock beside it
+/// (source, version, sha256); the next compose asks for the locked versions and warns when a
+/// package's bytes changed. Exit 0: written; 1: the result does not conform to --target; 2: the
+/// WAC file, a package or an argument is wrong (the message points into the WAC source), or
+/// --locked and the lock would change.
 #[derive(clap::Args)]
 pub struct ComposeArgs {
     /// The WAC file.
@@ -52,6 +56,13 @@ pub struct ComposeArgs {
     /// code).
     #[arg(long)]
     no_precompile: bool,
+    /// Fail, naming the package, when resolution differs from morph.lock (a package not in it,
+    /// another version, other bytes); nothing is written.
+    #[arg(long, conflicts_with = "update")]
+    locked: bool,
+    /// Resolve these packages (all, when none is named) afresh and move morph.lock on.
+    #[arg(long, num_args = 0.., value_name = "PKG")]
+    update: Option<Vec<String>>,
 }
 
 fn parse_dep(s: &str) -> Result<(String, PathBuf), String> {
@@ -90,10 +101,35 @@ pub fn compose(mut args: ComposeArgs, out: &Output) -> Result<ExitCode> {
         bar.finish();
         fetched.map(|f| (f.reference, f.path))
     };
+    let wac_dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let lock = Lock::read(&wac_dir).map_err(anyhow::Error::msg)?;
+    let update = match &args.update {
+        None => Update::Keep,
+        Some(names) if names.is_empty() => Update::All,
+        Some(names) => Update::Only(names.clone()),
+    };
     let mut sources = Sources::from_home(home.clone(), &fetch);
     sources.deps = args.deps.clone();
     sources.deps_dirs = deps_dirs;
+    sources.pins = lock.pins(&update);
     let composition = morph_compose::compose(&file, &source, &sources, out.stderr_color()).map_err(input_error)?;
+    let (relocked, changes) = lock.relock(&composition.packages, &wac_dir);
+    if let Some(change) = changes.first().filter(|_| args.locked) {
+        bail!(
+            "--locked: {}; nothing was written. Compose without --locked to accept it, or `--update {}`",
+            change.describe(),
+            change.name()
+        );
+    }
+    for change in &changes {
+        let unexpected = !matches!(change, Change::Added { .. }) && update == Update::Keep;
+        if unexpected && !out.quiet {
+            eprintln!("warning: {}; {LOCK_FILE} is moved on", change.describe());
+        }
+    }
 
     let output = args.output.clone().unwrap_or_else(|| {
         PathBuf::from(format!("{}.wasm", file.file_stem().map_or("composed".into(), |s| s.to_string_lossy())))
@@ -135,6 +171,11 @@ pub fn compose(mut args: ComposeArgs, out: &Output) -> Result<ExitCode> {
     if let Some(c) = compiling {
         c.finish();
     }
+    // The composition is written; a lock that cannot be (a read-only folder) is only warned about.
+    let lock_written = match changes.is_empty() {
+        true => None,
+        false => relocked.write(&wac_dir).map_err(|why| eprintln!("warning: {why}; the composition was written")).ok(),
+    };
 
     // The digest is hashed only when it is shown: 18 MB cost 10 ms.
     let digest = || morph_contract::component::sha256_digest(&bytes);
@@ -146,7 +187,8 @@ pub fn compose(mut args: ComposeArgs, out: &Output) -> Result<ExitCode> {
             .collect();
         out.json(&serde_json::json!({
             "output": output, "size": bytes.len(), "digest": digest(), "packages": packages,
-            "target": args.target,
+            "target": args.target, "lock": lock_written,
+            "lock_changes": changes.iter().map(|c| c.describe()).collect::<Vec<_>>(),
         }));
     } else if !out.quiet {
         let mut err = std::io::stderr().lock();

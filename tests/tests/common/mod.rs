@@ -171,6 +171,14 @@ pub fn run_with(mut cmd: Command, env: &[(&str, &str)], stdin: Option<&str>) -> 
     Run::from(child.wait_with_output().expect("running morph"))
 }
 
+/// A copy of `tests/fixtures/compose/<name>` in `dir`: compose writes morph.lock beside the WAC
+/// file, which must never be the source tree.
+pub fn fixture_wac(name: &str, dir: &Path) -> PathBuf {
+    let copy = dir.join(name);
+    std::fs::copy(fixture(&format!("compose/{name}")), &copy).unwrap();
+    copy
+}
+
 /// The componentize-py hello-world (~18 MB) for hayride-cli, built once into target/guests and
 /// rebuilt when its source is newer.
 pub fn python_hello() -> PathBuf {
