@@ -5,6 +5,8 @@
 //! insecure = true
 //! auth = "dXNlcjpwYXNz"        # written by `morph login`: base64 of user:password
 //!
+//! verify = "acme.pub"         # refuse a morph from here that this key did not sign
+//!
 //! [namespaces]
 //! acme = "ghcr.io/acme"
 //! ```
@@ -31,6 +33,9 @@ pub struct RegistryConfig {
     pub insecure: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<String>,
+    /// A public key (PEM; relative to MORPH_HOME) every morph pulled from here must be signed by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<PathBuf>,
 }
 
 impl Config {
@@ -62,4 +67,18 @@ impl Config {
     pub fn is_insecure(&self, registry: &str) -> bool {
         self.registries.get(registry).is_some_and(|r| r.insecure)
     }
+
+    /// The key morphs from `registry` must be signed by, when the config names one; a key that
+    /// cannot be read is an error naming it (never a silent pass).
+    pub fn verify_key(&self, home: &Home, registry: &str) -> Result<Option<p256::ecdsa::VerifyingKey>, RegistryError> {
+        let Some(path) = self.registries.get(registry).and_then(|r| r.verify.as_ref()) else { return Ok(None) };
+        read_public_key(&home.root().join(path)).map(Some)
+    }
+}
+
+/// A public key file (PEM), its errors naming it.
+pub fn read_public_key(path: &std::path::Path) -> Result<p256::ecdsa::VerifyingKey, RegistryError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| RegistryError::Io { path: path.to_path_buf(), message: e.to_string() })?;
+    crate::sign::read_public(&text).map_err(|e| RegistryError::Config(format!("{}: {e}", path.display())))
 }

@@ -12,6 +12,7 @@ pub mod local;
 pub mod models;
 pub mod oci;
 pub mod package;
+pub mod sign;
 pub mod source;
 pub mod units;
 pub mod wkg;
@@ -50,6 +51,9 @@ pub enum RegistryError {
     Config(String),
     #[error("{0}")]
     Oci(String),
+    /// A morph that is not signed by the key given, or not for this manifest.
+    #[error("{reference}: refused: {why}; nothing was written")]
+    Unverified { reference: String, why: String },
     #[error("--annotation {0}: write KEY=VALUE")]
     BadAnnotation(String),
     #[error("SOURCE_DATE_EPOCH={0} is not a number of seconds since 1970-01-01 UTC; set it to one (e.g. `git log -1 --format=%ct`) or unset it")]

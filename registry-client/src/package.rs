@@ -77,7 +77,7 @@ pub async fn locate(home: &Home, package: &str, network: Network) -> Result<Pack
     let source = WkgConfig::path().map_or("wkg's config".to_string(), |p| format!("wkg's config ({})", p.display()));
     Ok(PackageSource {
         repository: format!("{host}/{prefix}{namespace}/{name}"),
-        options: OciOptions { insecure, credentials },
+        options: OciOptions { insecure, credentials, verify: None },
         via: format!("{source}: {package} → registry {registry}"),
     })
 }

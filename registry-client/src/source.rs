@@ -47,17 +47,29 @@ pub fn resolve_path(home: &Home, arg: &OsStr) -> Result<MorphPath, RegistryError
 
 /// The morph `arg` names, its bytes read (a file is mapped, not copied). A file's digest is
 /// remembered for the next load unless `remember` is false (`--no-cache` writes nothing).
-/// `progress` hears of a download, when there is one.
+/// `progress` hears of a download, when there is one. An OCI reference is checked against
+/// `verify` (or the key config.toml names for its registry): then the registry is asked every
+/// time, the cache serving only the layer.
 pub async fn load(
     home: &Home,
     arg: &OsStr,
     remember: bool,
+    verify: Option<p256::ecdsa::VerifyingKey>,
     progress: &(dyn Fn(oci::ProgressEvent) + Sync),
 ) -> Result<MorphSource, RegistryError> {
     if let Some(arg) = arg.to_str().filter(|a| !Path::new(a).exists() && oci::looks_like_reference(a)) {
-        let pulled = match oci::cached(home, arg) {
+        let registry = oci::parse_reference(arg)?.registry().to_string();
+        let verify = match verify {
+            Some(key) => Some(key),
+            None => crate::config::Config::load(home)?.verify_key(home, &registry)?,
+        };
+        let cached = if verify.is_none() { oci::cached(home, arg) } else { None };
+        let pulled = match cached {
             Some(p) => p,
-            None => oci::pull(home, arg, &Default::default(), &component_only, progress).await?,
+            None => {
+                let opts = oci::OciOptions { verify, ..Default::default() };
+                oci::pull(home, arg, &opts, &component_only, progress).await?
+            }
         };
         let r = oci::parse_reference(arg)?;
         let name = r.repository().rsplit('/').next().unwrap_or("morph").to_string();

@@ -180,6 +180,21 @@ fn package_metadata_travels_from_morph_toml_to_the_manifest() {
     assert!(r.code == 2 && r.stderr.contains("license") && r.stderr.contains("do what you like"), "{r:?}");
 }
 
+/// PUTs an image manifest over plain HTTP/1.1, as a registry client would.
+fn http_put_manifest(addr: &str, path: &str, manifest: &str) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "PUT {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{manifest}",
+        manifest.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 201"), "{reply}");
+}
+
 /// A GET over plain HTTP/1.1, for looking at what the registry stored.
 fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
@@ -740,4 +755,110 @@ fn interrupt_a_slow_pull(signal: &str, code: i32) {
     assert_eq!(out.status.code(), Some(code), "{signal}: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(no_files_under(&h.join("cache/oci/blobs")), Vec::<String>::new(), "the partial download is gone");
     assert_eq!(no_files_under(&h.join("registry")), Vec::<String>::new(), "nothing registered");
+}
+
+#[test]
+fn signed_morphs_verify_and_anything_else_is_refused_writing_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let reg = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    insecure_config(h, &reg.addr);
+    let keys = tempfile::tempdir().unwrap();
+    let ci = keys.path().join("ci");
+    let other = keys.path().join("other");
+    let pass = [("COSIGN_PASSWORD", "s3cret")];
+
+    // Key pairs: one encrypted with the passphrase, one plain; none without either.
+    let r = morph_with(h, &["key", "generate", "-o", path_str(&ci)], &pass, None);
+    assert_eq!(r.code, 0, "{r:?}");
+    let private = std::fs::read_to_string(keys.path().join("ci.key")).unwrap();
+    assert!(private.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"), "{private}");
+    let mode = std::fs::metadata(keys.path().join("ci.key")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(std::fs::read_to_string(keys.path().join("ci.pub")).unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+    let r = morph_in(h, &["key", "generate", "-o", path_str(&keys.path().join("nopass"))]);
+    assert!(r.code == 2 && r.stderr.contains("COSIGN_PASSWORD") && r.stderr.contains("--no-password"), "{r:?}");
+    assert_eq!(morph_in(h, &["key", "generate", "--no-password", "-o", path_str(&other)]).code, 0);
+    let r = morph_with(h, &["key", "generate", "-o", path_str(&ci)], &pass, None);
+    assert!(r.code == 2 && r.stderr.contains("--force"), "an existing key is not replaced: {r:?}");
+
+    let hello = example("hello.wat");
+    let signed = format!("{}/acme/hello:1.0.0", reg.addr);
+    // A wrong passphrase pushes nothing.
+    let r = morph_with(
+        h,
+        &["push", path_str(&hello), &signed, "--sign", path_str(&keys.path().join("ci.key"))],
+        &[("COSIGN_PASSWORD", "wrong")],
+        None,
+    );
+    assert!(r.code == 2 && r.stderr.contains("passphrase"), "{r:?}");
+    assert!(http_get(&reg.addr, "/v2/acme/hello/manifests/1.0.0").contains("MANIFEST_UNKNOWN"));
+    let r = morph_with(
+        h,
+        &["--json", "push", path_str(&hello), &signed, "--sign", path_str(&keys.path().join("ci.key"))],
+        &pass,
+        None,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let digest = r.json()["manifest_digest"].as_str().unwrap().to_string();
+    let sig_tag = format!("{}.sig", digest.replace(':', "-"));
+    assert_eq!(r.json()["signature"], format!("{}/acme/hello:{sig_tag}", reg.addr));
+    // Where cosign keeps it: a simple-signing payload naming the digest, its signature annotated.
+    let m: serde_json::Value =
+        serde_json::from_str(&http_get(&reg.addr, &format!("/v2/acme/hello/manifests/{sig_tag}"))).unwrap();
+    let layer = &m["layers"][0];
+    assert_eq!(layer["mediaType"], "application/vnd.dev.cosign.simplesigning.v1+json");
+    assert!(layer["annotations"]["dev.cosignproject.cosign/signature"].as_str().is_some_and(|s| !s.is_empty()));
+    let payload = http_get(&reg.addr, &format!("/v2/acme/hello/blobs/{}", layer["digest"].as_str().unwrap()));
+    assert!(payload.contains(&digest) && payload.contains("cosign container image signature"), "{payload}");
+
+    // The right key verifies; another key, an unsigned tag and a tag moved to other bytes are
+    // refused, with nothing written or cached.
+    let public = path_str(&keys.path().join("ci.pub")).to_string();
+    let wrong = path_str(&keys.path().join("other.pub")).to_string();
+    let fresh = tempfile::tempdir().unwrap();
+    insecure_config(fresh.path(), &reg.addr);
+    let out = fresh.path().join("hello.wasm");
+    let r = morph_in(fresh.path(), &["pull", &signed, "--verify", &public, "-o", path_str(&out)]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(std::fs::read(&out).unwrap(), hello_bytes());
+    let unsigned = format!("{}/acme/hello:unsigned", reg.addr);
+    assert_eq!(morph_in(h, &["push", path_str(&hello), &unsigned]).code, 0);
+    let retagged = format!("{}/acme/hello:moved", reg.addr);
+    assert_eq!(morph_in(h, &["push", path_str(&fixture("exit-code.wat")), &retagged]).code, 0);
+    // A signature copied from another manifest: valid, but for the wrong digest.
+    let r =
+        morph_in(h, &["--json", "push", path_str(&fixture("types.wat")), &format!("{}/acme/hello:copied", reg.addr)]);
+    let copied = format!("{}/acme/hello:copied", reg.addr);
+    let copied_tag = format!("{}.sig", r.json()["manifest_digest"].as_str().unwrap().replace(':', "-"));
+    let sig_manifest = http_get(&reg.addr, &format!("/v2/acme/hello/manifests/{sig_tag}"));
+    http_put_manifest(&reg.addr, &format!("/v2/acme/hello/manifests/{copied_tag}"), &sig_manifest);
+    for (reference, key, says) in [
+        (&signed, &wrong, "another key"),
+        (&unsigned, &public, "not signed"),
+        (&retagged, &public, "not signed"),
+        (&copied, &public, "another manifest"),
+    ] {
+        let clean = tempfile::tempdir().unwrap();
+        insecure_config(clean.path(), &reg.addr);
+        let out = clean.path().join("out.wasm");
+        let r = morph_in(clean.path(), &["pull", reference, "--verify", key, "-o", path_str(&out)]);
+        assert!(r.code == 2 && r.stderr.contains("refused") && r.stderr.contains(says), "{reference}: {r:?}");
+        assert!(!out.exists());
+        assert!(no_files_under(&clean.path().join("cache")).is_empty(), "nothing cached");
+        // run --verify checks too, before anything runs.
+        let r = morph_in(clean.path(), &["run", "--verify", key, reference]);
+        assert!(r.code == 2 && r.stderr.contains("refused") && r.stdout.is_empty(), "{reference}: {r:?}");
+    }
+    let r = morph_in(fresh.path(), &["run", "--verify", &public, &signed]);
+    assert_eq!((r.code, r.stdout.as_str()), (0, "hello from morph\n"), "{r:?}");
+
+    // config.toml's `verify` makes it the default for the registry, also for a cached morph.
+    let cfg = fresh.path().join("config.toml");
+    std::fs::copy(keys.path().join("ci.pub"), fresh.path().join("ci.pub")).unwrap();
+    std::fs::write(&cfg, format!("[registries.\"{}\"]\ninsecure = true\nverify = \"ci.pub\"\n", reg.addr)).unwrap();
+    assert_eq!(morph_in(fresh.path(), &["run", &signed]).code, 0);
+    let r = morph_in(fresh.path(), &["run", &unsigned]);
+    assert!(r.code == 2 && r.stderr.contains("not signed"), "{r:?}");
 }

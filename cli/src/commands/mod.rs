@@ -8,6 +8,7 @@ pub mod completions;
 pub mod compose;
 pub mod ext;
 pub mod inspect;
+pub mod key;
 pub mod model;
 pub mod new;
 pub mod oci;

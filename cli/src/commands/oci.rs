@@ -33,7 +33,7 @@ impl RegistryArgs {
             Some(u) => Some(Credentials { username: u.clone(), password: read_password()? }),
             None => None,
         };
-        Ok(OciOptions { insecure: self.insecure, credentials })
+        Ok(OciOptions { insecure: self.insecure, credentials, verify: None })
     }
 }
 
@@ -70,6 +70,10 @@ pub struct PushArgs {
     /// Source repository URL (org.opencontainers.image.source).
     #[arg(long)]
     source: Option<String>,
+    /// Sign the pushed manifest with this private key (`morph key generate`, or cosign's), stored
+    /// where cosign stores signatures (tag sha256-<digest>.sig).
+    #[arg(long, value_name = "KEY")]
+    sign: Option<PathBuf>,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -77,6 +81,8 @@ pub struct PushArgs {
 pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     let home = home()?;
     let morph = resolve_morph_path(&args.morph)?;
+    // The key is opened first: a wrong passphrase pushes nothing.
+    let signing_key = args.sign.as_deref().map(super::key::read_signing_key).transpose()?;
     let comp = morph_contract::Component::read(&morph.path)?;
     let (imports, exports) = morph_contract::component::world_items(&comp.resolve, comp.world);
     // What the component says of its package, under what the command line gives.
@@ -87,17 +93,29 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     }
     let info = ComponentInfo { imports, exports, target: morph_contract::inspect::validated_world(&comp) };
     let spinner = out.spinner(&format!("pushing {} to {}", human_size(comp.bytes.len() as u64), args.reference));
-    let pushed = block_on(oci::push(&home, &args.reference, &comp.bytes, info, annotations, &args.registry.options()?));
+    let options = args.registry.options()?;
+    let pushed = block_on(oci::push(&home, &args.reference, &comp.bytes, info, annotations, &options));
     if let Some(p) = spinner {
         p.finish_and_clear();
     }
     let pushed = pushed?;
+    let signature = match &signing_key {
+        Some(key) => {
+            Some(block_on(oci::signature::attach(&home, &args.reference, &pushed.manifest_digest, key, &options))?)
+        }
+        None => None,
+    };
     if out.json {
-        out.json(&pushed);
+        let mut json = serde_json::to_value(&pushed)?;
+        json["signature"] = serde_json::json!(signature);
+        out.json(&json);
     } else if !out.quiet {
         let note = if pushed.uploaded.is_empty() { " (nothing new to upload)".to_string() } else { String::new() };
         out.line(format!("pushed {}{note}", out.paint(Style::Bold, &pushed.reference)));
         out.line(format!("digest: {}", pushed.manifest_digest));
+        if let Some(s) = &signature {
+            out.line(format!("signed: {s}"));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -123,6 +141,9 @@ pub struct PullArgs {
     /// With --register: do not compile it into the cache now.
     #[arg(long, requires = "register")]
     no_precompile: bool,
+    /// Refuse it, writing nothing, unless this public key signed its manifest.
+    #[arg(long, value_name = "PUBKEY")]
+    verify: Option<PathBuf>,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -138,6 +159,7 @@ pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
         let given = args.registry.options()?;
         options.insecure |= given.insecure;
         options.credentials = given.credentials.or(options.credentials);
+        options.verify = args.verify.as_deref().map(morph_registry_client::config::read_public_key).transpose()?;
         let reference = oci::resolve_tag(&home, &reference, &options).await?;
         anyhow::Ok(oci::pull(&home, &reference, &options, accept, &|e| bar.on(e)).await?)
     });

@@ -69,7 +69,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     {
         return Ok(ExitCode::SUCCESS);
     }
-    let source = block_on(morph_registry_client::source::load(&home, &args.origin, true, &|_| {}))?;
+    let source = block_on(morph_registry_client::source::load(&home, &args.origin, true, None, &|_| {}))?;
     if source.digest != args.digest {
         // The file changed since the run: its new bytes get their own compile when they run.
         return Ok(ExitCode::SUCCESS);

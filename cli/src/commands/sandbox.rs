@@ -47,6 +47,10 @@ pub struct SandboxArgs {
     /// Compile without reading or writing the compiled-code cache.
     #[arg(long)]
     no_cache: bool,
+    /// For an OCI reference: refuse it unless this public key (PEM, as `morph key generate` or
+    /// cosign writes it) signed its manifest; checked with the registry before it runs.
+    #[arg(long, value_name = "PUBKEY")]
+    verify: Option<std::path::PathBuf>,
     /// Which compiler: auto (optimized code from the cache, else a fast baseline compile now and
     /// the optimized one in the background for the next start), baseline, or optimized.
     #[arg(long, value_name = "auto|baseline|optimized", env = "MORPH_COMPILER", default_value = "auto", value_parser = parse_compiler)]
@@ -119,7 +123,8 @@ pub use morph_registry_client::source::{component_only, MorphSource};
 pub fn load_morph(arg: &OsStr, flags: &SandboxArgs, out: &Output) -> Result<MorphSource> {
     let home = super::registry::home()?;
     let bar = out.download_bar(&format!("pulling {}", arg.to_string_lossy()));
-    let loaded = block_on(morph_registry_client::source::load(&home, arg, !flags.no_cache, &|e| bar.on(e)));
+    let verify = flags.verify.as_deref().map(morph_registry_client::config::read_public_key).transpose()?;
+    let loaded = block_on(morph_registry_client::source::load(&home, arg, !flags.no_cache, verify, &|e| bar.on(e)));
     bar.finish();
     Ok(loaded?)
 }

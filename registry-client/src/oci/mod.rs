@@ -14,19 +14,21 @@ mod index;
 pub mod login;
 mod reference;
 mod session;
+pub mod signature;
 mod tags;
 mod tls;
+mod upload;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use oci_client::manifest::{OciDescriptor, OciImageManifest, OciManifest};
+use oci_client::manifest::{OciDescriptor, OciManifest};
 
-use oci_client::{Reference, RegistryOperation};
+use oci_client::Reference;
 use serde::{Deserialize, Serialize};
 
 pub use bounded::{parse_manifest, Acceptance, MANIFEST_LIMIT};
-use failure::{explain, explain_failure, explain_manifest_push, retry};
+use failure::{explain_failure, retry};
 pub(crate) use session::{client_builder, http_client};
 use session::{session, Access, Session};
 pub use tags::{last_resolved, resolve_tag};
@@ -34,7 +36,8 @@ pub use tags::{last_resolved, resolve_tag};
 use crate::atomic::write_atomic;
 use crate::auth::Credentials;
 use crate::{Home, RegistryError};
-use morph_contract::component::{sha256_digest, sha256_hex};
+pub(crate) use morph_contract::component::sha256_digest;
+use morph_contract::component::sha256_hex;
 
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
@@ -77,6 +80,9 @@ pub struct OciOptions {
     pub insecure: bool,
     /// Credentials given on the command line; otherwise they are looked up.
     pub credentials: Option<Credentials>,
+    /// Refuse a morph this key did not sign (cosign's signature layout), before anything of it
+    /// is written.
+    pub verify: Option<p256::ecdsa::VerifyingKey>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -164,7 +170,6 @@ pub async fn push(
     opts: &OciOptions,
 ) -> Result<PushOutcome, RegistryError> {
     let s = session(home, reference, opts, Access::Push).await?;
-    let client = s.client()?;
     let r = &s.reference;
     let layer_digest = sha256_digest(wasm);
     // The config's `created` is required by readers that follow the wasm OCI layout strictly
@@ -179,62 +184,27 @@ pub async fn push(
         component: Some(component),
     };
     let config_bytes = serde_json::to_vec(&config).map_err(|e| RegistryError::Oci(e.to_string()))?;
-    let config_digest = sha256_digest(&config_bytes);
-    let manifest = OciImageManifest {
-        schema_version: 2,
-        media_type: Some(MANIFEST_MEDIA_TYPE.into()),
-        config: OciDescriptor {
-            media_type: CONFIG_MEDIA_TYPE.into(),
-            digest: config_digest.clone(),
-            size: config_bytes.len() as i64,
-            ..Default::default()
-        },
-        layers: vec![OciDescriptor {
-            media_type: LAYER_MEDIA_TYPE.into(),
-            digest: layer_digest.clone(),
-            size: wasm.len() as i64,
-            // What `oras pull` and similar tools name the file they write.
-            annotations: Some(BTreeMap::from([(TITLE.to_string(), layer_title(r))])),
-            ..Default::default()
-        }],
-        artifact_type: None,
-        subject: None,
-        annotations: if annotations.is_empty() { None } else { Some(annotations) },
+    let layer = OciDescriptor {
+        media_type: LAYER_MEDIA_TYPE.into(),
+        digest: layer_digest.clone(),
+        size: wasm.len() as i64,
+        // What `oras pull` and similar tools name the file they write.
+        annotations: Some(BTreeMap::from([(TITLE.to_string(), layer_title(r))])),
+        ..Default::default()
     };
-    // Checking for existing blobs is a pull operation, uploading a push: both need a token.
-    for op in [RegistryOperation::Pull, RegistryOperation::Push] {
-        retry("authenticating", || client.auth(r, &s.auth, op)).await.map_err(|e| explain(e, &s, "push"))?;
-    }
-    let mut uploaded = Vec::new();
-    let mut skipped = Vec::new();
-    let wasm_bytes = bytes::Bytes::copy_from_slice(wasm);
-    let config_blob = bytes::Bytes::from(config_bytes);
-    for (digest, data) in [(&layer_digest, wasm_bytes), (&config_digest, config_blob)] {
-        let exists =
-            retry("checking a blob", || client.blob_exists(r, digest)).await.map_err(|e| explain(e, &s, "push"))?;
-        if exists {
-            skipped.push(digest.clone());
-            continue;
-        }
-        retry("uploading a blob", || client.push_blob(r, data.clone(), digest))
-            .await
-            .map_err(|e| explain(e, &s, "push"))?;
-        uploaded.push(digest.clone());
-    }
-    // The manifest goes up as these exact bytes, so the digest printed is the registry's.
-    let manifest_bytes =
-        bytes::Bytes::from(serde_json::to_vec(&manifest).map_err(|e| RegistryError::Oci(e.to_string()))?);
-    let content_type = reqwest::header::HeaderValue::from_static(MANIFEST_MEDIA_TYPE);
-    retry("uploading the manifest", || client.push_manifest_raw(r, manifest_bytes.clone(), content_type.clone()))
-        .await
-        .map_err(|e| explain_manifest_push(e, &s))?;
+    let manifest = upload::image_manifest(CONFIG_MEDIA_TYPE, &config_bytes, vec![layer], annotations);
+    let blobs = vec![
+        (layer_digest.clone(), bytes::Bytes::copy_from_slice(wasm)),
+        (manifest.config.digest.clone(), bytes::Bytes::from(config_bytes)),
+    ];
+    let done = upload::upload(&s, "push", blobs, &manifest).await?;
     Ok(PushOutcome {
         reference: r.whole(),
-        manifest_digest: sha256_digest(&manifest_bytes),
+        manifest_digest: done.manifest_digest,
         layer_digest,
         size: wasm.len() as u64,
-        uploaded,
-        skipped,
+        uploaded: done.uploaded,
+        skipped: done.skipped,
     })
 }
 
@@ -298,6 +268,14 @@ pub async fn pull(
                 "pull {r}: the registry sent manifest {manifest_digest}, not {wanted}; nothing was written"
             )));
         }
+    }
+    // The key given, else the one config.toml names for this registry.
+    let key = match &opts.verify {
+        Some(key) => Some(*key),
+        None => crate::config::Config::load(home)?.verify_key(home, r.registry())?,
+    };
+    if let Some(key) = &key {
+        signature::check(home, &r.whole(), &manifest_digest, key, opts).await?;
     }
     let image = match manifest {
         OciManifest::Image(m) => m,
