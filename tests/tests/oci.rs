@@ -862,3 +862,90 @@ fn signed_morphs_verify_and_anything_else_is_refused_writing_nothing() {
     let r = morph_in(fresh.path(), &["run", &unsigned]);
     assert!(r.code == 2 && r.stderr.contains("not signed"), "{r:?}");
 }
+
+#[test]
+fn cosign_verifies_what_morph_signs_and_morph_what_cosign_signs() {
+    use common::project::toolchain_present;
+    if !toolchain_present("cosign", "cosign interop") {
+        return;
+    }
+    let reg = Registry::start();
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    insecure_config(h, &reg.addr);
+    let keys = tempfile::tempdir().unwrap();
+    let pass = [("COSIGN_PASSWORD", "s3cret")];
+    let cosign = |args: &[&str]| {
+        let out = Command::new("cosign")
+            .args(args)
+            .current_dir(keys.path())
+            .env("COSIGN_PASSWORD", "s3cret")
+            .env("HOME", keys.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let http = ["--allow-http-registry", "--allow-insecure-registry"];
+
+    // morph's key and signature, cosign's verify.
+    let r = morph_with(h, &["key", "generate", "-o", path_str(&keys.path().join("morph"))], &pass, None);
+    assert_eq!(r.code, 0, "{r:?}");
+    let reference = format!("{}/acme/hello:1.0.0", reg.addr);
+    let r = morph_with(
+        h,
+        &[
+            "--json",
+            "push",
+            path_str(&example("hello.wat")),
+            &reference,
+            "--sign",
+            path_str(&keys.path().join("morph.key")),
+        ],
+        &pass,
+        None,
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let pinned = format!("{}/acme/hello@{}", reg.addr, r.json()["manifest_digest"].as_str().unwrap());
+    let mut verify = vec!["verify", "--key", "morph.pub", "--insecure-ignore-tlog=true"];
+    verify.extend(http);
+    verify.push(&pinned);
+    let (ok, said) = cosign(&verify);
+    assert!(ok, "cosign verifies morph's signature: {said}");
+
+    // cosign signs with morph's encrypted key and with its own; morph verifies both.
+    let other = format!("{}/acme/types:1.0.0", reg.addr);
+    let r = morph_in(h, &["--json", "push", path_str(&fixture("types.wat")), &other]);
+    let other_pinned = format!("{}/acme/types@{}", reg.addr, r.json()["manifest_digest"].as_str().unwrap());
+    let (ok, said) = cosign(&["generate-key-pair", "--output-key-prefix", "theirs"]);
+    assert!(ok, "{said}");
+    for key in ["morph.key", "theirs.key"] {
+        let mut sign = vec!["sign", "--key", key, "--tlog-upload=false", "--yes"];
+        sign.extend(http);
+        sign.push(&other_pinned);
+        let (ok, said) = cosign(&sign);
+        assert!(ok, "cosign signs with {key}: {said}");
+    }
+    for public in ["morph.pub", "theirs.pub"] {
+        let key = keys.path().join(public);
+        let r = morph_in(h, &["pull", &other, "--verify", path_str(&key), "-o", path_str(&keys.path().join("t.wasm"))]);
+        assert_eq!(r.code, 0, "morph verifies cosign's signature with {public}: {r:?}");
+    }
+    // And morph signs with cosign's key.
+    let r = morph_with(
+        h,
+        &[
+            "push",
+            path_str(&fixture("exit-code.wat")),
+            &format!("{}/acme/exit:1.0.0", reg.addr),
+            "--sign",
+            path_str(&keys.path().join("theirs.key")),
+        ],
+        &pass,
+        None,
+    );
+    assert_eq!(r.code, 0, "morph opens cosign's encrypted key: {r:?}");
+}

@@ -52,8 +52,8 @@ pub fn build(home: &Path, dir: &Path) -> Run {
 /// can and lists them in MORPH_REQUIRE_TOOLCHAINS, so there a missing one fails the test; a bare
 /// `cargo test` reports it and proves the other languages.
 pub fn toolchain_present(program: &str, lang: &str) -> bool {
-    // The go command takes its version as a subcommand.
-    let version = if program == "go" { "version" } else { "--version" };
+    // go and cosign take their version as a subcommand.
+    let version = if program == "go" || program == "cosign" { "version" } else { "--version" };
     let found = Command::new(program).arg(version).output().is_ok_and(|o| o.status.success());
     if !found {
         let required = std::env::var("MORPH_REQUIRE_TOOLCHAINS").unwrap_or_default();
