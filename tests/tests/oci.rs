@@ -853,6 +853,9 @@ fn signed_morphs_verify_and_anything_else_is_refused_writing_nothing() {
     }
     let r = morph_in(fresh.path(), &["run", "--verify", &public, &signed]);
     assert_eq!((r.code, r.stdout.as_str()), (0, "hello from morph\n"), "{r:?}");
+    // A local file has no registry signature: --verify on it is refused, never ignored.
+    let r = morph_in(fresh.path(), &["run", "--verify", &public, path_str(&hello)]);
+    assert!(r.code == 2 && r.stderr.contains("local file") && r.stdout.is_empty(), "{r:?}");
 
     // config.toml's `verify` makes it the default for the registry, also for a cached morph.
     let cfg = fresh.path().join("config.toml");
