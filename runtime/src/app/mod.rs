@@ -116,6 +116,8 @@ pub async fn up(
     let ticker = Arc::new(crate::serve::Ticker::start(prepared.iter().map(|p| p.engine.clone()).collect()));
     let bridge = Arc::new(AppBridge::default());
     let mut answering = Vec::new();
+    // Process entries and their code, started once the app listens.
+    let mut starting = Vec::new();
     let mut servers = Vec::new();
     for (entry, p) in entries.into_iter().zip(prepared) {
         let in_entry =
@@ -127,13 +129,15 @@ pub async fn up(
                 servers.push(server.clone());
                 Running::Http { route: route.clone(), server }
             }
-            EntryKind::Process { args } => Running::Process(Box::new(ProcessEntry::start(
-                entry.name.clone(),
-                entry.sandbox.clone(),
-                args.clone(),
-                p,
-                ticker.clone(),
-            ))),
+            EntryKind::Process { args } => {
+                starting.push((answering.len(), p));
+                Running::Process(Box::new(ProcessEntry::new(
+                    entry.name.clone(),
+                    entry.sandbox.clone(),
+                    args.clone(),
+                    ticker.clone(),
+                )))
+            }
             EntryKind::Function { export } => Running::Function(Box::new(
                 FunctionEntry::new(&entry, p, export, opts.max_body, ticker.clone(), bridge.clone())
                     .map_err(in_entry)?,
@@ -153,6 +157,13 @@ pub async fn up(
         tokio::spawn(app.clone().reload_on(reloads));
     }
     listening(bound);
+    // Processes start once the app listens: their first lines follow the address, and a
+    // process may call the app.
+    for (i, p) in starting {
+        if let Running::Process(process) = &app.entries[i].running {
+            process.start(p);
+        }
+    }
     let conn =
         ConnSettings { max_buf: 64 * 1024, header_timeout: opts.header_timeout, write_timeout: opts.write_timeout };
     let routing = app.clone();

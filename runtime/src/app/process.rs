@@ -37,12 +37,15 @@ struct Supervisor {
 }
 
 impl ProcessEntry {
-    /// The entry, its command started.
-    pub(super) fn start(name: String, sandbox: Sandbox, args: Vec<String>, p: Prepared, ticker: Arc<Ticker>) -> Self {
-        let entry = ProcessEntry { name, sandbox, args, ticker, running: Mutex::new(None) };
-        let first = entry.supervisor(p);
-        *entry.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(first);
-        entry
+    /// The entry, its command not started yet ([`ProcessEntry::start`]).
+    pub(super) fn new(name: String, sandbox: Sandbox, args: Vec<String>, ticker: Arc<Ticker>) -> Self {
+        ProcessEntry { name, sandbox, args, ticker, running: Mutex::new(None) }
+    }
+
+    /// Starts the command of `p` (once the app listens, so a process may call it).
+    pub(super) fn start(&self, p: Prepared) {
+        let first = self.supervisor(p);
+        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(first);
     }
 
     fn supervisor(&self, p: Prepared) -> Supervisor {
