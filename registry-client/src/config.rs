@@ -68,9 +68,17 @@ impl Config {
         self.registries.get(registry).is_some_and(|r| r.insecure)
     }
 
-    /// The key morphs from `registry` must be signed by, when the config names one; a key that
-    /// cannot be read is an error naming it (never a silent pass).
-    pub fn verify_key(&self, home: &Home, registry: &str) -> Result<Option<p256::ecdsa::VerifyingKey>, RegistryError> {
+    /// The key morphs from `registry` must be signed by: `given`, else the one the config
+    /// names; a key that cannot be read is an error naming it (never a silent pass).
+    pub fn verify_key(
+        &self,
+        home: &Home,
+        registry: &str,
+        given: Option<p256::ecdsa::VerifyingKey>,
+    ) -> Result<Option<p256::ecdsa::VerifyingKey>, RegistryError> {
+        if given.is_some() {
+            return Ok(given);
+        }
         let Some(path) = self.registries.get(registry).and_then(|r| r.verify.as_ref()) else { return Ok(None) };
         read_public_key(&home.root().join(path)).map(Some)
     }

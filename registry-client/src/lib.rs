@@ -54,6 +54,8 @@ pub enum RegistryError {
     /// A morph that is not signed by the key given, or not for this manifest.
     #[error("{reference}: refused: {why}; nothing was written")]
     Unverified { reference: String, why: String },
+    #[error("--verify checks the signature of a morph in an OCI registry; {0} is a local file or registry id, which has none")]
+    VerifyLocal(String),
     #[error("--annotation {0}: write KEY=VALUE")]
     BadAnnotation(String),
     #[error("SOURCE_DATE_EPOCH={0} is not a number of seconds since 1970-01-01 UTC; set it to one (e.g. `git log -1 --format=%ct`) or unset it")]

@@ -49,7 +49,8 @@ pub fn resolve_path(home: &Home, arg: &OsStr) -> Result<MorphPath, RegistryError
 /// remembered for the next load unless `remember` is false (`--no-cache` writes nothing).
 /// `progress` hears of a download, when there is one. An OCI reference is checked against
 /// `verify` (or the key config.toml names for its registry): then the registry is asked every
-/// time, the cache serving only the layer.
+/// time, the cache serving only the layer. `verify` for anything but an OCI reference is an
+/// error: a security flag is never ignored.
 pub async fn load(
     home: &Home,
     arg: &OsStr,
@@ -58,11 +59,8 @@ pub async fn load(
     progress: &(dyn Fn(oci::ProgressEvent) + Sync),
 ) -> Result<MorphSource, RegistryError> {
     if let Some(arg) = arg.to_str().filter(|a| !Path::new(a).exists() && oci::looks_like_reference(a)) {
-        let registry = oci::parse_reference(arg)?.registry().to_string();
-        let verify = match verify {
-            Some(key) => Some(key),
-            None => crate::config::Config::load(home)?.verify_key(home, &registry)?,
-        };
+        let r = oci::parse_reference(arg)?;
+        let verify = crate::config::Config::load(home)?.verify_key(home, r.registry(), verify)?;
         let cached = if verify.is_none() { oci::cached(home, arg) } else { None };
         let pulled = match cached {
             Some(p) => p,
@@ -71,11 +69,13 @@ pub async fn load(
                 oci::pull(home, arg, &opts, &component_only, progress).await?
             }
         };
-        let r = oci::parse_reference(arg)?;
-        let name = r.repository().rsplit('/').next().unwrap_or("morph").to_string();
+        let name = oci::morph_name(&r).to_string();
         // The layer was verified against its digest on the way in: that is the morph's sha256.
         let bytes = read_component_binary(&pulled.path)?;
         return Ok(MorphSource { bytes, digest: pulled.layer_digest, name, origin: PathBuf::from(arg) });
+    }
+    if verify.is_some() {
+        return Err(RegistryError::VerifyLocal(arg.to_string_lossy().into_owned()));
     }
     let local = resolve_path(home, arg)?;
     let marker = if remember { checked::marker(home, "sha256", &local.path) } else { None };

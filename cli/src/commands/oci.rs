@@ -85,35 +85,25 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
     let signing_key = args.sign.as_deref().map(super::key::read_signing_key).transpose()?;
     let comp = morph_contract::Component::read(&morph.path)?;
     let (imports, exports) = morph_contract::component::world_items(&comp.resolve, comp.world);
-    // What the component says of its package, under what the command line gives.
     let embedded = morph_contract::metadata::PackageMetadata::read(&comp.bytes).oci_annotations();
-    let mut annotations = oci::annotations(&args.reference, morph.version, args.source.as_deref(), &args.annotations)?;
-    for (key, value) in embedded {
-        annotations.entry(key).or_insert(value);
-    }
+    let annotations =
+        oci::annotations(&args.reference, embedded, morph.version, args.source.as_deref(), &args.annotations)?;
     let info = ComponentInfo { imports, exports, target: morph_contract::inspect::validated_world(&comp) };
     let spinner = out.spinner(&format!("pushing {} to {}", human_size(comp.bytes.len() as u64), args.reference));
     let options = args.registry.options()?;
-    let pushed = block_on(oci::push(&home, &args.reference, &comp.bytes, info, annotations, &options));
+    let pushed =
+        block_on(oci::push(&home, &args.reference, &comp.bytes, info, annotations, signing_key.as_ref(), &options));
     if let Some(p) = spinner {
         p.finish_and_clear();
     }
     let pushed = pushed?;
-    let signature = match &signing_key {
-        Some(key) => {
-            Some(block_on(oci::signature::attach(&home, &args.reference, &pushed.manifest_digest, key, &options))?)
-        }
-        None => None,
-    };
     if out.json {
-        let mut json = serde_json::to_value(&pushed)?;
-        json["signature"] = serde_json::json!(signature);
-        out.json(&json);
+        out.json(&pushed);
     } else if !out.quiet {
         let note = if pushed.uploaded.is_empty() { " (nothing new to upload)".to_string() } else { String::new() };
         out.line(format!("pushed {}{note}", out.paint(Style::Bold, &pushed.reference)));
         out.line(format!("digest: {}", pushed.manifest_digest));
-        if let Some(s) = &signature {
+        if let Some(s) = &pushed.signature {
             out.line(format!("signed: {s}"));
         }
     }

@@ -124,16 +124,6 @@ pub fn load_morph(arg: &OsStr, flags: &SandboxArgs, out: &Output) -> Result<Morp
     let home = super::registry::home()?;
     let bar = out.download_bar(&format!("pulling {}", arg.to_string_lossy()));
     let verify = flags.verify.as_deref().map(morph_registry_client::config::read_public_key).transpose()?;
-    // A security flag is never ignored: a file or local id has no registry signature to check.
-    let remote = arg
-        .to_str()
-        .is_some_and(|a| !std::path::Path::new(a).exists() && morph_registry_client::oci::looks_like_reference(a));
-    if verify.is_some() && !remote {
-        anyhow::bail!(
-            "--verify checks the signature of a morph in an OCI registry; {} is a local file or registry id, which has none",
-            arg.to_string_lossy()
-        );
-    }
     let loaded = block_on(morph_registry_client::source::load(&home, arg, !flags.no_cache, verify, &|e| bar.on(e)));
     bar.finish();
     Ok(loaded?)

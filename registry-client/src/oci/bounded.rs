@@ -38,18 +38,7 @@ pub(super) async fn fetch_manifest(s: &Session, target: &str) -> Result<(OciMani
             limit: MANIFEST_LIMIT,
         })
     };
-    if response.content_length().is_some_and(|n| n > MANIFEST_LIMIT) {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        if body.len() as u64 + chunk.len() as u64 > MANIFEST_LIMIT {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_limited(response, MANIFEST_LIMIT, too_large).await?;
     if !status.is_success() {
         return Err(Failure::Oci(error_response(status, &body, &url)));
     }
@@ -70,6 +59,52 @@ pub(super) async fn fetch_manifest(s: &Session, target: &str) -> Result<(OciMani
         })
     })?;
     Ok((manifest, digest))
+}
+
+/// A small blob (a signature payload) of the session's repository, at most `limit` bytes,
+/// checked against its digest.
+pub(super) async fn fetch_small_blob(s: &Session, blob: &OciDescriptor, limit: u64) -> Result<Vec<u8>, Failure> {
+    let r = &s.reference;
+    let url = s.url(&format!("blobs/{}", blob.digest));
+    let response = super::authorize::get(s, &url, None).await?;
+    let status = response.status();
+    let too_large =
+        || Failure::Fatal(RegistryError::Oci(format!("{r}: blob {} is larger than {limit} bytes", blob.digest)));
+    let body = read_limited(response, limit, too_large).await?;
+    if !status.is_success() {
+        return Err(Failure::Oci(error_response(status, &body, &url)));
+    }
+    let actual = morph_contract::component::sha256_digest(&body);
+    if actual != blob.digest {
+        return Err(Failure::Fatal(RegistryError::DigestMismatch {
+            reference: r.whole(),
+            what: format!("blob {}", blob.digest),
+            expected: blob.digest.clone(),
+            actual,
+        }));
+    }
+    Ok(body)
+}
+
+/// A response's body, stopped with `too_large()` at the first byte past `limit`.
+async fn read_limited(
+    response: reqwest::Response,
+    limit: u64,
+    too_large: impl Fn() -> Failure,
+) -> Result<Vec<u8>, Failure> {
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// A manifest's bytes as an image manifest or an index: whatever a registry sent.

@@ -18,6 +18,20 @@ pub(crate) enum Failure {
     Fatal(RegistryError),
 }
 
+impl Failure {
+    /// The registry has no such manifest or blob: a 404, or an error code `*_UNKNOWN`.
+    pub(super) fn not_found(&self) -> bool {
+        match self {
+            Failure::Oci(OciDistributionError::ServerError { code: 404, .. })
+            | Failure::Oci(OciDistributionError::ImageManifestNotFoundError(_)) => true,
+            Failure::Oci(OciDistributionError::RegistryError { envelope, .. }) => {
+                envelope.errors.iter().any(|x| format!("{:?}", x.code).contains("Unknown"))
+            }
+            _ => false,
+        }
+    }
+}
+
 impl From<OciDistributionError> for Failure {
     fn from(e: OciDistributionError) -> Failure {
         Failure::Oci(e)

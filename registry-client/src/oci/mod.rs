@@ -14,7 +14,7 @@ mod index;
 pub mod login;
 mod reference;
 mod session;
-pub mod signature;
+mod signature;
 mod tags;
 mod tls;
 mod upload;
@@ -94,6 +94,8 @@ pub struct PushOutcome {
     /// Digests uploaded; the others were in the registry already.
     pub uploaded: Vec<String>,
     pub skipped: Vec<String>,
+    /// The signature's reference, when the push was signed.
+    pub signature: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,18 +133,20 @@ pub fn looks_like_reference(s: &str) -> bool {
     }
 }
 
-/// The manifest annotations of a push: `created` (from `SOURCE_DATE_EPOCH`, only when it is
-/// set), `version` (the registry id's, else a semver tag), `source` when given, then `extra`
-/// (`KEY=VALUE`, winning over the others). Nothing here depends on when or where the push runs,
-/// so the same bytes pushed with the same metadata get the same manifest digest.
+/// The manifest annotations of a push, each winning over the one before: `embedded` (what the
+/// component says of its package), `created` (from `SOURCE_DATE_EPOCH`, only when it is set),
+/// `version` (the registry id's, else a semver tag), `source` when given, then `extra`
+/// (`KEY=VALUE`). Nothing here depends on when or where the push runs, so the same bytes pushed
+/// with the same metadata get the same manifest digest.
 pub fn annotations(
     reference: &str,
+    embedded: BTreeMap<String, String>,
     version: Option<String>,
     source: Option<&str>,
     extra: &[String],
 ) -> Result<BTreeMap<String, String>, RegistryError> {
     let reference = parse_reference(reference)?;
-    let mut out = BTreeMap::new();
+    let mut out = embedded;
     if let Some(created) = source_date_epoch()? {
         out.insert(CREATED.to_string(), created);
     }
@@ -160,13 +164,15 @@ pub fn annotations(
     Ok(out)
 }
 
-/// Pushes a component; `annotations` go on the manifest.
+/// Pushes a component; `annotations` go on the manifest. With `sign`, the manifest is then
+/// signed where cosign keeps signatures (see [`signature`]).
 pub async fn push(
     home: &Home,
     reference: &str,
     wasm: &[u8],
     component: ComponentInfo,
     annotations: BTreeMap<String, String>,
+    sign: Option<&p256::ecdsa::SigningKey>,
     opts: &OciOptions,
 ) -> Result<PushOutcome, RegistryError> {
     let s = session(home, reference, opts, Access::Push).await?;
@@ -197,7 +203,11 @@ pub async fn push(
         (layer_digest.clone(), bytes::Bytes::copy_from_slice(wasm)),
         (manifest.config.digest.clone(), bytes::Bytes::from(config_bytes)),
     ];
-    let done = upload::upload(&s, "push", blobs, &manifest).await?;
+    let done = upload::upload(&s, "push", r.tag().unwrap_or("latest"), blobs, &manifest).await?;
+    let signature = match sign {
+        Some(key) => Some(signature::attach(&s, &done.manifest_digest, key).await?),
+        None => None,
+    };
     Ok(PushOutcome {
         reference: r.whole(),
         manifest_digest: done.manifest_digest,
@@ -205,6 +215,7 @@ pub async fn push(
         size: wasm.len() as u64,
         uploaded: done.uploaded,
         skipped: done.skipped,
+        signature,
     })
 }
 
@@ -269,13 +280,8 @@ pub async fn pull(
             )));
         }
     }
-    // The key given, else the one config.toml names for this registry.
-    let key = match &opts.verify {
-        Some(key) => Some(*key),
-        None => crate::config::Config::load(home)?.verify_key(home, r.registry())?,
-    };
-    if let Some(key) = &key {
-        signature::check(home, &r.whole(), &manifest_digest, key, opts).await?;
+    if let Some(key) = &s.verify {
+        signature::check(&s, &manifest_digest, key).await?;
     }
     let image = match manifest {
         OciManifest::Image(m) => m,
@@ -353,7 +359,6 @@ pub enum ProgressEvent {
     Done,
 }
 
-/// UTC now as RFC 3339 (`2026-11-22T03:04:05Z`).
 /// The manifest annotation of when the artifact was made.
 const CREATED: &str = "org.opencontainers.image.created";
 /// The layer annotation of its file name.
@@ -372,9 +377,15 @@ pub fn source_date_epoch() -> Result<Option<String>, RegistryError> {
 
 /// `<name>.wasm`, the name the last segment of the repository gives.
 fn layer_title(r: &Reference) -> String {
-    format!("{}.wasm", r.repository().rsplit('/').next().unwrap_or("morph"))
+    format!("{}.wasm", morph_name(r))
 }
 
+/// The morph's name in a reference: the last segment of its repository.
+pub fn morph_name(r: &Reference) -> &str {
+    r.repository().rsplit('/').next().unwrap_or("morph")
+}
+
+/// UTC now as RFC 3339 (`2026-11-22T03:04:05Z`).
 pub fn rfc3339_now() -> String {
     rfc3339(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
 }

@@ -25,6 +25,9 @@ pub(super) struct Session {
     pub(super) authorization: std::sync::Mutex<authorize::Authorization>,
     pub(super) reference: Reference,
     pub(super) source: Source,
+    /// The key a pulled manifest must be signed by: the one given, else the one config.toml
+    /// names for the registry.
+    pub(super) verify: Option<p256::ecdsa::VerifyingKey>,
 }
 
 impl Session {
@@ -79,6 +82,7 @@ pub(super) async fn session(
     let reference = parse_reference(reference)?;
     let registry = reference.resolve_registry().to_string();
     let config = Config::load(home)?;
+    let verify = config.verify_key(home, reference.registry(), opts.verify)?;
     let wkg = crate::wkg::WkgConfig::load()?;
     let insecure = opts.insecure
         || [registry.as_str(), reference.registry()].iter().any(|r| config.is_insecure(r) || wkg.is_insecure(r));
@@ -112,7 +116,7 @@ pub(super) async fn session(
     };
     tracing::debug!("credentials for {registry}: {source:?}");
     let authorization = std::sync::Mutex::new(authorize::Authorization::from_auth(&auth));
-    Ok(Session { client: std::sync::OnceLock::new(), protocol, scheme, auth, authorization, reference, source })
+    Ok(Session { client: std::sync::OnceLock::new(), protocol, scheme, auth, authorization, reference, source, verify })
 }
 
 /// What every client morph builds itself has: rustls with ring and the system's roots loaded on

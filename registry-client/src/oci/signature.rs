@@ -7,48 +7,42 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::StreamExt;
 use oci_client::manifest::{OciDescriptor, OciManifest};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 
-use super::bounded::{self, error_response};
-use super::failure::{explain_failure, retry, Failure};
-use super::session::{session, Access};
-use super::OciOptions;
+use super::bounded;
+use super::failure::{explain_failure, retry};
+use super::Session;
 use crate::sign::{self, PAYLOAD_MEDIA_TYPE, SIGNATURE_ANNOTATION};
-use crate::{Home, RegistryError};
+use crate::RegistryError;
 
 /// The config of a signature manifest, as cosign writes it (an empty image config).
 const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
 /// A payload is a few hundred bytes; more is not a payload.
-const PAYLOAD_LIMIT: usize = 64 << 10;
+const PAYLOAD_LIMIT: u64 = 64 << 10;
 
-/// The signature tag of `manifest_digest`, as a reference in `reference`'s repository.
-fn signature_reference(reference: &oci_client::Reference, manifest_digest: &str) -> String {
-    let tag = format!("{}.sig", manifest_digest.replace(':', "-"));
-    format!("{}/{}:{tag}", reference.registry(), reference.repository())
+/// The tag cosign keeps the signatures of `manifest_digest` under.
+fn signature_tag(manifest_digest: &str) -> String {
+    format!("{}.sig", manifest_digest.replace(':', "-"))
 }
 
-/// Signs the manifest `manifest_digest` of `reference` with `key` and stores the signature
-/// beside it; returns the signature's reference.
-pub async fn attach(
-    home: &Home,
-    reference: &str,
-    manifest_digest: &str,
-    key: &SigningKey,
-    opts: &OciOptions,
-) -> Result<String, RegistryError> {
-    let signed = super::parse_reference(reference)?;
-    let repository = format!("{}/{}", signed.registry(), signed.repository());
-    let payload = sign::payload(&repository, manifest_digest);
+/// `s`'s repository, as `host/path`: what a payload names.
+fn repository(s: &Session) -> String {
+    format!("{}/{}", s.reference.registry(), s.reference.repository())
+}
+
+/// Signs the manifest `manifest_digest` of the session's repository with `key` and stores the
+/// signature beside it; returns the signature's reference.
+pub(super) async fn attach(s: &Session, manifest_digest: &str, key: &SigningKey) -> Result<String, RegistryError> {
+    let payload = sign::payload(&repository(s), manifest_digest);
     let signature = sign::sign(key, &payload);
-    let sig_ref = signature_reference(&signed, manifest_digest);
-    let s = session(home, &sig_ref, opts, Access::Push).await?;
-    // Signatures already there (another key's) are kept.
-    let tag = s.reference.tag().unwrap_or_default().to_string();
-    let mut layers = match bounded::fetch_manifest(&s, &tag).await {
+    let tag = signature_tag(manifest_digest);
+    // Signatures already there (another key's) are kept; only their absence starts afresh.
+    let mut layers = match bounded::fetch_manifest(s, &tag).await {
         Ok((OciManifest::Image(m), _)) => m.layers,
-        _ => Vec::new(),
+        Ok(_) => Vec::new(),
+        Err(e) if e.not_found() => Vec::new(),
+        Err(e) => return Err(explain_failure(e, s, "sign")),
     };
     let payload_digest = super::sha256_digest(&payload);
     layers.retain(|l| l.digest != payload_digest);
@@ -71,45 +65,29 @@ pub async fn attach(
         (payload_digest, bytes::Bytes::from(payload)),
         (manifest.config.digest.clone(), bytes::Bytes::from(config)),
     ];
-    super::upload::upload(&s, "sign", blobs, &manifest).await?;
-    Ok(sig_ref)
+    super::upload::upload(s, "sign", &tag, blobs, &manifest).await?;
+    Ok(format!("{}:{tag}", repository(s)))
 }
 
-/// Checks that `key` signed the manifest `manifest_digest` of `reference`: an error says
-/// whether it is unsigned, signed by another key, or signed for another manifest.
-pub async fn check(
-    home: &Home,
-    reference: &str,
-    manifest_digest: &str,
-    key: &VerifyingKey,
-    opts: &OciOptions,
-) -> Result<(), RegistryError> {
-    let signed = super::parse_reference(reference)?;
-    let sig_ref = signature_reference(&signed, manifest_digest);
-    let s = session(home, &sig_ref, opts, Access::Pull).await?;
-    let tag = s.reference.tag().unwrap_or_default().to_string();
-    let refused = |why: String| RegistryError::Unverified { reference: signed.whole(), why };
-    let manifest = match retry("fetching the signature", || bounded::fetch_manifest(&s, &tag)).await {
+/// Checks that `key` signed the manifest `manifest_digest` of the session's repository: an
+/// error says whether it is unsigned, signed by another key, or signed for another manifest.
+pub(super) async fn check(s: &Session, manifest_digest: &str, key: &VerifyingKey) -> Result<(), RegistryError> {
+    let tag = signature_tag(manifest_digest);
+    let sig_ref = format!("{}:{tag}", repository(s));
+    let refused = |why: String| RegistryError::Unverified { reference: s.reference.whole(), why };
+    let manifest = match retry("fetching the signature", || bounded::fetch_manifest(s, &tag)).await {
         Ok((OciManifest::Image(m), _)) => m,
         Ok(_) => return Err(refused(format!("{sig_ref} is not a signature manifest"))),
-        Err(e) => {
-            let e = explain_failure(e, &s, "verify");
-            return Err(if e.to_string().contains("404") {
-                refused(format!("it is not signed (no {sig_ref})"))
-            } else {
-                e
-            });
-        }
+        Err(e) if e.not_found() => return Err(refused(format!("it is not signed (no {sig_ref})"))),
+        Err(e) => return Err(explain_failure(e, s, "verify")),
     };
     let mut seen = Vec::new();
     for layer in manifest.layers.iter().filter(|l| l.media_type == PAYLOAD_MEDIA_TYPE) {
         let Some(signature) = layer.annotations.as_ref().and_then(|a| a.get(SIGNATURE_ANNOTATION)) else {
             continue;
         };
-        let payload = match blob(&s, layer).await {
-            Ok(p) => p,
-            Err(e) => return Err(explain_failure(e, &s, "verify")),
-        };
+        let payload =
+            bounded::fetch_small_blob(s, layer, PAYLOAD_LIMIT).await.map_err(|e| explain_failure(e, s, "verify"))?;
         if !sign::verify(key, &payload, signature) {
             seen.push("a signature by another key".to_string());
             continue;
@@ -122,32 +100,4 @@ pub async fn check(
     }
     let found = if seen.is_empty() { "no signature layer".to_string() } else { seen.join(", ") };
     Err(refused(format!("no signature by this key for {manifest_digest}: {sig_ref} has {found}")))
-}
-
-/// A small blob, checked against its digest.
-async fn blob(s: &super::Session, layer: &OciDescriptor) -> Result<Vec<u8>, Failure> {
-    let url = s.url(&format!("blobs/{}", layer.digest));
-    let response = super::authorize::get(s, &url, None).await?;
-    let status = response.status();
-    let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        body.extend_from_slice(&chunk?);
-        if body.len() > PAYLOAD_LIMIT {
-            return Err(Failure::Fatal(RegistryError::Oci(format!("signature payload {} is too large", layer.digest))));
-        }
-    }
-    if !status.is_success() {
-        return Err(Failure::Oci(error_response(status, &body, &url)));
-    }
-    let actual = super::sha256_digest(&body);
-    if actual != layer.digest {
-        return Err(Failure::Fatal(RegistryError::DigestMismatch {
-            reference: s.reference.whole(),
-            what: "signature payload".into(),
-            expected: layer.digest.clone(),
-            actual,
-        }));
-    }
-    Ok(body)
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use oci_client::manifest::{OciDescriptor, OciImageManifest};
-use oci_client::RegistryOperation;
+use oci_client::{Reference, RegistryOperation};
 
 use super::failure::{explain, explain_manifest_push, retry};
 use super::{sha256_digest, Session, MANIFEST_MEDIA_TYPE};
@@ -41,17 +41,19 @@ pub(super) struct Uploaded {
     pub manifest_digest: String,
 }
 
-/// Uploads the `blobs` (digest, bytes) the registry lacks, then `manifest` under the session's
-/// tag as these exact bytes, so the digest returned is the registry's. `op` names the command
-/// in errors.
+/// Uploads the `blobs` (digest, bytes) the registry lacks, then `manifest` as these exact bytes
+/// under `tag` of the session's repository, so the digest returned is the registry's. `op`
+/// names the command in errors.
 pub(super) async fn upload(
     s: &Session,
     op: &str,
+    tag: &str,
     blobs: Vec<(String, bytes::Bytes)>,
     manifest: &OciImageManifest,
 ) -> Result<Uploaded, RegistryError> {
     let client = s.client()?;
-    let r = &s.reference;
+    let r =
+        &Reference::with_tag(s.reference.registry().to_string(), s.reference.repository().to_string(), tag.to_string());
     // Checking for existing blobs is a pull operation, uploading a push: both need a token.
     for access in [RegistryOperation::Pull, RegistryOperation::Push] {
         retry("authenticating", || client.auth(r, &s.auth, access)).await.map_err(|e| explain(e, s, op))?;
