@@ -136,8 +136,9 @@ impl Lock {
     pub fn relock(&self, resolved: &[ResolvedPackage], wac_dir: &Path) -> (Lock, Vec<Change>) {
         let mut next = self.clone();
         let mut changes = Vec::new();
+        let folder = wac_dir.canonicalize().ok();
         for package in resolved {
-            let Some(entry) = entry_for(package, wac_dir) else { continue };
+            let Some(entry) = entry_for(package, folder.as_deref()) else { continue };
             match self.get(&entry.name) {
                 None => changes.push(Change::Added { name: entry.name.clone() }),
                 Some(old)
@@ -164,17 +165,18 @@ impl Lock {
     }
 }
 
-/// The lock entry of a package resolved from outside `wac_dir`.
-fn entry_for(p: &ResolvedPackage, wac_dir: &Path) -> Option<Locked> {
+/// The lock entry of a package resolved from outside `folder` (the WAC file's, canonical).
+fn entry_for(p: &ResolvedPackage, folder: Option<&Path>) -> Option<Locked> {
     let (source, location, version) = match &p.origin {
         Origin::Registry { id, .. } => ("registry", id.clone(), id.rsplit_once('@').map(|(_, v)| v.to_string())),
         Origin::Oci { reference, .. } => {
-            let tag = reference.rsplit_once(':').map(|(_, t)| t.to_string()).filter(|t| !t.contains('/'));
-            ("oci", reference.clone(), tag.filter(|t| semver::Version::parse(t).is_ok()))
+            let parsed = morph_registry_client::oci::parse_reference(reference).ok();
+            let tag = parsed.as_ref().and_then(|r| r.tag()).filter(|t| semver::Version::parse(t).is_ok());
+            ("oci", reference.clone(), tag.map(str::to_string))
         }
         Origin::Dep(path) | Origin::DepsDir(path) | Origin::Wit(path) => {
-            let inside = match (path.canonicalize(), wac_dir.canonicalize()) {
-                (Ok(path), Ok(dir)) => path.starts_with(dir),
+            let inside = match (path.canonicalize(), folder) {
+                (Ok(path), Some(dir)) => path.starts_with(dir),
                 _ => false,
             };
             if inside {

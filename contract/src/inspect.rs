@@ -44,9 +44,7 @@ pub struct Inspection {
 
 pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractError> {
     let (imports, exports) = crate::component::world_items(&comp.resolve, comp.world);
-    let contract = crate::contract_version::choose(&comp.resolve, comp.world).contract;
-    let fit = best_fit(comp, contract);
-    let verdict = validate(comp, WorldSpec::Bundled { world: fit.short, contract: Some(contract.version) }, false)?;
+    let (world, world_valid) = checked_fit(comp)?;
     Ok(Inspection {
         grants: grants_for(&imports),
         file: comp.path.display().to_string(),
@@ -57,8 +55,8 @@ pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractE
         exports,
         producers: producers(&comp.bytes),
         metadata: crate::metadata::PackageMetadata::read(&comp.bytes),
-        world: Some(fit.short.to_string()),
-        world_valid: verdict.valid,
+        world: Some(world.to_string()),
+        world_valid,
         wit: if with_wit { Some(world_wit(comp)?) } else { None },
         wit_unavailable: None,
         worlds: Vec::new(),
@@ -69,12 +67,18 @@ pub fn inspect(comp: &Component, with_wit: bool) -> Result<Inspection, ContractE
 /// The bundled world `comp` is valid against, as `ns:pkg/world@version` (what a push records
 /// as the config's `component.target`); none when it is valid against none.
 pub fn validated_world(comp: &Component) -> Option<String> {
+    let (short, valid) = checked_fit(comp).ok()?;
+    let entry = crate::WORLDS.iter().find(|w| w.short == short)?;
+    valid.then(|| entry.full.to_string())
+}
+
+/// The bundled world that fits `comp` best, of the contract version it imports, and whether
+/// it validates against it.
+fn checked_fit(comp: &Component) -> Result<(&'static str, bool), ContractError> {
     let contract = crate::contract_version::choose(&comp.resolve, comp.world).contract;
     let fit = best_fit(comp, contract);
-    let spec = WorldSpec::Bundled { world: fit.short, contract: Some(contract.version) };
-    let valid = validate(comp, spec, false).ok()?.valid;
-    let entry = crate::WORLDS.iter().find(|w| w.short == fit.short)?;
-    valid.then(|| entry.full.to_string())
+    let verdict = validate(comp, WorldSpec::Bundled { world: fit.short, contract: Some(contract.version) }, false)?;
+    Ok((fit.short, verdict.valid))
 }
 
 /// What can be said of a valid binary that [`Component`] cannot decode: an encoded WIT package

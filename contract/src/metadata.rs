@@ -24,59 +24,44 @@ pub struct PackageMetadata {
     pub version: Option<String>,
 }
 
-/// Each field with the OCI annotation it becomes, in the order `inspect` shows them.
-const ANNOTATIONS: [(&str, &str); 7] = [
-    ("description", "org.opencontainers.image.description"),
-    ("licenses", "org.opencontainers.image.licenses"),
-    ("authors", "org.opencontainers.image.authors"),
-    ("homepage", "org.opencontainers.image.url"),
-    ("source", "org.opencontainers.image.source"),
-    ("revision", "org.opencontainers.image.revision"),
-    ("version", "org.opencontainers.image.version"),
-];
-
 impl PackageMetadata {
     /// The metadata of the outermost component or module in `wasm` (nothing for bytes it cannot
     /// read: metadata is never why something fails to load).
     pub fn read(wasm: &[u8]) -> PackageMetadata {
         let Ok(payload) = Payload::from_binary(wasm) else { return PackageMetadata::default() };
         let m = payload.metadata();
-        let text = |v: Option<&dyn std::fmt::Display>| v.map(|v| v.to_string());
         PackageMetadata {
-            description: text(m.description.as_ref().map(|v| v as _)),
-            licenses: text(m.licenses.as_ref().map(|v| v as _)),
-            authors: text(m.authors.as_ref().map(|v| v as _)),
-            homepage: text(m.homepage.as_ref().map(|v| v as _)),
-            source: text(m.source.as_ref().map(|v| v as _)),
-            revision: text(m.revision.as_ref().map(|v| v as _)),
-            version: text(m.version.as_ref().map(|v| v as _)),
+            description: m.description.as_ref().map(ToString::to_string),
+            licenses: m.licenses.as_ref().map(ToString::to_string),
+            authors: m.authors.as_ref().map(ToString::to_string),
+            homepage: m.homepage.as_ref().map(ToString::to_string),
+            source: m.source.as_ref().map(ToString::to_string),
+            revision: m.revision.as_ref().map(ToString::to_string),
+            version: m.version.as_ref().map(ToString::to_string),
         }
+    }
+
+    /// Each field with the OCI annotation it becomes, in the order `inspect` shows them.
+    fn entries(&self) -> [(&'static str, &'static str, &Option<String>); 7] {
+        [
+            ("description", "org.opencontainers.image.description", &self.description),
+            ("licenses", "org.opencontainers.image.licenses", &self.licenses),
+            ("authors", "org.opencontainers.image.authors", &self.authors),
+            ("homepage", "org.opencontainers.image.url", &self.homepage),
+            ("source", "org.opencontainers.image.source", &self.source),
+            ("revision", "org.opencontainers.image.revision", &self.revision),
+            ("version", "org.opencontainers.image.version", &self.version),
+        ]
     }
 
     /// `(field, value)` for each field that is set, in a fixed order.
     pub fn fields(&self) -> Vec<(&'static str, &str)> {
-        ANNOTATIONS.iter().filter_map(|(field, _)| self.get(field).map(|v| (*field, v))).collect()
+        self.entries().into_iter().filter_map(|(field, _, v)| Some((field, v.as_deref()?))).collect()
     }
 
     /// The OCI annotations the fields become.
     pub fn oci_annotations(&self) -> BTreeMap<String, String> {
-        ANNOTATIONS
-            .iter()
-            .filter_map(|(field, key)| self.get(field).map(|v| (key.to_string(), v.to_string())))
-            .collect()
-    }
-
-    fn get(&self, field: &str) -> Option<&str> {
-        match field {
-            "description" => self.description.as_deref(),
-            "licenses" => self.licenses.as_deref(),
-            "authors" => self.authors.as_deref(),
-            "homepage" => self.homepage.as_deref(),
-            "source" => self.source.as_deref(),
-            "revision" => self.revision.as_deref(),
-            "version" => self.version.as_deref(),
-            _ => None,
-        }
+        self.entries().into_iter().filter_map(|(_, key, v)| Some((key.to_string(), v.clone()?))).collect()
     }
 
     /// `wasm` with these fields embedded (those that are `None` left as they were).

@@ -11,14 +11,14 @@ use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use serde_json::Value as Json;
 use tokio::sync::Semaphore;
-use wasmtime::component::InstancePre;
+use wasmtime::component::{Instance, InstancePre};
 
 use super::AppEntry;
 use crate::error::LimitHit;
 use crate::host::app_funcs::{AppFuncsCtx, Bridge};
 use crate::host::check_grants;
 use crate::sandbox::{ExportFunc, Prepared, Sandbox, Session};
-use crate::serve::warm::{Deadline, Warm};
+use crate::serve::warm::{Made, Warm};
 use crate::serve::{plain, Answer, Ticker, DEFAULT_TIMEOUT};
 use crate::store::{build_linker, StoreData};
 use crate::RuntimeError;
@@ -60,13 +60,7 @@ struct Code {
     pre: InstancePre<StoreData>,
     export: ExportFunc,
     /// Instances of this version made ahead of their calls.
-    warm: Arc<Warm<Ready>>,
-}
-
-/// An instance and the deadline its call will move.
-struct Ready {
-    session: Session,
-    deadline: Deadline,
+    warm: Arc<Warm<Made<Instance>>>,
 }
 
 impl Code {
@@ -82,14 +76,11 @@ impl Code {
 
     /// A fresh instance under `sandbox`, interrupted at the first epoch tick past its deadline
     /// (`timeout` from now, moved when a call takes it).
-    async fn instance(&self, sandbox: &Sandbox, timeout: Duration) -> Result<Ready, RuntimeError> {
-        let deadline = Deadline::after(timeout);
-        let expired = deadline.clone();
+    async fn instance(&self, sandbox: &Sandbox, timeout: Duration) -> Result<Made<Instance>, RuntimeError> {
         let p = &self.prepared;
-        let (mut store, watch) =
-            sandbox.served_store(&p.engine, std::slice::from_ref(&p.name), move || expired.passed())?;
+        let (mut store, watch, deadline) = sandbox.deadline_store(&p.engine, std::slice::from_ref(&p.name), timeout)?;
         match watch.within(self.pre.instantiate_async(&mut store)).await {
-            Ok(instance) => Ok(Ready { session: Session { store, instance, watch }, deadline }),
+            Ok(instance) => Ok(Made { store, instance, watch, deadline }),
             Err(e) => Err(watch.classify(e, true)),
         }
     }
@@ -238,20 +229,16 @@ impl FunctionEntry {
         values: &[crate::Value],
         depth: u32,
     ) -> Result<Option<crate::Value>, RuntimeError> {
-        let mut ready = match code.warm.take() {
-            Some(mut ready) => {
+        let made = match code.warm.take() {
+            Some(ahead) => {
                 self.warm_up(code);
-                // The call's time starts now, with the fuel it would have had fresh.
-                ready.deadline.restart(self.timeout);
-                if let Some(fuel) = self.sandbox.limits.fuel {
-                    ready.session.store.set_fuel(fuel).map_err(RuntimeError::internal)?;
-                }
-                ready
+                ahead.start(self.timeout, self.sandbox.limits.fuel)?
             }
             None => code.instance(&self.sandbox, self.timeout).await?,
         };
-        ready.session.store.data_mut().app = AppFuncsCtx { bridge: Some(self.bridge.clone()), depth };
-        ready.session.call(&code.export, values).await
+        let mut session = Session { store: made.store, instance: made.instance, watch: made.watch };
+        session.store.data_mut().app = AppFuncsCtx { bridge: Some(self.bridge.clone()), depth };
+        session.call(&code.export, values).await
     }
 
     /// Instances running now, the pool's size, and instances made ahead and waiting.

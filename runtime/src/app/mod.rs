@@ -116,8 +116,6 @@ pub async fn up(
     let ticker = Arc::new(crate::serve::Ticker::start(prepared.iter().map(|p| p.engine.clone()).collect()));
     let bridge = Arc::new(AppBridge::default());
     let mut answering = Vec::new();
-    // Process entries and their code, started once the app listens.
-    let mut starting = Vec::new();
     let mut servers = Vec::new();
     for (entry, p) in entries.into_iter().zip(prepared) {
         let in_entry =
@@ -129,15 +127,13 @@ pub async fn up(
                 servers.push(server.clone());
                 Running::Http { route: route.clone(), server }
             }
-            EntryKind::Process { args } => {
-                starting.push((answering.len(), p));
-                Running::Process(Box::new(ProcessEntry::new(
-                    entry.name.clone(),
-                    entry.sandbox.clone(),
-                    args.clone(),
-                    ticker.clone(),
-                )))
-            }
+            EntryKind::Process { args } => Running::Process(Box::new(ProcessEntry::new(
+                entry.name.clone(),
+                entry.sandbox.clone(),
+                args.clone(),
+                p,
+                ticker.clone(),
+            ))),
             EntryKind::Function { export } => Running::Function(Box::new(
                 FunctionEntry::new(&entry, p, export, opts.max_body, ticker.clone(), bridge.clone())
                     .map_err(in_entry)?,
@@ -159,9 +155,9 @@ pub async fn up(
     listening(bound);
     // Processes start once the app listens: their first lines follow the address, and a
     // process may call the app.
-    for (i, p) in starting {
-        if let Running::Process(process) = &app.entries[i].running {
-            process.start(p);
+    for entry in &app.entries {
+        if let Running::Process(process) = &entry.running {
+            process.start();
         }
     }
     let conn =

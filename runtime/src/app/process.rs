@@ -21,13 +21,20 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 /// A run this long counts as healthy: the next failure pauses only [`FIRST_PAUSE`].
 const HEALTHY_RUN: Duration = Duration::from_secs(60);
 
-/// A process entry: the supervisor of the version running now.
+/// A process entry: the version it runs, and how far it is.
 pub(super) struct ProcessEntry {
     name: String,
     sandbox: Sandbox,
     args: Vec<String>,
     ticker: Arc<Ticker>,
-    running: Mutex<Option<Supervisor>>,
+    state: Mutex<State>,
+}
+
+enum State {
+    /// Built, to be started once the app listens.
+    Waiting(Prepared),
+    Running(Supervisor),
+    Stopped,
 }
 
 /// One version's supervising task, and how to stop it.
@@ -37,15 +44,23 @@ struct Supervisor {
 }
 
 impl ProcessEntry {
-    /// The entry, its command not started yet ([`ProcessEntry::start`]).
-    pub(super) fn new(name: String, sandbox: Sandbox, args: Vec<String>, ticker: Arc<Ticker>) -> Self {
-        ProcessEntry { name, sandbox, args, ticker, running: Mutex::new(None) }
+    /// The entry for `p`, its command started by [`ProcessEntry::start`].
+    pub(super) fn new(name: String, sandbox: Sandbox, args: Vec<String>, p: Prepared, ticker: Arc<Ticker>) -> Self {
+        ProcessEntry { name, sandbox, args, ticker, state: Mutex::new(State::Waiting(p)) }
     }
 
-    /// Starts the command of `p` (once the app listens, so a process may call it).
-    pub(super) fn start(&self, p: Prepared) {
-        let first = self.supervisor(p);
-        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(first);
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts the command (once the app listens, so a process may call it); nothing when a
+    /// reload or a stop came first.
+    pub(super) fn start(&self) {
+        let mut state = self.state();
+        *state = match std::mem::replace(&mut *state, State::Stopped) {
+            State::Waiting(p) => State::Running(self.supervisor(p)),
+            other => other,
+        };
     }
 
     fn supervisor(&self, p: Prepared) -> Supervisor {
@@ -58,14 +73,13 @@ impl ProcessEntry {
     /// Stops the version running now (interrupted, as at shutdown) and starts `p`.
     pub(super) async fn replace_code(&self, p: Prepared) {
         self.stop().await;
-        let next = self.supervisor(p);
-        *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
+        *self.state() = State::Running(self.supervisor(p));
     }
 
     /// Interrupts the command and waits for its supervisor to end.
     pub(super) async fn stop(&self) {
-        let current = self.running.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(s) = current {
+        let current = std::mem::replace(&mut *self.state(), State::Stopped);
+        if let State::Running(s) = current {
             let _ = s.stop.send(true);
             let _ = s.task.await;
         }

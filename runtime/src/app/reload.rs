@@ -51,12 +51,9 @@ impl App {
     async fn reload(&self, i: usize, loader: &Loader) {
         let e = &self.entries[i];
         let (name, loader) = (e.name.clone(), loader.clone());
-        let loaded = tokio::task::spawn_blocking(move || loader(&name)).await;
-        let source = match loaded {
-            Ok(Ok(source)) => source,
-            Ok(Err(why)) => {
-                return tracing::warn!("entry `{}`: cannot reload ({why}); still serving the previous version", e.name)
-            }
+        let loaded = tokio::task::spawn_blocking(move || loader(&name)).await.map_err(|e| e.to_string());
+        let source = match loaded.and_then(|source| source) {
+            Ok(source) => source,
             Err(why) => {
                 return tracing::warn!("entry `{}`: cannot reload ({why}); still serving the previous version", e.name)
             }

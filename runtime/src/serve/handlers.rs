@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use wasmtime::Store;
 use wasmtime_wasi_http::p2::bindings::{Proxy, ProxyPre};
 
-use super::warm::{Deadline, Warm};
+use super::warm::{Made, Warm};
 use super::websocket::WebsocketExport;
 use crate::host::check_grants;
-use crate::store::{build_linker, LimitWatch, StoreData};
+use crate::store::{build_linker, StoreData};
 use crate::RuntimeError;
 
 /// What a request runs: the morph's handlers, pre-instantiated for one engine. Replaced once,
@@ -21,15 +20,7 @@ pub(super) struct Handlers {
     /// The websocket handler, when the morph exports one.
     pub(super) ws: Option<WebsocketExport>,
     /// http instances of this code made ahead of their requests.
-    pub(super) warm: Arc<Warm<ReadyProxy>>,
-}
-
-/// An http instance made ahead, in its store, with the deadline its request will move.
-pub(super) struct ReadyProxy {
-    pub(super) store: Store<StoreData>,
-    pub(super) proxy: Proxy,
-    pub(super) watch: LimitWatch,
-    pub(super) deadline: Deadline,
+    pub(super) warm: Arc<Warm<Made<Proxy>>>,
 }
 
 impl Handlers {

@@ -40,7 +40,7 @@ use crate::limits::Limits;
 use crate::sandbox::{Morph, Sandbox};
 use crate::store::{configure_store, Interruption, LimitWatch, StoreData};
 use crate::RuntimeError;
-use handlers::{Handlers, ReadyProxy};
+use handlers::Handlers;
 pub(crate) use listener::{accept_until, drain, ConnSettings, Service};
 pub(crate) use output_log::OutputLog;
 pub use request_log::REQUEST_LOG;
@@ -48,7 +48,7 @@ pub(crate) use request_log::{answered, failed, noted, plain};
 use settings::settle;
 pub use settings::{parse_address, DEFAULT_ADDR, DEFAULT_HEADER_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
 pub(crate) use ticker::{Ticker, TICK};
-use warm::Deadline;
+use warm::{Deadline, Made};
 use websocket::is_websocket_upgrade;
 
 /// Per-request deadline when the limits set none.
@@ -162,6 +162,20 @@ impl Sandbox {
         let interruption = Interruption::Served(Box::new(expired));
         configure_store(engine, &self.policy, &self.limits, argv, self.runner(), interruption)
     }
+
+    /// A served store whose deadline is `timeout` from now and can be moved: an instance made
+    /// ahead of its request gets the request's.
+    pub(crate) fn deadline_store(
+        &self,
+        engine: &wasmtime::Engine,
+        argv: &[String],
+        timeout: Duration,
+    ) -> Result<(wasmtime::Store<StoreData>, LimitWatch, Deadline), RuntimeError> {
+        let deadline = Deadline::after(timeout);
+        let expired = deadline.clone();
+        let (store, watch) = self.served_store(engine, argv, move || expired.passed())?;
+        Ok((store, watch, deadline))
+    }
 }
 
 async fn serve(
@@ -274,7 +288,7 @@ impl Server {
             async move {
                 let (mut store, watch, deadline) = server.request_store(pre.engine())?;
                 match watch.within(pre.instantiate_async(&mut store)).await {
-                    Ok(proxy) => Ok(ReadyProxy { store, proxy, watch, deadline }),
+                    Ok(instance) => Ok(Made { store, instance, watch, deadline }),
                     Err(e) => Err(watch.classify(e, true)),
                 }
             }
@@ -287,9 +301,7 @@ impl Server {
         &self,
         engine: &wasmtime::Engine,
     ) -> Result<(wasmtime::Store<StoreData>, LimitWatch, Deadline), RuntimeError> {
-        let deadline = Deadline::after(self.timeout);
-        let expired = deadline.clone();
-        let (mut store, watch) = self.sandbox.served_store(engine, &self.argv, move || expired.passed())?;
+        let (mut store, watch, deadline) = self.sandbox.deadline_store(engine, &self.argv, self.timeout)?;
         if let Some(setup) = &self.store_setup {
             setup(store.data_mut());
         }
@@ -394,23 +406,16 @@ impl Server {
             })
         });
         // Past the timeout the guest traps (504).
-        let (mut store, limit_watch, made_ahead) = match handlers.warm.take() {
-            Some(ready) => {
+        let made = match handlers.warm.take() {
+            Some(ahead) => {
                 self.warm_up(&handlers);
-                // The request's time starts now, with the fuel it would have had fresh.
-                ready.deadline.restart(self.timeout);
-                let mut store = ready.store;
-                if let Some(fuel) = self.sandbox.limits.fuel {
-                    if let Err(e) = store.set_fuel(fuel) {
-                        return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string());
-                    }
-                }
-                (store, ready.watch, Some(ready.proxy))
+                ahead.start(self.timeout, self.sandbox.limits.fuel).map(|m| (m.store, m.watch, Some(m.instance)))
             }
-            None => match self.request_store(pre.engine()) {
-                Ok((store, watch, _)) => (store, watch, None),
-                Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string()),
-            },
+            None => self.request_store(pre.engine()).map(|(store, watch, _)| (store, watch, None)),
+        };
+        let (mut store, limit_watch, made_ahead) = match made {
+            Ok(made) => made,
+            Err(e) => return self.fail(StatusCode::INTERNAL_SERVER_ERROR, method, path, &e.to_string()),
         };
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let prepared = store

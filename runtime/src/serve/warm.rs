@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use wasmtime::Store;
+
+use crate::store::{LimitWatch, StoreData};
 use crate::RuntimeError;
 
 /// When a served instance's time is up, settable after the instance exists: an instance made
@@ -34,6 +37,27 @@ impl Deadline {
 
     pub(crate) fn passed(&self) -> bool {
         self.base.elapsed().as_nanos() >= u128::from(self.at.load(Ordering::Relaxed))
+    }
+}
+
+/// One instance in a store of its own, made for one request or ahead of it: what was
+/// instantiated, the watch that names a limit it hits, and the deadline its request moves.
+pub(crate) struct Made<I> {
+    pub(crate) store: Store<StoreData>,
+    pub(crate) instance: I,
+    pub(crate) watch: LimitWatch,
+    pub(crate) deadline: Deadline,
+}
+
+impl<I> Made<I> {
+    /// An instance made ahead, its request's time starting now: the deadline `timeout` away and
+    /// `fuel`, what a fresh one would have had.
+    pub(crate) fn start(mut self, timeout: Duration, fuel: Option<u64>) -> Result<Self, RuntimeError> {
+        self.deadline.restart(timeout);
+        if let Some(fuel) = fuel {
+            self.store.set_fuel(fuel).map_err(RuntimeError::internal)?;
+        }
+        Ok(self)
     }
 }
 
