@@ -18,6 +18,12 @@ pub mod units;
 pub mod wkg;
 
 pub use home::Home;
+
+/// The HTTP client of the requests morph makes itself (registries, the model hub, an
+/// extension's `http` command): rustls with the system's roots, morph's timeouts and user agent.
+pub fn http_client() -> Result<reqwest::Client, RegistryError> {
+    oci::http_client()
+}
 pub use id::MorphId;
 pub use local::{list, register, remove, resolve_local, ListedMorph, LocalMorph};
 

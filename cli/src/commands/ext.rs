@@ -1,14 +1,14 @@
 //! `morph ext`: host a Morphir extension (`morphir:ext/extension`). morph stamps every envelope
 //! it sends (seqnum, session id, kind), keeps the model between steps and shows what came back.
 
-use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use morph_runtime::ext::hosted::is_step_failure;
 use morph_runtime::tea::{
     base64_encode, is_json, json_content, new_session_id, show_envelope, step_error, Tea, JSON_TYPE,
 };
-use morph_runtime::{DesignTime, Envelope, ExtSettings, ExtensionSession, Header, LogLevel, RuntimeError};
+use morph_runtime::{DesignTime, Envelope, ExtSettings, ExtensionSession, Header, Hosted, LogLevel, RuntimeError};
 use serde_json::{json, Value as Json};
 
 use super::run::finish;
@@ -64,6 +64,10 @@ struct RunArgs {
     /// A message, sent in order (repeat the flag).
     #[arg(long = "msg", value_name = "JSON")]
     msgs: Vec<String>,
+    /// After the messages, keep running what the extension asked for (timers, file watches,
+    /// http responses) until no command or subscription is pending.
+    #[arg(long)]
+    until_idle: bool,
     #[command(flatten)]
     envelope: EnvelopeArgs,
     #[command(flatten)]
@@ -80,6 +84,10 @@ struct SessionArgs {
     /// The init flags: JSON, or @file (default: {}).
     #[arg(long, value_name = "JSON|@FILE")]
     init: Option<String>,
+    /// At the end of stdin, keep running what the extension asked for until no command or
+    /// subscription is pending (otherwise the session ends with stdin).
+    #[arg(long)]
+    until_idle: bool,
     #[command(flatten)]
     envelope: EnvelopeArgs,
     #[command(flatten)]
@@ -166,13 +174,27 @@ fn log_level(out: &Output) -> LogLevel {
 /// `morph run`.
 fn with_session<F>(loaded: Loaded, out: &Output, body: F) -> Result<ExitCode>
 where
-    F: for<'p> AsyncFnOnce(&mut ExtensionSession<'p>) -> Result<Option<i32>, RuntimeError>,
+    F: AsyncFnOnce(&mut ExtensionSession) -> Result<Option<i32>, RuntimeError>,
 {
     let Loaded { src, sandbox, settings } = loaded;
     let result = block_on(async {
         let prepared = sandbox.prepare((&src).into())?;
         let mut session = sandbox.extension(&prepared, settings).await?;
         body(&mut session).await
+    });
+    finish(result, out)
+}
+
+/// [`with_session`] for a TEA session whose state is `tea`, its effects run.
+fn with_hosted<F>(loaded: Loaded, tea: Tea, out: &Output, body: F) -> Result<ExitCode>
+where
+    F: AsyncFnOnce(&mut Hosted) -> Result<Option<i32>, RuntimeError>,
+{
+    let Loaded { src, sandbox, settings } = loaded;
+    let result = block_on(async {
+        let prepared = sandbox.prepare((&src).into())?;
+        let session = sandbox.extension(&prepared, settings).await?;
+        body(&mut Hosted::new(session, tea)).await
     });
     finish(result, out)
 }
@@ -192,7 +214,7 @@ fn info(args: InfoArgs, out: &Output) -> Result<ExitCode> {
 
 fn run_steps(args: RunArgs, out: &Output) -> Result<ExitCode> {
     let loaded = load(args.ext.as_deref(), &args.host, out)?;
-    let mut tea = Tea::new(args.envelope.session_id.clone(), args.envelope.content_type.clone());
+    let tea = Tea::new(args.envelope.session_id.clone(), args.envelope.content_type.clone());
     let flags = init_content(&tea, args.init.as_deref())?;
     let msgs = args
         .msgs
@@ -202,29 +224,28 @@ fn run_steps(args: RunArgs, out: &Output) -> Result<ExitCode> {
         .collect::<Result<Vec<_>>>()?;
     let session_id = tea.session_id.clone();
     let mut steps = Vec::new();
-    with_session(loaded, out, async |s| {
-        let mut outcome = Ok(None);
-        let first = tea.init(s, flags).await;
-        let mut record = |r: Result<Json, RuntimeError>| match r {
-            Ok(step) => {
-                if !out.json {
-                    print_step(&step, out);
-                }
-                steps.push(step);
-                true
+    with_hosted(loaded, tea, out, async |h| {
+        let mut record = |step: Json| {
+            if !out.json {
+                print_step(&step, out);
             }
-            Err(e) => {
-                outcome = Err(e);
-                false
-            }
+            steps.push(step);
         };
-        if record(first) {
+        let outcome: Result<(), RuntimeError> = async {
+            record(h.init(flags).await?);
             for m in msgs {
-                if !record(tea.update(s, m).await) {
-                    break;
-                }
+                record(h.send(m).await?);
             }
+            // A delivered message that fails ends the run as a --msg would.
+            while args.until_idle && !h.effects.idle() {
+                let d = h.effects.next().await;
+                let mut step = h.send(d.bytes()).await?;
+                step["source"] = json!(d.source);
+                record(step);
+            }
+            Ok(())
         }
+        .await;
         if out.json {
             let mut doc = json!({ "session-id": session_id, "steps": steps });
             if let Err(e) = &outcome {
@@ -236,24 +257,51 @@ fn run_steps(args: RunArgs, out: &Output) -> Result<ExitCode> {
             }
             out.json(&doc);
         }
-        outcome
+        outcome.map(|()| None)
     })
 }
 
 fn session(args: SessionArgs, out: &Output) -> Result<ExitCode> {
+    use tokio::io::AsyncBufReadExt;
     let loaded = load(args.ext.as_deref(), &args.host, out)?;
-    let mut tea = Tea::new(args.envelope.session_id.clone(), args.envelope.content_type.clone());
+    let tea = Tea::new(args.envelope.session_id.clone(), args.envelope.content_type.clone());
     let flags = init_content(&tea, args.init.as_deref())?;
-    with_session(loaded, out, async |s| {
+    with_hosted(loaded, tea, out, async |h| {
         // Without a first model there is nothing to update: a failed init ends the session.
-        let first = tea.init(s, flags).await?;
-        out.line(first.to_string());
-        let stdin = std::io::stdin();
-        for (n, line) in stdin.lock().split(b'\n').enumerate() {
-            let line = line.map_err(|source| RuntimeError::Io { action: "read", path: "stdin".into(), source })?;
-            if let Some(record) = tea.session_line(s, n + 1, line).await? {
-                out.line(record.to_string());
-            }
+        out.line(h.init(flags).await?.to_string());
+        let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
+        let (mut line_no, mut open) = (0, true);
+        // Kept across turns: a read interrupted by a delivery has put its bytes here already.
+        let mut line = Vec::new();
+        while open || (args.until_idle && !h.effects.idle()) {
+            let record = tokio::select! {
+                read = stdin.read_until(b'\n', &mut line), if open => {
+                    let n = read.map_err(|source| RuntimeError::Io { action: "read", path: "stdin".into(), source })?;
+                    if n == 0 {
+                        open = false;
+                        continue;
+                    }
+                    line_no += 1;
+                    let mut line = std::mem::take(&mut line);
+                    if line.last() == Some(&b'\n') {
+                        line.pop();
+                    }
+                    match h.tea.line_message(line_no, line) {
+                        Ok(None) => continue,
+                        Err(record) => record,
+                        Ok(Some(msg)) => match h.send(msg).await {
+                            Ok(step) => step,
+                            // The model is still the last good one; a fresh instance took over.
+                            Err(e) if is_step_failure(&e) => {
+                                json!({ "line": line_no, "seqnum": h.tea.seqnum, "error": e.to_string() })
+                            }
+                            Err(e) => return Err(e),
+                        },
+                    }
+                }
+                d = h.effects.next() => h.deliver(d).await?,
+            };
+            out.line(record.to_string());
         }
         Ok(None)
     })
@@ -337,8 +385,12 @@ fn print_step(step: &Json, out: &Output) {
         Json::Object(o) if o.contains_key("base64") => format!("(base64) {}", o["base64"].as_str().unwrap_or_default()),
         m => m.to_string(),
     };
-    out.line(format!("#{} {} {message}", step["seqnum"], step["step"].as_str().unwrap_or_default()));
+    let source = step["source"].as_str().map(|s| format!(" (from {s})")).unwrap_or_default();
+    out.line(format!("#{} {} {message}{source}", step["seqnum"], step["step"].as_str().unwrap_or_default()));
     out.line(format!("  model          {}", compact(&step["model"])));
     out.line(format!("  commands       {}", compact(&step["commands"])));
     out.line(format!("  subscriptions  {}", compact(&step["subscriptions"])));
+    if let Some(events) = step.get("events") {
+        out.line(format!("  events         {events}"));
+    }
 }

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 
 use wasmtime::component::{ComponentType, Func, Lift, Lower, TypedFunc};
 
+pub mod effects;
+pub mod hosted;
 pub mod tea;
 
 use crate::host::morphir::ExtSettings;
@@ -64,8 +66,8 @@ impl DesignTime {
 type Pair = (Envelope, Envelope);
 
 /// A live extension: its instance and what a replacement instance needs.
-pub struct ExtensionSession<'p> {
-    prepared: &'p Prepared,
+pub struct ExtensionSession {
+    prepared: Prepared,
     sandbox: Sandbox,
     live: Session,
     /// The live instance's exports found so far, by function name (each names one interface),
@@ -75,17 +77,17 @@ pub struct ExtensionSession<'p> {
 
 impl Sandbox {
     /// Instantiates the extension `prepared`, with `settings` for its `runtime` import.
-    pub async fn extension<'p>(
+    pub async fn extension(
         &self,
-        prepared: &'p Prepared,
+        prepared: &Prepared,
         settings: ExtSettings,
-    ) -> Result<ExtensionSession<'p>, RuntimeError> {
+    ) -> Result<ExtensionSession, RuntimeError> {
         let live = instantiate(self, prepared, settings).await?;
-        Ok(ExtensionSession { prepared, sandbox: self.clone(), live, funcs: HashMap::new() })
+        Ok(ExtensionSession { prepared: prepared.clone(), sandbox: self.clone(), live, funcs: HashMap::new() })
     }
 }
 
-impl<'p> ExtensionSession<'p> {
+impl ExtensionSession {
     /// `program.init(flags)`: the first model and commands.
     pub async fn init(&mut self, flags: &Envelope) -> Result<Pair, RuntimeError> {
         let f: TypedFunc<(&Envelope,), (Pair,)> = self.typed(PROGRAM, "init")?;
@@ -120,9 +122,19 @@ impl<'p> ExtensionSession<'p> {
     /// keeps the env vars the extension set.
     pub async fn recover(&mut self) -> Result<(), RuntimeError> {
         let settings = std::mem::take(&mut self.live.store.data_mut().ext);
-        self.live = instantiate(&self.sandbox, self.prepared, settings).await?;
+        self.live = instantiate(&self.sandbox, &self.prepared, settings).await?;
         self.funcs.clear();
         Ok(())
+    }
+
+    /// What the extension's `runtime` import sees now: its env vars as set so far.
+    pub fn settings(&self) -> &ExtSettings {
+        &self.live.store.data().ext
+    }
+
+    /// The sandbox the session runs in (its grants say which effects may run).
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
     }
 
     /// The export `func` of the interface starting with `interface`, checked against the

@@ -1,8 +1,7 @@
 //! The Elm-architecture session of a Morphir extension, host side: morph stamps every envelope
 //! it sends (seqnum, session id, kind), keeps the last good model between steps, and gives each
 //! step as one JSON record (what `morph ext run` and `morph ext session` print). A JSON Lines
-//! session turns each input line into a record; a bad line or a failed step is that line's
-//! error record, and the session goes on from the last good model.
+//! session turns each input line into a message; a bad line is that line's error record.
 
 use serde_json::{json, Value as Json};
 
@@ -10,6 +9,13 @@ use super::{Envelope, ExtensionSession, Header};
 use crate::RuntimeError;
 
 pub const JSON_TYPE: &str = "application/json";
+
+/// One step: its record (what `morph ext` prints) and what the extension asked for in it.
+pub struct Step {
+    pub record: Json,
+    pub commands: Envelope,
+    pub subscriptions: Envelope,
+}
 
 /// Host-side state of a session: the stamps and the last good model.
 pub struct Tea {
@@ -34,16 +40,16 @@ impl Tea {
         Envelope { header: self.header(kind), content_type: self.content_type.clone(), content }
     }
 
-    /// `init` with `flags`; its record.
-    pub async fn init(&mut self, s: &mut ExtensionSession<'_>, flags: Vec<u8>) -> Result<Json, RuntimeError> {
+    /// `init` with `flags`; its step.
+    pub async fn init(&mut self, s: &mut ExtensionSession, flags: Vec<u8>) -> Result<Step, RuntimeError> {
         self.seqnum = 0;
         let sent = self.stamp("flags", flags);
         let (model, commands) = s.init(&sent).await.map_err(|e| step_error("init", 0, e))?;
         self.after("init", show_content(&sent), model, commands, s).await
     }
 
-    /// `update` with `msg` and the last good model; its record.
-    pub async fn update(&mut self, s: &mut ExtensionSession<'_>, msg: Vec<u8>) -> Result<Json, RuntimeError> {
+    /// `update` with `msg` and the last good model; its step.
+    pub async fn update(&mut self, s: &mut ExtensionSession, msg: Vec<u8>) -> Result<Step, RuntimeError> {
         self.seqnum += 1;
         let sent = self.stamp("msg", msg);
         let header = self.header("model");
@@ -54,64 +60,66 @@ impl Tea {
         self.after("update", show_content(&sent), model, commands, s).await
     }
 
-    /// One line of a JSON Lines session (numbered from 1): the step's record, or the line's
-    /// error record (not UTF-8, not JSON, a step that trapped or hit a limit, after which a
-    /// fresh instance takes over from the last good model). `None` for a blank line; `Err`
-    /// only when no fresh instance can be made.
-    pub async fn session_line(
-        &mut self,
-        s: &mut ExtensionSession<'_>,
-        line_no: usize,
-        line: Vec<u8>,
-    ) -> Result<Option<Json>, RuntimeError> {
+    /// A session taken up again from a snapshot: its model and seqnum are the last good ones.
+    pub fn restore(&mut self, seqnum: u64, model: Envelope) {
+        self.seqnum = seqnum;
+        self.model = Some(model);
+    }
+
+    /// The last good model.
+    pub fn model(&self) -> Option<&Envelope> {
+        self.model.as_ref()
+    }
+
+    /// The subscriptions of the last good model (for a session taken up again).
+    pub async fn subscriptions(&mut self, s: &mut ExtensionSession) -> Result<Envelope, RuntimeError> {
+        let model = self.model.as_ref().expect("a model to subscribe with");
+        s.subscriptions(model).await.map_err(|e| step_error("subscriptions", self.seqnum, e))
+    }
+
+    /// One line of a JSON Lines session (numbered from 1) as a message's bytes; `Ok(None)` for
+    /// a blank line, `Err` with the line's error record when it is not UTF-8 or not JSON.
+    pub fn line_message(&self, line_no: usize, line: Vec<u8>) -> Result<Option<Vec<u8>>, Json> {
         let text = match String::from_utf8(line) {
             Ok(text) => text,
             Err(e) => {
                 let column = e.utf8_error().valid_up_to() + 1;
                 let error =
                     format!("line {line_no} is not UTF-8 text (invalid byte at column {column}); send UTF-8 JSON");
-                return Ok(Some(json!({ "line": line_no, "error": error })));
+                return Err(json!({ "line": line_no, "error": error }));
             }
         };
         if text.trim().is_empty() {
             return Ok(None);
         }
-        let msg = match self.content(text.trim_end_matches('\r'), &format!("line {line_no}")) {
-            Ok(msg) => msg,
-            Err(e) => return Ok(Some(json!({ "line": line_no, "error": e }))),
-        };
-        match self.update(s, msg).await {
-            Ok(step) => Ok(Some(step)),
-            Err(e) => {
-                // The model is still the last good one; a fresh instance takes over.
-                s.recover().await?;
-                Ok(Some(json!({ "line": line_no, "seqnum": self.seqnum, "error": e.to_string() })))
-            }
-        }
+        self.content(text.trim_end_matches('\r'), &format!("line {line_no}"))
+            .map(Some)
+            .map_err(|e| json!({ "line": line_no, "error": e }))
     }
 
-    /// Keeps the new model, asks for its subscriptions, and gives the step's record (with the
-    /// model as the extension returned it).
+    /// Keeps the new model, asks for its subscriptions, and gives the step (its record shows
+    /// the model as the extension returned it).
     async fn after(
         &mut self,
         step: &str,
         message: Json,
         mut model: Envelope,
         commands: Envelope,
-        s: &mut ExtensionSession<'_>,
-    ) -> Result<Json, RuntimeError> {
+        s: &mut ExtensionSession,
+    ) -> Result<Step, RuntimeError> {
         let shown = show_envelope(&model);
         model.header = self.header("model");
         let model = self.model.insert(model);
-        let subs = s.subscriptions(model).await.map_err(|e| step_error("subscriptions", self.seqnum, e))?;
-        Ok(json!({
+        let subscriptions = s.subscriptions(model).await.map_err(|e| step_error("subscriptions", self.seqnum, e))?;
+        let record = json!({
             "step": step,
             "seqnum": self.seqnum,
             "message": message,
             "model": shown,
             "commands": show_envelope(&commands),
-            "subscriptions": show_envelope(&subs),
-        }))
+            "subscriptions": show_envelope(&subscriptions),
+        });
+        Ok(Step { record, commands, subscriptions })
     }
 
     /// The bytes of a message or init data the user wrote (`origin` names it): JSON is checked

@@ -18,13 +18,24 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
-    fn from_case(case: &str) -> LogLevel {
+    /// The level a `log-level` case (or a `log` command's `level`) names; info for others.
+    pub fn from_case(case: &str) -> LogLevel {
         match case {
             "trace" => LogLevel::Trace,
             "debug" => LogLevel::Debug,
             "warn" => LogLevel::Warn,
             "error" => LogLevel::Error,
             _ => LogLevel::Info,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
         }
     }
 }
@@ -35,6 +46,9 @@ impl LogLevel {
 pub struct ExtSettings {
     pub(crate) vars: HashMap<String, Val>,
     pub log_level: LogLevel,
+    /// Put before every log line (a daemon's session id), so lines of many sessions can be told
+    /// apart.
+    pub log_prefix: Option<String>,
 }
 
 impl ExtSettings {
@@ -44,18 +58,75 @@ impl ExtSettings {
         self.vars.insert(name, value);
         Ok(())
     }
+
+    /// Sets env var `name` to `typed` (`TYPE:VALUE`, as after the `=` of `--env-var`).
+    pub fn set_typed(&mut self, name: &str, typed: &str) -> Result<(), String> {
+        let value = parse_typed(name, typed, &format!("{name}={typed}"))?;
+        self.vars.insert(name.to_string(), value);
+        Ok(())
+    }
+
+    /// Every env var as `TYPE:VALUE` by name: what [`ExtSettings::set_typed`] reads back, for a
+    /// session's snapshot.
+    pub fn vars_typed(&self) -> std::collections::BTreeMap<String, String> {
+        self.vars.iter().filter_map(|(name, v)| Some((name.clone(), typed_text(v)?))).collect()
+    }
+
+    /// Prints an extension's log line when `level` is at least the minimum.
+    pub fn log(&self, level: LogLevel, msg: &str) {
+        if level >= self.log_level {
+            match &self.log_prefix {
+                Some(p) => eprintln!("[{p}] {}: {msg}", level.name()),
+                None => eprintln!("{}: {msg}", level.name()),
+            }
+        }
+    }
+}
+
+/// An `env-value` as `TYPE:VALUE`; a text-list as a JSON array, so commas inside survive.
+fn typed_text(v: &Val) -> Option<String> {
+    let Val::Variant(case, Some(payload)) = v else { return None };
+    let ty = case.strip_prefix("v-").unwrap_or(case);
+    let value = match &**payload {
+        Val::String(s) => s.clone(),
+        Val::List(items) => {
+            let texts: Vec<&str> =
+                items.iter().filter_map(|i| if let Val::String(s) = i { Some(s.as_str()) } else { None }).collect();
+            serde_json::to_string(&texts).ok()?
+        }
+        Val::Bool(b) => b.to_string(),
+        Val::U8(n) => n.to_string(),
+        Val::U16(n) => n.to_string(),
+        Val::U32(n) => n.to_string(),
+        Val::U64(n) => n.to_string(),
+        Val::S8(n) => n.to_string(),
+        Val::S16(n) => n.to_string(),
+        Val::S32(n) => n.to_string(),
+        Val::S64(n) => n.to_string(),
+        Val::Float32(n) => n.to_string(),
+        Val::Float64(n) => n.to_string(),
+        _ => return None,
+    };
+    Some(format!("{ty}:{value}"))
 }
 
 /// `NAME=TYPE:VALUE` as `--env-var` takes it, TYPE being an `env-value` case (`text`,
 /// `text-list`, `boolean`, `u8`…`u64`, `s8`…`s64`, `f32`, `f64`; the `v-` prefix of the WIT
 /// case names is optional). A text-list is a JSON array or comma-separated.
 pub(crate) fn parse_env_var(arg: &str) -> Result<(String, Val), String> {
-    let usage = "use NAME=TYPE:VALUE, e.g. greeting=text:hello, retries=u8:3, verbose=boolean:true";
-    let (name, typed) = arg.split_once('=').ok_or_else(|| format!("--env-var {arg:?} has no `=`; {usage}"))?;
-    let (ty, value) = typed.split_once(':').ok_or_else(|| format!("--env-var {arg:?} has no TYPE:; {usage}"))?;
+    let (name, typed) = arg.split_once('=').ok_or_else(|| format!("--env-var {arg:?} has no `=`; {ENV_VAR_USAGE}"))?;
     if name.is_empty() {
-        return Err(format!("--env-var {arg:?} has an empty name; {usage}"));
+        return Err(format!("--env-var {arg:?} has an empty name; {ENV_VAR_USAGE}"));
     }
+    Ok((name.to_string(), parse_typed(name, typed, arg)?))
+}
+
+const ENV_VAR_USAGE: &str = "use NAME=TYPE:VALUE, e.g. greeting=text:hello, retries=u8:3, verbose=boolean:true";
+
+/// `TYPE:VALUE` of env var `name` (`arg` being the whole argument, for messages).
+fn parse_typed(name: &str, typed: &str, arg: &str) -> Result<Val, String> {
+    let usage = ENV_VAR_USAGE;
+    let (ty, value) = typed.split_once(':').ok_or_else(|| format!("--env-var {arg:?} has no TYPE:; {usage}"))?;
     let ty = ty.strip_prefix("v-").unwrap_or(ty);
     let bad = |e: &dyn std::fmt::Display| format!("--env-var {name}: {value:?} is not a {ty}: {e}");
     let payload = match ty {
@@ -93,7 +164,7 @@ pub(crate) fn parse_env_var(arg: &str) -> Result<(String, Val), String> {
         "bool" => "boolean".to_string(),
         n => format!("v-{n}"),
     };
-    Ok((name.to_string(), Val::Variant(case, Some(Box::new(payload)))))
+    Ok(Val::Variant(case, Some(Box::new(payload))))
 }
 
 /// Defines `morphir:ext/runtime` (as `name`, its imported name) in `linker`, over the settings
@@ -106,16 +177,14 @@ pub(crate) fn add_to_linker<T: 'static>(
     let mut inst = linker.instance(name)?;
     inst.func_new("log", move |mut store, _ty, params, _results| {
         let level = match params.first() {
-            Some(Val::Enum(l)) => l.as_str(),
-            _ => "info",
+            Some(Val::Enum(l)) => LogLevel::from_case(l),
+            _ => LogLevel::Info,
         };
-        if LogLevel::from_case(level) >= get(store.data_mut()).log_level {
-            let msg = match params.get(1) {
-                Some(Val::String(s)) => s.as_str(),
-                _ => "",
-            };
-            eprintln!("{level}: {msg}");
-        }
+        let msg = match params.get(1) {
+            Some(Val::String(s)) => s.as_str(),
+            _ => "",
+        };
+        get(store.data_mut()).log(level, msg);
         Ok(())
     })?;
     inst.func_new("get-env-var", move |mut store, _ty, params, results| {
@@ -165,6 +234,28 @@ mod tests {
         assert_eq!(case("a=s64:-64"), ("v-s64".into(), Val::S64(-64)));
         assert_eq!(case("a=f32:1.5"), ("v-f32".into(), Val::Float32(1.5)));
         assert_eq!(case("a=f64:-2.25"), ("v-f64".into(), Val::Float64(-2.25)));
+    }
+
+    #[test]
+    fn env_vars_read_back_what_they_write() {
+        let mut s = ExtSettings::default();
+        for arg in [
+            "a=text:x=1,y",
+            "b=text-list:[\"p,q\",\"r\"]",
+            "c=boolean:false",
+            "d=u64:18446744073709551615",
+            "e=s8:-3",
+            "f=f64:2.5",
+        ] {
+            s.set_from_arg(arg).unwrap();
+        }
+        let typed = s.vars_typed();
+        let mut back = ExtSettings::default();
+        for (name, t) in &typed {
+            back.set_typed(name, t).unwrap();
+        }
+        assert_eq!(back.vars, s.vars);
+        assert_eq!(typed["b"], r#"text-list:["p,q","r"]"#);
     }
 
     #[test]

@@ -72,7 +72,9 @@ impl<'a> From<&'a morph_registry_client::source::MorphSource> for Morph<'a> {
     }
 }
 
-/// A component compiled (or loaded from the cache) for an engine that fits the limits.
+/// A component compiled (or loaded from the cache) for an engine that fits the limits. A clone
+/// shares the engine and the code.
+#[derive(Clone)]
 pub struct Prepared {
     pub(crate) engine: Engine,
     pub(crate) component: Component,
