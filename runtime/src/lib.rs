@@ -10,6 +10,7 @@
 //! `policy`, `limits`, `values`, `error`.
 
 pub mod app;
+pub mod daemon;
 mod engine;
 mod error;
 pub mod ext;

@@ -24,6 +24,9 @@ pub struct Policy {
     pub(crate) spawned: bool,
     /// The app entry whose stdout and stderr go to the log as lines (`morph up`'s processes).
     pub(crate) output_to_log: Option<std::sync::Arc<str>>,
+    /// The directory whose `stdout` and `stderr` files the morph's output is appended to (a
+    /// daemon's cast).
+    pub(crate) output_dir: Option<PathBuf>,
 }
 
 /// A Hayride host interface that reaches past the WASI sandbox, granted with `--allow NAME`.

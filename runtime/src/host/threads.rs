@@ -67,8 +67,11 @@ pub(crate) struct SpawnJob {
     pub name: String,
     /// `run` (or empty) for a command's `wasi:cli/run`; an export otherwise.
     pub function: String,
-    /// argv[1..] of a command; WAVE arguments of an export.
+    /// argv[1..] of a command; WAVE arguments of an export (or plain text for a string
+    /// parameter, with `text_args`).
     pub args: Vec<String>,
+    /// String parameters take plain text (a cast, as Hayride passes arguments).
+    pub text_args: bool,
     pub policy: Policy,
     pub limits: Limits,
     pub kill: Arc<KillSwitch>,
@@ -101,7 +104,7 @@ impl KillSwitch {
         !self.killed()
     }
 
-    fn kill(&self) {
+    pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
         if let Some(engine) = self.engine.lock().unwrap().as_ref() {
             engine.increment_epoch();
@@ -261,6 +264,7 @@ impl ThreadsView<'_> {
             name: found.id.name.clone(),
             function,
             args,
+            text_args: false,
             policy,
             limits: ctx.limits.clone(),
             kill,

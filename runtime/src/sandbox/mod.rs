@@ -182,6 +182,13 @@ impl Sandbox {
         Session::instantiate(p, &self.policy, store, watch).await
     }
 
+    /// Runs `job` to its end on the calling thread, as a spawned morph runs (its own engine,
+    /// `kill` reaching it through the epoch): a daemon's cast.
+    pub(crate) fn run_detached(&self, job: &crate::host::threads::SpawnJob) -> Result<Option<String>, RuntimeError> {
+        use crate::host::threads::MorphRunner;
+        spawn::Runner { cache: self.cache.clone() }.run(job)
+    }
+
     /// What runs the morphs a guest spawns (`hayride:silo/threads`).
     pub(crate) fn runner(&self) -> Arc<dyn MorphRunner> {
         Arc::new(spawn::Runner { cache: self.cache.clone() })

@@ -59,7 +59,7 @@ impl Runner {
             };
         }
         let f = super::exports::find_export(&prepared, &job.function)?;
-        let args = f.args_from_wave(&job.args)?;
+        let args = if job.text_args { f.args_from_text(&job.args)? } else { f.args_from_wave(&job.args)? };
         Ok(session.call(&f, &args).await?.map(|v| v.to_wave()))
     }
 }

@@ -79,6 +79,18 @@ impl StoreData {
             b.stdout(OutputLog { entry: entry.clone(), stream: "stdout" });
             b.stderr(OutputLog { entry: entry.clone(), stream: "stderr" });
         }
+        if let Some(dir) = &policy.output_dir {
+            let open = |name: &str| {
+                let path = dir.join(name);
+                std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|source| RuntimeError::Io {
+                    action: "open",
+                    path,
+                    source,
+                })
+            };
+            b.stdout(wasmtime_wasi::cli::OutputFile::new(open("stdout")?));
+            b.stderr(wasmtime_wasi::cli::OutputFile::new(open("stderr")?));
+        }
         for (k, v) in &policy.env {
             b.env(k, v);
         }

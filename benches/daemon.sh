@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# `morph daemon` throughput: the `morph new --world extension` counter, N messages through one
+# daemon session from a client on the Unix socket (pipelined, answers read as they come),
+# against the same N through the in-process `morph ext session` in the same run; then N
+# messages spread over 10 sessions at once (two clients of five sessions). Goal: one daemon
+# session within 2x of `ext session`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${N:-20000}"
+work="$PWD/target/bench/daemon"
+rm -rf "$work" && mkdir -p "$work"
+export MORPH_HOME="$work/home"
+
+cargo build --quiet --release -p morph
+morph="$PWD/target/release/morph"
+(cd "$work" && "$morph" -q new counter --world extension >/dev/null && cd counter && "$morph" -q build --release >/dev/null)
+ext="$work/counter/target/morph/counter.wasm"
+sock="$work/d.sock"
+"$morph" -q daemon --socket "$sock" 2>"$work/daemon.log" &
+daemon=$!
+trap 'kill $daemon 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+
+python3 - "$morph" "$ext" "$N" "$sock" <<'PY'
+import json, socket, subprocess, sys, threading, time
+morph, ext, n, sock = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+
+msgs = "".join('"Increment"\n' for _ in range(n))
+t = time.perf_counter()
+out = subprocess.run([morph, "ext", "session", ext], input=msgs.encode(), capture_output=True, check=True)
+inproc = time.perf_counter() - t
+assert f'"count":{n}' in out.stdout.decode().splitlines()[-1]
+
+def client(sessions, per):
+    s = socket.socket(socket.AF_UNIX); s.connect(sock)
+    f = s.makefile("rwb")
+    for i, sid in enumerate(sessions):
+        f.write((json.dumps({"jsonrpc": "2.0", "id": f"open-{sid}", "method": "ext.open",
+                             "params": {"path": ext, "session-id": sid}}) + "\n").encode())
+    f.flush()
+    for _ in sessions:
+        json.loads(f.readline())
+    def write():
+        batch = []
+        for k in range(per):
+            for sid in sessions:
+                batch.append(json.dumps({"jsonrpc": "2.0", "id": k, "method": "ext.send",
+                                         "params": {"session": sid, "msg": "Increment"}}))
+            if len(batch) >= 512:
+                f.write(("\n".join(batch) + "\n").encode()); f.flush(); batch = []
+        if batch:
+            f.write(("\n".join(batch) + "\n").encode()); f.flush()
+    w = threading.Thread(target=write); w.start()
+    last = {}
+    for _ in range(per * len(sessions)):
+        a = json.loads(f.readline())
+        assert "result" in a, a
+        last[a["result"]["session"]] = a["result"]["model"]["content"]["count"]
+    w.join()
+    assert all(v == per for v in last.values()), last
+    s.close()
+
+t = time.perf_counter()
+client(["one"], n)
+one = time.perf_counter() - t
+
+t = time.perf_counter()
+ts = [threading.Thread(target=client, args=([f"c{c}-{i}" for i in range(5)], n // 10)) for c in range(2)]
+[x.start() for x in ts]; [x.join() for x in ts]
+ten = time.perf_counter() - t
+
+print(f"morph ext session (in process): {n} messages in {inproc:.3f} s = {n / inproc:,.0f} messages/s")
+print(f"morph daemon, one session over the socket: {n} in {one:.3f} s = {n / one:,.0f} messages/s")
+print(f"morph daemon, 10 sessions at once (2 clients): {n} in {ten:.3f} s = {n / ten:,.0f} messages/s")
+print(f"ratio (one daemon session over ext session): {one / inproc:.2f}x the time (goal <= 2x)")
+PY
