@@ -321,12 +321,16 @@ fn a_restarted_daemon_takes_a_session_up_at_its_model_and_seqnum() {
 #[test]
 fn an_idle_session_is_evicted_and_taken_up_again_by_its_next_message() {
     let home = tempfile::tempdir().unwrap();
+    // Opened by registry id: the eviction's snapshot names the id, and the resume loads it.
+    let r = morph_in(home.path(), &["register", path_str(&counter()), "--package", "test:counter@1.0.0"]);
+    assert_eq!(r.code, 0, "{r:?}");
     let d = Daemon::start(home.path(), &["--idle-timeout", "200ms", "-v"]);
     let mut c = d.client();
-    c.call("ext.open", json!({ "path": counter(), "session-id": "nap" }));
+    c.call("ext.open", json!({ "id": "test:counter", "session-id": "nap" }));
     c.call("ext.send", json!({ "session": "nap", "msg": "Increment" }));
     std::thread::sleep(Duration::from_millis(700));
-    assert_eq!(c.call("session.list", json!({}))[0]["state"], "suspended");
+    let list = c.call("session.list", json!({}));
+    assert_eq!((&list[0]["state"], &list[0]["source"]), (&json!("suspended"), &json!("test:counter")), "{list}");
     let step = c.call("ext.send", json!({ "session": "nap", "msg": "Increment" }));
     assert_eq!((count(&step), step["seqnum"].as_u64()), (2, Some(2)));
     assert_eq!(c.call("session.list", json!({}))[0]["state"], "live");
