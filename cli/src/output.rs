@@ -11,6 +11,7 @@ pub enum ColorChoice {
     Never,
 }
 
+#[derive(Clone)]
 pub struct Output {
     pub json: bool,
     pub quiet: bool,
@@ -58,6 +59,12 @@ pub fn human_size(bytes: u64) -> String {
 }
 
 impl Output {
+    /// The same output with only errors shown: a step of a larger command (the build of
+    /// `--build`) whose report would mix with the command's own stdout.
+    pub fn errors_only(&self) -> Output {
+        Output { json: false, quiet: true, ..self.clone() }
+    }
+
     pub fn new(json: bool, quiet: bool, verbose: u8, choice: ColorChoice) -> Output {
         let color = match choice {
             ColorChoice::Always => true,

@@ -5,8 +5,10 @@ pub mod app;
 pub mod check;
 pub mod componentize;
 pub mod gobind;
+pub mod kube;
 pub mod manifest;
 pub mod scaffold;
+pub mod sources;
 pub mod toolchain;
 
 pub use check::{check_built, Checked};

@@ -107,6 +107,9 @@ struct BuildSection {
     /// Rust only: `wasm32-wasip2` (default, a component) or `wasm32-wasip1` (a core module,
     /// made a component with the preview1 adapter).
     target: Option<String>,
+    /// Globs of the sources `--build` and `--watch` look at (default: the language's).
+    #[serde(default)]
+    watch: Vec<String>,
 }
 
 /// A read `morph.toml`, with paths made absolute.
@@ -123,6 +126,8 @@ pub struct Manifest {
     pub target: String,
     /// `[config]`: keys and values (numbers and booleans as their text), by key.
     pub config: Vec<(String, String)>,
+    /// `[build] watch`: globs of the sources (empty: the language's defaults; see `sources`).
+    pub watch: Vec<String>,
     /// What `morph build` embeds: `[package]`'s description, license, authors, homepage,
     /// repository, and the id's version.
     pub metadata: morph_contract::metadata::PackageMetadata,
@@ -192,6 +197,7 @@ impl Manifest {
             template: file.package.template,
             target,
             config,
+            watch: file.build.watch,
             metadata,
         })
     }

@@ -31,15 +31,21 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     if let Some(o) = args.output {
         manifest.output = std::env::current_dir()?.join(o);
     }
+    build_manifest(&manifest, args.release, args.no_precompile, out)
+}
+
+/// Builds `manifest`'s project and checks it (what `morph build` does, also for `--build` and
+/// `--watch`); a failure is reported on `out` and is the exit code.
+pub fn build_manifest(manifest: &Manifest, release: bool, no_precompile: bool, out: &Output) -> Result<ExitCode> {
     // The built morph is compiled into the cache while it is checked: its first run is warm.
     let mut compiling = None;
-    let checked = match morph_project::build_project(&manifest, args.release).and_then(|built| {
+    let checked = match morph_project::build_project(manifest, release).and_then(|built| {
         if let Ok((resolve, world)) = morph_contract::component::decode_world(&built.path, &built.bytes) {
             let kind = morph_contract::kind::classify(&resolve, world);
             let name = manifest.id.to_string();
-            compiling = Some(super::optimize::at_arrival(built.bytes.clone(), &name, kind, args.no_precompile));
+            compiling = Some(super::optimize::at_arrival(built.bytes.clone(), &name, kind, no_precompile));
         }
-        morph_project::check_built(&manifest, built)
+        morph_project::check_built(manifest, built)
     }) {
         Ok(c) => c,
         Err(e) => {

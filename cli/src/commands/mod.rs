@@ -8,6 +8,8 @@ pub mod completions;
 pub mod compose;
 pub mod daemon;
 pub mod daemon_client;
+pub mod deploy;
+pub mod dev;
 pub mod ext;
 pub mod inspect;
 pub mod key;

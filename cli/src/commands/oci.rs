@@ -79,24 +79,16 @@ pub struct PushArgs {
 }
 
 pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
-    let home = home()?;
-    let morph = resolve_morph_path(&args.morph)?;
-    // The key is opened first: a wrong passphrase pushes nothing.
-    let signing_key = args.sign.as_deref().map(super::key::read_signing_key).transpose()?;
-    let comp = morph_contract::Component::read(&morph.path)?;
-    let (imports, exports) = morph_contract::component::world_items(&comp.resolve, comp.world);
-    let embedded = morph_contract::metadata::PackageMetadata::read(&comp.bytes).oci_annotations();
-    let annotations =
-        oci::annotations(&args.reference, embedded, morph.version, args.source.as_deref(), &args.annotations)?;
-    let info = ComponentInfo { imports, exports, target: morph_contract::inspect::validated_world(&comp) };
-    let spinner = out.spinner(&format!("pushing {} to {}", human_size(comp.bytes.len() as u64), args.reference));
     let options = args.registry.options()?;
-    let pushed =
-        block_on(oci::push(&home, &args.reference, &comp.bytes, info, annotations, signing_key.as_ref(), &options));
-    if let Some(p) = spinner {
-        p.finish_and_clear();
-    }
-    let pushed = pushed?;
+    let pushed = push_morph(
+        &args.morph,
+        &args.reference,
+        &args.annotations,
+        args.source.as_deref(),
+        args.sign.as_deref(),
+        &options,
+        out,
+    )?;
     if out.json {
         out.json(&pushed);
     } else if !out.quiet {
@@ -108,6 +100,34 @@ pub fn push(args: PushArgs, out: &Output) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Pushes the file or local registry id `morph` to `reference` (what `morph push` and `morph
+/// deploy` do), with a spinner on `out`.
+pub fn push_morph(
+    morph: &std::ffi::OsStr,
+    reference: &str,
+    extra: &[String],
+    source: Option<&str>,
+    sign: Option<&std::path::Path>,
+    options: &OciOptions,
+    out: &Output,
+) -> Result<oci::PushOutcome> {
+    let home = home()?;
+    let morph = resolve_morph_path(morph)?;
+    // The key is opened first: a wrong passphrase pushes nothing.
+    let signing_key = sign.map(super::key::read_signing_key).transpose()?;
+    let comp = morph_contract::Component::read(&morph.path)?;
+    let (imports, exports) = morph_contract::component::world_items(&comp.resolve, comp.world);
+    let embedded = morph_contract::metadata::PackageMetadata::read(&comp.bytes).oci_annotations();
+    let annotations = oci::annotations(reference, embedded, morph.version, source, extra)?;
+    let info = ComponentInfo { imports, exports, target: morph_contract::inspect::validated_world(&comp) };
+    let spinner = out.spinner(&format!("pushing {} to {}", human_size(comp.bytes.len() as u64), reference));
+    let pushed = block_on(oci::push(&home, reference, &comp.bytes, info, annotations, signing_key.as_ref(), options));
+    if let Some(p) = spinner {
+        p.finish_and_clear();
+    }
+    Ok(pushed?)
 }
 
 /// Pull a wasm component from an OCI registry; verified against its digest before anything is written.

@@ -18,6 +18,13 @@ pub struct Args {
     morph: Option<std::ffi::OsString>,
     #[command(flatten)]
     sandbox: SandboxArgs,
+    /// In a project: build first when a source is newer than the built component.
+    #[arg(long)]
+    build: bool,
+    /// In a project: rebuild and run again whenever a source changes (a run still going is
+    /// stopped first).
+    #[arg(long)]
+    watch: bool,
     /// Call one export instead of wasi:cli/run, in WAVE syntax: 'add(1, 2)'.
     #[arg(long, value_name = "CALL")]
     invoke: Option<String>,
@@ -34,6 +41,18 @@ pub fn run(mut args: Args, out: &Output) -> Result<ExitCode> {
             args.args.insert(0, m.to_string_lossy().into_owned());
         } else {
             args.morph = Some(m);
+        }
+    }
+    if args.build || args.watch {
+        if args.morph.is_some() {
+            anyhow::bail!("--build and --watch build the project around the current directory; leave the morph out");
+        }
+        let m = super::build::project()?;
+        if args.watch {
+            return super::dev::rerun(&m, out);
+        }
+        if let Some(code) = super::dev::build_if_stale(&m, out)? {
+            return Ok(code);
         }
     }
     let (src, sandbox) = morph_and_sandbox(args.morph.as_deref(), &args.sandbox, out)?;
@@ -78,6 +97,6 @@ pub fn finish(result: Result<Option<i32>, RuntimeError>, out: &Output) -> Result
 
 impl Args {
     pub fn new(morph: std::ffi::OsString, sandbox: SandboxArgs, args: Vec<String>) -> Args {
-        Args { morph: Some(morph), sandbox, invoke: None, args }
+        Args { morph: Some(morph), sandbox, build: false, watch: false, invoke: None, args }
     }
 }

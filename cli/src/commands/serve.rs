@@ -20,10 +20,19 @@ pub struct Args {
     /// A .wasm/.wat file, a local registry id (ns:name@version) or an OCI reference. Default:
     /// the built component of the project around the current directory.
     morph: Option<std::ffi::OsString>,
-    /// Address to listen on: HOST:PORT (a bare :PORT means 127.0.0.1). Default: the address
-    /// the morph's hayride:http/config.get() gives, else 127.0.0.1:8080.
-    #[arg(long, value_name = "HOST:PORT")]
+    /// Address to listen on: HOST:PORT (a bare :PORT means 127.0.0.1). Default:
+    /// $WASMTIME_HTTP_PROXY_SOCKET_ADDR (as `wasmtime serve` and the containerd wasm shims
+    /// read it), else the address the morph's hayride:http/config.get() gives, else
+    /// 127.0.0.1:8080.
+    #[arg(long, value_name = "HOST:PORT", env = "WASMTIME_HTTP_PROXY_SOCKET_ADDR")]
     addr: Option<String>,
+    /// In a project: build first when a source is newer than the built component.
+    #[arg(long, conflicts_with = "morph")]
+    build: bool,
+    /// In a project: rebuild when a source changes and serve each good build to new requests
+    /// (requests in flight finish on the old one; a failed build keeps the old one serving).
+    #[arg(long, conflicts_with = "morph")]
+    watch: bool,
     /// Requests handled at once; more wait for a slot (see --queue-timeout).
     #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_CONCURRENCY))]
     max_concurrency: u32,
@@ -63,7 +72,28 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     // An --addr that does not parse is an error before anything is compiled.
     let given =
         args.addr.as_deref().map(morph_runtime::serve::parse_address).transpose().map_err(anyhow::Error::msg)?;
+    let project = if args.build || args.watch { Some(super::build::project()?) } else { None };
+    if let Some(m) = &project {
+        if let Some(code) = super::dev::build_if_stale(m, out)? {
+            return Ok(code);
+        }
+    }
     let (src, sandbox) = morph_and_sandbox(args.morph.as_deref(), &args.sandbox, out)?;
+    let swaps = match (&project, args.watch) {
+        (Some(m), true) => {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            super::dev::watch(m.clone(), out.clone(), move |m| match std::fs::read(&m.output) {
+                Ok(bytes) => {
+                    let digest = morph_contract::component::sha256_digest(&bytes);
+                    let _ =
+                        tx.send(morph_runtime::app::Source { bytes: bytes.into(), digest, origin: m.output.clone() });
+                }
+                Err(e) => eprintln!("error: cannot read {}: {e}", m.output.display()),
+            });
+            Some(rx)
+        }
+        _ => None,
+    };
     let opts = ServeOptions {
         addr: given,
         max_concurrency: args.max_concurrency as usize,
@@ -82,9 +112,10 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let json = out.json;
     let result = rt.block_on(async {
         sandbox
-            .serve(
+            .serve_swapping(
                 (&src).into(),
                 opts,
+                swaps,
                 |bound| {
                     // From here serve drains its requests on SIGINT/SIGTERM itself.
                     crate::signals::leave_to_command();

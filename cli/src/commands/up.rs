@@ -41,9 +41,13 @@ pub struct Args {
     /// Compile without reading or writing the compiled-code cache.
     #[arg(long)]
     no_cache: bool,
-    /// Reload an entry when its source file changes (a rebuild), as SIGHUP does for all.
+    /// Reload an entry when its source file changes (a rebuild), as SIGHUP does for all; and
+    /// rebuild the project when one of its sources changes (as `morph serve --watch`).
     #[arg(long)]
     watch: bool,
+    /// Build the project first when a source is newer than its built component.
+    #[arg(long)]
+    build: bool,
     /// Run the entry NAME's command once, as `morph run` does, with its grants and limits and
     /// the ARGS after `--`, instead of serving the app; exits with the command's code.
     #[arg(long, value_name = "NAME")]
@@ -66,6 +70,16 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
             dir.join("morph.toml").display()
         );
     }
+    // A project's own sources are built (and watched) only when it has them: an app's
+    // morph.toml may only declare entries of morphs built elsewhere.
+    let project = morph_project::Manifest::read(&dir).ok();
+    if args.build || args.watch {
+        if let Some(m) = &project {
+            if let Some(code) = super::dev::build_if_stale(m, out)? {
+                return Ok(code);
+            }
+        }
+    }
     if let Some(name) = &args.run {
         return run_entry(&entries, name, &args.args, args.no_cache, out);
     }
@@ -77,6 +91,10 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
     let reloads = Reloads { loader: loader(entries.clone(), args.no_cache), requests };
     if args.watch {
         watch_sources(&entries, reload_tx.clone());
+        // A rebuild writes the entries' files, which the watch above reloads.
+        if let Some(m) = project {
+            super::dev::watch(m, out.clone(), |_| {});
+        }
     }
     let opts = AppOptions {
         addr,

@@ -121,6 +121,20 @@ impl Sandbox {
         listening: impl FnOnce(SocketAddr),
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), RuntimeError> {
+        self.serve_swapping(morph, opts, None, listening, shutdown).await
+    }
+
+    /// [`Sandbox::serve`], and each version that arrives on `swaps` (a rebuild, `--watch`) is
+    /// compiled and served to new requests; requests in flight finish on the version they
+    /// started with. A version that cannot be compiled or served leaves the old one serving.
+    pub async fn serve_swapping(
+        &self,
+        morph: Morph<'_>,
+        opts: ServeOptions,
+        swaps: Option<tokio::sync::mpsc::UnboundedReceiver<crate::app::Source>>,
+        listening: impl FnOnce(SocketAddr),
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), RuntimeError> {
         // The pooling allocator (an instance per request) and epoch interruption (a deadline per
         // request) always; fuel when the limits ask for it. The pool resets memory the way that
         // suits this guest.
@@ -148,7 +162,8 @@ impl Sandbox {
                     crate::sandbox::compile(m, settings.at(Tier::Optimized), cache.as_deref(), None)
                 })
             });
-        serve(self, &p, upgrade, opts, listening, shutdown).await
+        let swapping = swaps.map(|rx| (rx, settings));
+        serve(self, &p, upgrade, swapping, opts, listening, shutdown).await
     }
 
     /// A store for one served instance (a request or a websocket connection), interrupted at
@@ -182,6 +197,7 @@ async fn serve(
     sandbox: &Sandbox,
     p: &crate::sandbox::Prepared,
     upgrade: Option<tokio::task::JoinHandle<Result<crate::sandbox::Prepared, RuntimeError>>>,
+    swapping: Option<(tokio::sync::mpsc::UnboundedReceiver<crate::app::Source>, EngineSettings)>,
     opts: ServeOptions,
     listening: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()>,
@@ -198,6 +214,9 @@ async fn serve(
     listening(bound);
     if let Some(upgrade) = upgrade {
         server.clone().switch_when_ready(upgrade, ticker.clone());
+    }
+    if let Some((swaps, settings)) = swapping {
+        server.clone().swap_on(swaps, settings, ticker.clone());
     }
     let conn = ConnSettings {
         max_buf: settled.max_header_bytes.max(8192),
@@ -255,6 +274,33 @@ impl Server {
             match self.replace_code(&optimized, &ticker) {
                 Ok(()) => tracing::info!("serving optimized code from now on"),
                 Err(e) => tracing::warn!("the optimized code cannot be served ({e}); serving baseline code"),
+            }
+        });
+    }
+
+    /// Serves each version that arrives on `swaps` from then on (see [`Sandbox::serve_swapping`]).
+    fn swap_on(
+        self: Arc<Self>,
+        mut swaps: tokio::sync::mpsc::UnboundedReceiver<crate::app::Source>,
+        settings: EngineSettings,
+        ticker: Arc<Ticker>,
+    ) {
+        tokio::spawn(async move {
+            while let Some(src) = swaps.recv().await {
+                let sandbox = Sandbox { optimize_later: None, ..self.sandbox.clone() };
+                let digest = src.digest.clone();
+                let compiled = tokio::task::spawn_blocking(move || {
+                    let name = src.origin.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    let m = Morph { bytes: &src.bytes, digest: &src.digest, origin: &src.origin, name: &name };
+                    sandbox.prepare_with(m, settings)
+                })
+                .await
+                .map_err(RuntimeError::internal)
+                .and_then(|r| r);
+                match compiled.and_then(|p| self.replace_code(&p, &ticker)) {
+                    Ok(()) => request_log::noted("serve", &format!("reloaded, now serving {digest}")),
+                    Err(e) => tracing::warn!("the new version cannot be served ({e}); still serving the previous one"),
+                }
             }
         });
     }

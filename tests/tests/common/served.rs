@@ -32,6 +32,14 @@ impl Served {
         Served::spawn(&["serve"], Some(dir), addr.to_string())
     }
 
+    /// Starts `morph serve --addr <free port> EXTRA…` in a project directory.
+    pub fn start_in_project(dir: &Path, extra: &[&str]) -> Served {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut args = vec!["serve", "--addr", &addr];
+        args.extend_from_slice(extra);
+        Served::spawn(&args, Some(dir), addr.clone())
+    }
+
     /// Starts `morph up --addr <free port>` in an app's directory.
     pub fn start_app(dir: &Path) -> Served {
         Served::start_app_with(dir, &[])
