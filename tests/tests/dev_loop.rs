@@ -198,3 +198,38 @@ fn deploy_kube_refuses_a_morph_with_hayride_imports_and_lists_them() {
     // Nothing was pushed: the check comes first (the registry named does not exist).
     assert!(!r.stderr.contains("localhost:1"), "{}", r.stderr);
 }
+
+#[test]
+fn run_watch_runs_the_command_again_after_each_change() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "again", &[]);
+    let mut child = std::process::Command::new(morph_bin())
+        .args(["run", "--watch", "--", "Ada"])
+        .current_dir(&dir)
+        .env("MORPH_HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |text: &str| loop {
+        let line = rx.recv_timeout(Duration::from_secs(240)).unwrap_or_else(|_| panic!("no line with {text:?}"));
+        if line.contains(text) {
+            return line;
+        }
+    };
+    wait_for("Hello");
+    let main = dir.join("src/main.rs");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, text.replace("println!(", "println!(\"(second run)\");\n    println!(")).unwrap();
+    wait_for("(second run)");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -64,8 +64,11 @@ fn parse_compiler(s: &str) -> Result<Compiler, String> {
 impl SandboxArgs {
     /// Whether any grant was given (a directory, env, the network, a host interface, config).
     pub fn grants_given(&self) -> bool {
-        !(self.dirs.is_empty() && self.dirs_ro.is_empty() && self.env.is_empty() && self.allow.is_empty())
-            || !self.config.is_empty()
+        !(self.dirs.is_empty()
+            && self.dirs_ro.is_empty()
+            && self.env.is_empty()
+            && self.allow.is_empty()
+            && self.config.is_empty())
             || self.inherit_env
             || self.allow_net
     }
