@@ -8,13 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${N:-20000}"
 work="$PWD/target/bench/daemon"
-rm -rf "$work" && mkdir -p "$work"
-export MORPH_HOME="$work/home"
-
-cargo build --quiet --release -p morph
-morph="$PWD/target/release/morph"
-(cd "$work" && "$morph" -q new counter --world extension >/dev/null && cd counter && "$morph" -q build --release >/dev/null)
-ext="$work/counter/target/morph/counter.wasm"
+. benches/lib/common.sh
+counter_extension "$work"
+morph="$MORPH"
+ext="$EXT"
 sock="$work/d.sock"
 "$morph" -q daemon --socket "$sock" 2>"$work/daemon.log" &
 daemon=$!

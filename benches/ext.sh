@@ -9,13 +9,10 @@ cd "$(dirname "$0")/.."
 N="${N:-2000}"
 PER_PROCESS="${PER_PROCESS:-50}"
 work="$PWD/target/bench/ext"
-rm -rf "$work" && mkdir -p "$work"
-export MORPH_HOME="$work/home"
-
-cargo build --quiet --release -p morph
-morph="$PWD/target/release/morph"
-(cd "$work" && "$morph" -q new counter --world extension >/dev/null && cd counter && "$morph" -q build --release >/dev/null)
-ext="$work/counter/target/morph/counter.wasm"
+. benches/lib/common.sh
+counter_extension "$work"
+morph="$MORPH"
+ext="$EXT"
 
 python3 - "$morph" "$ext" "$N" "$PER_PROCESS" <<'PY'
 import subprocess, sys, time

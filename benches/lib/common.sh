@@ -12,3 +12,14 @@ use_release_morph() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# The `morph new --world extension` counter, built in release under $1 (a fresh directory that
+# is also MORPH_HOME's parent); sets MORPH to the release morph and EXT to the component.
+counter_extension() {
+  local work="$1"
+  rm -rf "$work" && mkdir -p "$work"
+  export MORPH_HOME="$work/home"
+  use_release_morph
+  (cd "$work" && "$MORPH" -q new counter --world extension >/dev/null && cd counter && "$MORPH" -q build --release >/dev/null)
+  EXT="$work/counter/target/morph/counter.wasm"
+}
