@@ -233,3 +233,26 @@ fn run_watch_runs_the_command_again_after_each_change() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn up_build_and_watch_rebuild_the_project_and_reload_its_entry() {
+    let home = tempfile::tempdir().unwrap();
+    let (_parent, dir) = new_project(home.path(), "web", &["--world", "server"]);
+    std::fs::write(dir.join("src/lib.rs"), server_source("built before")).unwrap();
+    assert_eq!(build(home.path(), &dir).code, 0);
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(dir.join("src/lib.rs"), server_source("first")).unwrap();
+    // The project is also an app: one http entry, the project's own build.
+    let mut toml = std::fs::read_to_string(dir.join("morph.toml")).unwrap();
+    toml.push_str(&format!(
+        "\n[[entry]]\nname = \"web\"\nkind = \"http\"\nroute = \"/\"\nsource = \"{}\"\n",
+        dir.join("target/morph/web.wasm").display()
+    ));
+    std::fs::write(dir.join("morph.toml"), toml).unwrap();
+    // The source is newer than the build: --build rebuilds before the entries load.
+    let app = Served::start_app_within(&dir, &["--build", "--watch"], Duration::from_secs(240));
+    assert_eq!(get(&app.addr, "/"), (200, "first\n".into()));
+    std::fs::write(dir.join("src/lib.rs"), server_source("second")).unwrap();
+    app.wait_for("reloaded, now serving sha256:", Duration::from_secs(240));
+    assert_eq!(get(&app.addr, "/"), (200, "second\n".into()));
+}

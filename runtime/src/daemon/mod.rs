@@ -26,6 +26,9 @@ use actor::{Asked, Begin, Identity};
 use rpc::{Notifier, Open, Reply, RpcError};
 pub use snapshot::Snapshot;
 
+/// How long a shutdown waits for sessions to finish their step.
+const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
 /// What `morph daemon` was told.
 pub struct DaemonOptions {
     pub sandbox: Sandbox,
@@ -168,8 +171,11 @@ impl Daemon {
                 Slot::Suspended(_) => None,
             })
             .collect();
-        for tx in live {
-            tx.closed().await;
+        // A step still running past the grace (a guest spinning without --timeout) does not
+        // hold the daemon: its session keeps its last snapshot.
+        let all_closed = futures_util::future::join_all(live.iter().map(|tx| tx.closed()));
+        if tokio::time::timeout(DRAIN_GRACE, all_closed).await.is_err() {
+            tracing::warn!("daemon: a session was still in a step after {DRAIN_GRACE:?}; stopping without it");
         }
     }
 

@@ -45,6 +45,15 @@ impl Served {
         Served::start_app_with(dir, &[])
     }
 
+    /// `morph up --addr <free port> EXTRA…` in an app's directory, waiting up to `within` for it
+    /// to listen (a `--build` first compiles the project).
+    pub fn start_app_within(dir: &Path, extra: &[&str], within: Duration) -> Served {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut args = vec!["up", "--addr", &addr];
+        args.extend_from_slice(extra);
+        Served::spawn_waiting(&args, Some(dir), None, addr.clone(), "listening on http://", within)
+    }
+
     /// `morph up --addr <free port> EXTRA…` in an app's directory.
     pub fn start_app_with(dir: &Path, extra: &[&str]) -> Served {
         let addr = format!("127.0.0.1:{}", free_port());
@@ -80,6 +89,17 @@ impl Served {
     /// Spawns morph with `args` in `cwd` with MORPH_HOME `home` (a fresh one when none) and
     /// waits for the log line that says it listens.
     fn spawn_in(args: &[&str], cwd: Option<&Path>, home: Option<&Path>, addr: String, listening: &str) -> Served {
+        Served::spawn_waiting(args, cwd, home, addr, listening, Duration::from_secs(60))
+    }
+
+    fn spawn_waiting(
+        args: &[&str],
+        cwd: Option<&Path>,
+        home: Option<&Path>,
+        addr: String,
+        listening: &str,
+        within: Duration,
+    ) -> Served {
         let fresh = home.is_none().then(|| tempfile::tempdir().unwrap());
         let home_path = home.or(fresh.as_ref().map(|t| t.path())).unwrap().to_path_buf();
         let mut cmd = Command::new(morph_bin());
@@ -96,7 +116,7 @@ impl Served {
             }
         });
         let served = Served { child, addr, log, _home: fresh };
-        served.wait_for(listening, Duration::from_secs(60));
+        served.wait_for(listening, within);
         served
     }
 
