@@ -41,7 +41,7 @@ pub(super) enum Ask {
 }
 
 impl Ask {
-    fn reply(self) -> Reply {
+    pub fn reply(self) -> Reply {
         match self {
             Ask::Send { reply, .. }
             | Ask::Capabilities { reply }

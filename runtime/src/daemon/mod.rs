@@ -191,11 +191,7 @@ impl Daemon {
             }
             Some(Slot::Suspended(s)) => {
                 let answer = json!({ "session": id, "resumed": true, "seqnum": s.seqnum, "source": s.source });
-                let Some(Slot::Suspended(s)) = sessions.remove(&id) else { unreachable!() };
-                let who = Identity { id: id.clone(), source: s.source.clone(), content_type: s.content_type.clone() };
-                let source = who.source.clone();
-                let tx = actor::spawn(self.clone(), who, Begin::Resume(s), Some(notify));
-                sessions.insert(id, Slot::Live { tx, source });
+                self.take_up(&mut sessions, &id, Some(notify));
                 return reply.send(Ok(answer));
             }
             None => {}
@@ -217,19 +213,8 @@ impl Daemon {
                 let mut sessions = self.sessions.lock().unwrap();
                 match sessions.get(id) {
                     Some(Slot::Live { tx, .. }) => tx.clone(),
-                    Some(Slot::Suspended(_)) => {
-                        let Some(Slot::Suspended(s)) = sessions.remove(id) else { unreachable!() };
-                        let who = Identity {
-                            id: id.to_string(),
-                            source: s.source.clone(),
-                            content_type: s.content_type.clone(),
-                        };
-                        let source = who.source.clone();
-                        let tx = actor::spawn(self.clone(), who, Begin::Resume(s), asked.notify.clone());
-                        sessions.insert(id.to_string(), Slot::Live { tx: tx.clone(), source });
-                        tx
-                    }
-                    None => return asked.ask_reply(Err(RpcError::no_session(id))),
+                    Some(Slot::Suspended(_)) => self.take_up(&mut sessions, id, asked.notify.clone()),
+                    None => return asked.ask.reply().send(Err(RpcError::no_session(id))),
                 }
             };
             match tx.send(asked).await {
@@ -238,10 +223,26 @@ impl Daemon {
                 Err(mpsc::error::SendError(back)) => asked = back,
             }
             if *self.stopping.borrow() {
-                return asked.ask_reply(Err(RpcError::stopping()));
+                return asked.ask.reply().send(Err(RpcError::stopping()));
             }
             tokio::task::yield_now().await;
         }
+    }
+
+    /// Takes the session put away as `id` up again: an actor resumes it from its snapshot; its
+    /// mailbox.
+    fn take_up(
+        self: &Arc<Self>,
+        sessions: &mut HashMap<String, Slot>,
+        id: &str,
+        notify: Option<Notifier>,
+    ) -> mpsc::Sender<Asked> {
+        let Some(Slot::Suspended(s)) = sessions.remove(id) else { unreachable!("take_up of a session put away") };
+        let who = Identity { id: id.to_string(), source: s.source.clone(), content_type: s.content_type.clone() };
+        let source = who.source.clone();
+        let tx = actor::spawn(self.clone(), who, Begin::Resume(s), notify);
+        sessions.insert(id.to_string(), Slot::Live { tx: tx.clone(), source });
+        tx
     }
 
     /// What session `id`'s slot becomes as its actor leaves it: put away, or gone.
@@ -315,18 +316,6 @@ impl Daemon {
             .map_err(RuntimeError::internal)??;
         code.insert(source.to_string(), (digest, prepared.clone()));
         Ok(prepared)
-    }
-}
-
-impl Asked {
-    fn ask_reply(self, r: Result<Json, RpcError>) {
-        match self.ask {
-            actor::Ask::Send { reply, .. }
-            | actor::Ask::Capabilities { reply }
-            | actor::Ask::Call { reply, .. }
-            | actor::Ask::Snapshot { reply }
-            | actor::Ask::Close { reply } => reply.send(r),
-        }
     }
 }
 
