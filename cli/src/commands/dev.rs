@@ -36,27 +36,49 @@ fn build_quietly(m: &Manifest, out: &Output) -> Result<ExitCode> {
     Ok(code)
 }
 
+/// The sources as last built, and as last looked at: a change counts once the sources differ
+/// from the build's and then stay the same for one more look (an editor's save is one change).
+struct Settling {
+    built: sources::Stamps,
+    seen: sources::Stamps,
+}
+
+impl Settling {
+    fn new(m: &Manifest) -> Settling {
+        let now = sources::stamps(m);
+        Settling { built: now.clone(), seen: now }
+    }
+
+    /// Looks at the sources again: whether they changed and settled since the last build.
+    fn changed(&mut self, m: &Manifest) -> bool {
+        let now = sources::stamps(m);
+        let settled = now != self.built && now == self.seen;
+        self.seen = now;
+        settled
+    }
+
+    /// After a build: what it wrote itself (generated bindings) is not a change.
+    fn rebuilt(&mut self, m: &Manifest) {
+        *self = Settling::new(m);
+    }
+}
+
 /// Rebuilds `m` on a thread of its own whenever a source changes; `built` hears of each build
 /// that worked. A failed build prints the compiler's error once and waits for the next change.
 pub fn watch(m: Manifest, out: Output, mut built: impl FnMut(&Manifest) + Send + 'static) {
     std::thread::spawn(move || {
-        let mut current = sources::stamps(&m);
-        let mut seen = current.clone();
+        let mut sources = Settling::new(&m);
         loop {
             std::thread::sleep(POLL);
-            let now = sources::stamps(&m);
-            if now != current && now == seen {
-                match build_quietly(&m, &out) {
-                    Ok(code) if code == ExitCode::SUCCESS => built(&m),
-                    Ok(_) => eprintln!("the build failed; still serving the last good build"),
-                    Err(e) => eprintln!("error: {e:#}"),
-                }
-                // What the build itself wrote (generated bindings) is not a change.
-                current = sources::stamps(&m);
-                seen = current.clone();
+            if !sources.changed(&m) {
                 continue;
             }
-            seen = now;
+            match build_quietly(&m, &out) {
+                Ok(code) if code == ExitCode::SUCCESS => built(&m),
+                Ok(_) => eprintln!("the build failed; still serving the last good build"),
+                Err(e) => eprintln!("error: {e:#}"),
+            }
+            sources.rebuilt(&m);
         }
     });
 }
@@ -69,12 +91,10 @@ pub fn rerun(m: &Manifest, out: &Output) -> Result<ExitCode> {
         std::env::args_os().skip(1).filter(|a| a != "--watch" && a != "--build").collect();
     let exe = std::env::current_exe()?;
     let mut child: Option<std::process::Child> = None;
-    let mut current = sources::stamps(m);
-    let mut seen = current.clone();
-    let mut first = true;
+    let mut sources = Settling::new(m);
+    let mut start = true;
     loop {
-        if first || (seen != current && sources::stamps(m) == seen) {
-            first = false;
+        if start {
             if let Some(mut c) = child.take() {
                 let _ = c.kill();
                 let _ = c.wait();
@@ -83,8 +103,7 @@ pub fn rerun(m: &Manifest, out: &Output) -> Result<ExitCode> {
                 None => child = Some(std::process::Command::new(&exe).args(&args).spawn()?),
                 Some(_) => eprintln!("the build failed; waiting for the next change"),
             }
-            current = sources::stamps(m);
-            seen = current.clone();
+            sources.rebuilt(m);
         }
         if let Some(c) = &mut child {
             if let Some(status) = c.try_wait()? {
@@ -96,9 +115,6 @@ pub fn rerun(m: &Manifest, out: &Output) -> Result<ExitCode> {
             }
         }
         std::thread::sleep(POLL);
-        let now = sources::stamps(m);
-        if now != seen {
-            seen = now;
-        }
+        start = sources.changed(m);
     }
 }

@@ -91,7 +91,10 @@ async fn answer(d: &Arc<Daemon>, token: &[u8], req: Request<Incoming>) -> Respon
         let Some(cast) = data.get("cast") else {
             return error(StatusCode::BAD_REQUEST, "the body needs data.cast: {\"data\": {\"cast\": {\"name\": …}}}");
         };
-        let started = cast_of(cast).and_then(|c| d.casts.start(d, c));
+        let started = match cast_of(cast) {
+            Ok(c) => d.casts.start(d, c).await,
+            Err(e) => Err(e),
+        };
         return match started {
             Ok(v) => reply(StatusCode::OK, json!({ "data": v })),
             Err(e) => error(StatusCode::BAD_REQUEST, e.message),

@@ -73,8 +73,11 @@ pub(super) struct Casts {
 
 impl Casts {
     /// Loads the morph `req` names and starts it on a thread of its own; its session id.
-    pub fn start(&self, d: &Daemon, req: CastRequest) -> Result<Json, RpcError> {
-        let src = load(d, &req.name)?;
+    pub async fn start(&self, d: &Daemon, req: CastRequest) -> Result<Json, RpcError> {
+        let arg = std::ffi::OsString::from(&req.name);
+        let src = morph_registry_client::source::load(&d.home, &arg, true, None, &|_| {})
+            .await
+            .map_err(|e| RpcError::new(CANNOT_LOAD, format!("cannot cast {}: {e}", req.name)))?;
         let id = uuid_like();
         let dir = d.home.root().join("sessions").join(&id);
         std::fs::create_dir_all(&dir)
@@ -133,12 +136,12 @@ impl Casts {
         Ok(json!({ "session-id": id }))
     }
 
-    pub fn get(&self, id: &str) -> Option<Json> {
-        self.all.lock().unwrap().get(id).map(|c| c.describe())
+    pub fn has(&self, id: &str) -> bool {
+        self.all.lock().unwrap().contains_key(id)
     }
 
     pub fn status(&self, id: &str) -> Result<Json, RpcError> {
-        self.get(id).ok_or_else(|| RpcError::no_session(id))
+        self.all.lock().unwrap().get(id).map(|c| c.describe()).ok_or_else(|| RpcError::no_session(id))
     }
 
     /// Kills the cast (an ended one stays as it ended); its status.
@@ -176,23 +179,6 @@ impl Casts {
             c.kill.kill();
         }
     }
-}
-
-/// The morph of a cast: a registry id (or a file), loaded as `morph run` would.
-fn load(d: &Daemon, name: &str) -> Result<morph_registry_client::source::MorphSource, RpcError> {
-    let home = d.home.clone();
-    let arg = std::ffi::OsString::from(name);
-    // Loading may read a registry; on a runtime of its own, off the daemon's workers.
-    let loaded = std::thread::scope(|s| {
-        s.spawn(|| {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-            rt.block_on(morph_registry_client::source::load(&home, &arg, true, None, &|_| {}))
-                .map_err(|e| e.to_string())
-        })
-        .join()
-        .unwrap_or_else(|_| Err("loading the morph failed".into()))
-    });
-    loaded.map_err(|why| RpcError::new(CANNOT_LOAD, format!("cannot cast {name}: {why}")))
 }
 
 fn append(path: &std::path::Path, text: &str) {

@@ -249,13 +249,19 @@ async fn dispatch(d: &Arc<Daemon>, request: Json, to: &Notifier) {
         "session.close" => {
             let session = p.text("session");
             match session {
-                Ok(s) if d.casts.get(&s).is_some() => return reply.send(d.casts.stop(&s)),
+                Ok(s) if d.casts.has(&s) => return reply.send(d.casts.stop(&s)),
                 Ok(s) if d.is_suspended(&s) => return reply.send(d.close_suspended(&s)),
                 _ => session_ask(Ask::Close { reply }).await,
             }
         }
         "session.list" => return reply.send(Ok(d.list())),
-        "cast.start" => return reply.send(cast_params(&p).and_then(|c| d.casts.start(d, c))),
+        "cast.start" => {
+            let started = match cast_params(&p) {
+                Ok(c) => d.casts.start(d, c).await,
+                Err(e) => Err(e),
+            };
+            return reply.send(started);
+        }
         "cast.status" => return reply.send(p.text("session").and_then(|s| d.casts.status(&s))),
         "cast.stop" => return reply.send(p.text("session").and_then(|s| d.casts.stop(&s))),
         "cast.list" => return reply.send(Ok(d.casts.list())),
