@@ -8,7 +8,10 @@ use morph_runtime::RuntimeError;
 /// What a runtime error means for the process.
 pub fn of_runtime(e: &RuntimeError) -> i32 {
     match e {
-        RuntimeError::Trap(_) | RuntimeError::Limit(_) => 1,
+        RuntimeError::Trap(_)
+        | RuntimeError::Limit(_)
+        | RuntimeError::PluginFailed { .. }
+        | RuntimeError::BadEnvelope { .. } => 1,
         RuntimeError::Exit(code) => *code,
         RuntimeError::Step { source, .. } => of_runtime(source),
         _ => 2,

@@ -124,6 +124,16 @@ impl Component {
 /// module, text that does not assemble): what `run` needs before handing bytes to the engine,
 /// which validates as it compiles.
 pub fn component_binary(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, ContractError> {
+    let bytes = wasm_binary(path, bytes)?;
+    if sniff(&bytes) == Encoding::CoreModule {
+        return Err(ContractError::CoreModule { path: path.to_path_buf() });
+    }
+    Ok(bytes)
+}
+
+/// WebAssembly in its binary form: a binary as it is, text assembled; a core module is kept
+/// (what a core-module extension is), anything else is refused naming `path`.
+pub fn wasm_binary(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, ContractError> {
     let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
     if bytes.is_empty() {
         return Err(bad("the file is empty".into()));
@@ -140,15 +150,25 @@ pub fn component_binary(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, Contract
         }
         _ => bytes,
     };
-    if sniff(&bytes) == Encoding::CoreModule {
-        return Err(ContractError::CoreModule { path: path.to_path_buf() });
-    }
     Ok(bytes)
 }
 
 /// Reads a component file into its binary form (see [`component_binary`]). A binary is mapped,
 /// not copied: an 18 MB morph costs no 18 MB read.
 pub fn read_component_binary(path: &Path) -> Result<Bytes, ContractError> {
+    read_binary(path, component_binary)
+}
+
+/// Reads a component or core-module file into its binary form (see [`wasm_binary`]): what a
+/// morph to run may be, its kind told later by what runs it.
+pub fn read_wasm_binary(path: &Path) -> Result<Bytes, ContractError> {
+    read_binary(path, wasm_binary)
+}
+
+fn read_binary(
+    path: &Path,
+    convert: fn(&Path, Vec<u8>) -> Result<Vec<u8>, ContractError>,
+) -> Result<Bytes, ContractError> {
     let read_err = |e: std::io::Error| ContractError::Read { path: path.to_path_buf(), message: e.to_string() };
     let file = std::fs::File::open(path).map_err(read_err)?;
     if file.metadata().map_err(read_err)?.len() >= 8 {
@@ -161,7 +181,7 @@ pub fn read_component_binary(path: &Path) -> Result<Bytes, ContractError> {
         }
     }
     let bytes = std::fs::read(path).map_err(read_err)?;
-    Ok(Bytes::Owned(component_binary(path, bytes)?))
+    Ok(Bytes::Owned(convert(path, bytes)?))
 }
 
 /// Whether `bytes` are a whole, valid component binary (a WIT package counts: it is encoded as

@@ -15,6 +15,7 @@ pub mod kind;
 pub mod materialize;
 pub mod metadata;
 pub mod names;
+pub mod plugin;
 pub mod report;
 pub mod runtime_support;
 mod skeleton;

@@ -6,7 +6,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use morph_contract::component::{read_component_binary, sha256_digest, Bytes, CodeCheck};
+use morph_contract::component::{read_component_binary, read_wasm_binary, sha256_digest, Bytes, CodeCheck};
 use morph_contract::Component;
 
 use crate::{checked, oci, Home, MorphId, RegistryError};
@@ -79,7 +79,9 @@ pub async fn load(
     }
     let local = resolve_path(home, arg)?;
     let marker = if remember { checked::marker(home, "sha256", &local.path) } else { None };
-    let bytes = read_component_binary(&local.path)?;
+    // A core module too: a core-module extension runs from a file (anything else that gets one
+    // refuses it, saying how to make a component of it).
+    let bytes = read_wasm_binary(&local.path)?;
     let digest = checked::digest_of(marker.as_deref(), &local.path, || sha256_digest(&bytes));
     Ok(MorphSource { bytes, digest, name: local.name, origin: local.path })
 }

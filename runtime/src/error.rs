@@ -43,6 +43,18 @@ pub enum RuntimeError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A core-module extension that imports what morph does not provide (each import with why).
+    #[error("{} imports what morph does not provide to a core-module extension:\n{}", origin.display(), indented(imports))]
+    PluginImports { origin: std::path::PathBuf, imports: Vec<String> },
+    /// A core-module extension's export that is not a plug-in function.
+    #[error("the extension's export `{export}` is not a plug-in function `() -> i32` (what the Extism PDKs' #[plugin_fn] makes)")]
+    PluginSignature { export: String },
+    /// A core-module extension's function that returned failure (with the error it set).
+    #[error("`{export}` failed (it returned {code}){}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    PluginFailed { export: String, code: i32, message: Option<String> },
+    /// Bytes a core-module extension returned that are not what the envelope ABI says.
+    #[error("`{export}` returned {len} byte(s) that are not an envelope: {reason}; they start {preview:?}")]
+    BadEnvelope { export: String, len: usize, reason: String, preview: String },
     /// Reading or writing what a command streams (stdin, an output file).
     #[error("cannot {action} {}", path.display())]
     Io {

@@ -26,7 +26,7 @@ pub use engine::cache::CacheOutcome;
 pub use engine::{Compiler, Tier};
 pub use error::RuntimeError;
 pub use ext::hosted::Hosted;
-pub use ext::{effects, tea, DesignTime, Envelope, ExtensionSession, Header};
+pub use ext::{effects, tea, DesignTime, Envelope, ExtensionSession, Header, PreparedExtension, PreparedPlugin};
 pub use host::morphir::{ExtSettings, LogLevel};
 pub use limits::{parse_duration, parse_size, Limits};
 pub use policy::{parse_env, DirGrant, Grant, Policy};

@@ -178,7 +178,7 @@ where
 {
     let Loaded { src, sandbox, settings } = loaded;
     let result = block_on(async {
-        let prepared = sandbox.prepare((&src).into())?;
+        let prepared = sandbox.prepare_extension((&src).into())?;
         let mut session = sandbox.extension(&prepared, settings).await?;
         body(&mut session).await
     });
@@ -192,7 +192,7 @@ where
 {
     let Loaded { src, sandbox, settings } = loaded;
     let result = block_on(async {
-        let prepared = sandbox.prepare((&src).into())?;
+        let prepared = sandbox.prepare_extension((&src).into())?;
         let session = sandbox.extension(&prepared, settings).await?;
         body(&mut Hosted::new(session, tea)).await
     });

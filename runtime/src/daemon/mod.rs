@@ -19,8 +19,9 @@ use std::time::Duration;
 use serde_json::{json, Value as Json};
 use tokio::sync::{mpsc, watch};
 
+use crate::ext::PreparedExtension;
 use crate::host::morphir::LogLevel;
-use crate::sandbox::{Prepared, Sandbox};
+use crate::sandbox::Sandbox;
 use crate::RuntimeError;
 use actor::{Asked, Begin, Identity};
 use rpc::{Notifier, Open, Reply, RpcError};
@@ -59,7 +60,7 @@ pub struct Daemon {
     pub(crate) log_level: LogLevel,
     sessions: Mutex<HashMap<String, Slot>>,
     /// Compiled morphs by source: every session of one morph shares its code.
-    code: tokio::sync::Mutex<HashMap<String, (String, Prepared)>>,
+    code: tokio::sync::Mutex<HashMap<String, (String, PreparedExtension)>>,
     casts: casts::Casts,
     pub(crate) stopping: watch::Receiver<bool>,
     stop: watch::Sender<bool>,
@@ -297,7 +298,7 @@ impl Daemon {
 
     /// The code of the morph at `source`, compiled once for all its sessions (again when the
     /// file changed).
-    pub(crate) async fn prepared(&self, source: &str) -> Result<Prepared, RuntimeError> {
+    pub(crate) async fn prepared(&self, source: &str) -> Result<PreparedExtension, RuntimeError> {
         let home = self.home.clone();
         let arg = std::ffi::OsString::from(source);
         let src = morph_registry_client::source::load(&home, &arg, true, None, &|_| {})
@@ -311,7 +312,7 @@ impl Daemon {
         }
         let sandbox = self.sandbox.clone();
         let digest = src.digest.clone();
-        let prepared = tokio::task::spawn_blocking(move || sandbox.prepare((&src).into()))
+        let prepared = tokio::task::spawn_blocking(move || sandbox.prepare_extension((&src).into()))
             .await
             .map_err(RuntimeError::internal)??;
         code.insert(source.to_string(), (digest, prepared.clone()));

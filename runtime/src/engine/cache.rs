@@ -15,9 +15,42 @@ use morph_registry_client::checked;
 
 use tracing::{debug, warn};
 use wasmtime::component::Component;
-use wasmtime::Engine;
+use wasmtime::{Engine, Module};
 
 use super::engine_hash;
+
+/// What the cache keeps compiled: components, and the core modules of core-module extensions.
+pub(crate) trait Code: Sized {
+    fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self>;
+    /// # Safety
+    /// `path` must hold code serialized by this cache (its checksum checked).
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self>;
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>>;
+}
+
+impl Code for Component {
+    fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self> {
+        Component::new(engine, wasm)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        unsafe { Component::deserialize_file(engine, path) }
+    }
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Component::serialize(self)
+    }
+}
+
+impl Code for Module {
+    fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self> {
+        Module::new(engine, wasm)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        unsafe { Module::deserialize_file(engine, path) }
+    }
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Module::serialize(self)
+    }
+}
 
 pub struct CodeCache {
     dir: Option<PathBuf>,
@@ -44,23 +77,23 @@ impl CodeCache {
     /// The component compiled from `wasm`, from the cache when it is there and intact.
     /// `digest` is `sha256:<hex>` of `wasm`. `compiling` is called when it must be compiled, and
     /// what it returns is dropped when the compile ends (a spinner, say).
-    pub fn load<G>(
+    pub fn load<C: Code, G>(
         &self,
         engine: &Engine,
         wasm: &[u8],
         digest: &str,
         compiling: impl FnOnce() -> G,
-    ) -> wasmtime::Result<(Component, CacheOutcome)> {
+    ) -> wasmtime::Result<(C, CacheOutcome)> {
         let Some(dir) = &self.dir else {
             let _notice = compiling();
-            return Ok((Component::new(engine, wasm)?, CacheOutcome::Disabled));
+            return Ok((C::compile(engine, wasm)?, CacheOutcome::Disabled));
         };
         let entry = self.entry(dir, engine, digest);
         if let Some(component) = self.read_entry(engine, &entry, digest) {
             return Ok((component, CacheOutcome::Hit));
         }
         let notice = compiling();
-        let component = Component::new(engine, wasm)?;
+        let component = C::compile(engine, wasm)?;
         drop(notice);
         if let Err(e) = self.write(dir, &entry, &component, digest) {
             // A cache that cannot be written only costs speed.
@@ -70,7 +103,7 @@ impl CodeCache {
     }
 
     /// The component compiled from the bytes with `digest`, when the cache has it intact.
-    pub fn read(&self, engine: &Engine, digest: &str) -> Option<Component> {
+    pub fn read<C: Code>(&self, engine: &Engine, digest: &str) -> Option<C> {
         let entry = self.entry(self.dir.as_ref()?, engine, digest);
         self.read_entry(engine, &entry, digest)
     }
@@ -80,7 +113,7 @@ impl CodeCache {
         dir.join(format!("{hex}-{}.cwasm", engine_hash(engine)))
     }
 
-    fn read_entry(&self, engine: &Engine, entry: &Path, digest: &str) -> Option<Component> {
+    fn read_entry<C: Code>(&self, engine: &Engine, entry: &Path, digest: &str) -> Option<C> {
         let expected = std::fs::read_to_string(sum_path(entry)).ok()?;
         let expected = expected.trim();
         // An entry that passed its checksum and has not changed since (same inode, size and
@@ -103,7 +136,7 @@ impl CodeCache {
         }
         // SAFETY: the entry is one this cache wrote (its checksum matches) for this engine's
         // compatibility hash; wasmtime checks the engine settings in the header again.
-        match unsafe { Component::deserialize_file(engine, entry) } {
+        match unsafe { C::deserialize_file(engine, entry) } {
             Ok(c) => {
                 debug!("compiled-code cache hit: {}", entry.display());
                 // The checksum file's modification time is the entry's last use, which `morph
@@ -118,7 +151,7 @@ impl CodeCache {
         }
     }
 
-    fn write(&self, dir: &Path, entry: &Path, component: &Component, digest: &str) -> wasmtime::Result<()> {
+    fn write<C: Code>(&self, dir: &Path, entry: &Path, component: &C, digest: &str) -> wasmtime::Result<()> {
         std::fs::create_dir_all(dir)?;
         let bytes = component.serialize()?;
         let sum = format!("{}\n", checksum(digest, &bytes));

@@ -1,19 +1,25 @@
-//! Hosting a Morphir extension (`morphir:ext/extension`): one instance kept across the calls of
-//! a session, each call a step with its own `--timeout` and `--fuel`. The model lives on the host
-//! side (TEA passes it into every `update`), so a trapped step costs only that step: the instance
-//! is replaced and the session goes on with the last good model and the env vars set so far.
+//! Hosting a Morphir extension: a component (`morphir:ext/extension`) or a core module (the
+//! Extism plug-in ABI, envelopes as JSON bytes), the same to everything above this module. One
+//! instance is kept across the calls of a session, each call a step with its own `--timeout`
+//! and `--fuel`. The model lives on the host side (TEA passes it into every `update`), so a
+//! trapped step costs only that step: the instance is replaced and the session goes on with the
+//! last good model and the env vars set so far.
 
-use std::collections::HashMap;
+use wasmtime::component::{ComponentType, Lift, Lower};
 
-use wasmtime::component::{ComponentType, Func, Lift, Lower, TypedFunc};
-
+mod component;
 pub mod effects;
+pub mod envelope_json;
 pub mod hosted;
+mod plugin;
 pub mod tea;
 
 use crate::host::morphir::ExtSettings;
-use crate::sandbox::{Prepared, Sandbox, Session};
+use crate::sandbox::{Morph, Prepared, Sandbox};
 use crate::RuntimeError;
+use component::LiveComponent;
+use plugin::LivePlugin;
+pub use plugin::PreparedPlugin;
 
 /// `morphir:ext/envelope.header`.
 #[derive(ComponentType, Lift, Lower, Clone, Debug, PartialEq)]
@@ -65,141 +71,110 @@ impl DesignTime {
 
 type Pair = (Envelope, Envelope);
 
-/// A live extension: its instance and what a replacement instance needs.
+/// An extension compiled and ready to instantiate: a component or a core module.
+#[derive(Clone)]
+pub enum PreparedExtension {
+    Component(Prepared),
+    Plugin(PreparedPlugin),
+}
+
+/// A live extension, of either kind.
 pub struct ExtensionSession {
-    prepared: Prepared,
     sandbox: Sandbox,
-    live: Session,
-    /// The live instance's exports found so far, by function name (each names one interface),
-    /// so a step does not look its function up again.
-    funcs: HashMap<&'static str, Func>,
+    live: Live,
+}
+
+enum Live {
+    Component(LiveComponent),
+    Plugin(LivePlugin),
 }
 
 impl Sandbox {
-    /// Instantiates the extension `prepared`, with `settings` for its `runtime` import.
+    /// Compiles `morph` as an extension: a core module as a plug-in, anything else as a
+    /// component.
+    pub fn prepare_extension(&self, morph: Morph<'_>) -> Result<PreparedExtension, RuntimeError> {
+        if wasmparser::Parser::is_core_wasm(morph.bytes) {
+            return self.prepare_plugin(morph).map(PreparedExtension::Plugin);
+        }
+        self.prepare(morph).map(PreparedExtension::Component)
+    }
+
+    /// Instantiates the extension `prepared`, with `settings` for its `runtime` functions.
     pub async fn extension(
         &self,
-        prepared: &Prepared,
+        prepared: &PreparedExtension,
         settings: ExtSettings,
     ) -> Result<ExtensionSession, RuntimeError> {
-        let live = instantiate(self, prepared, settings).await?;
-        Ok(ExtensionSession { prepared: prepared.clone(), sandbox: self.clone(), live, funcs: HashMap::new() })
+        let live = match prepared {
+            PreparedExtension::Component(p) => Live::Component(LiveComponent::start(self, p, settings).await?),
+            PreparedExtension::Plugin(p) => {
+                Live::Plugin(LivePlugin::start(self, p, settings, Default::default()).await?)
+            }
+        };
+        Ok(ExtensionSession { sandbox: self.clone(), live })
     }
 }
 
 impl ExtensionSession {
     /// `program.init(flags)`: the first model and commands.
     pub async fn init(&mut self, flags: &Envelope) -> Result<Pair, RuntimeError> {
-        let f: TypedFunc<(&Envelope,), (Pair,)> = self.typed(PROGRAM, "init")?;
-        self.step(f, (flags,)).await.map(|(r,)| r)
+        match &mut self.live {
+            Live::Component(c) => c.init(flags).await,
+            Live::Plugin(p) => p.init(flags).await,
+        }
     }
 
     /// `program.update(msg, model)`: the next model and commands.
     pub async fn update(&mut self, msg: &Envelope, model: &Envelope) -> Result<Pair, RuntimeError> {
-        let f: TypedFunc<(&Envelope, &Envelope), (Pair,)> = self.typed(PROGRAM, "update")?;
-        self.step(f, (msg, model)).await.map(|(r,)| r)
+        match &mut self.live {
+            Live::Component(c) => c.update(msg, model).await,
+            Live::Plugin(p) => p.update(msg, model).await,
+        }
     }
 
     /// `program.subscriptions(model)`.
     pub async fn subscriptions(&mut self, model: &Envelope) -> Result<Envelope, RuntimeError> {
-        let f: TypedFunc<(&Envelope,), (Envelope,)> = self.typed(PROGRAM, "subscriptions")?;
-        self.step(f, (model,)).await.map(|(r,)| r)
+        match &mut self.live {
+            Live::Component(c) => c.subscriptions(model).await,
+            Live::Plugin(p) => p.subscriptions(model).await,
+        }
     }
 
     /// `program.get-capabilities()`.
     pub async fn capabilities(&mut self) -> Result<Envelope, RuntimeError> {
-        let f: TypedFunc<(), (Envelope,)> = self.typed(PROGRAM, "get-capabilities")?;
-        self.step(f, ()).await.map(|(r,)| r)
+        match &mut self.live {
+            Live::Component(c) => c.capabilities().await,
+            Live::Plugin(p) => p.capabilities().await,
+        }
     }
 
     /// `design-time-frontend.frontend-compile` or `design-time-backend.backend-generate`.
     pub async fn design_time(&mut self, which: DesignTime, input: &Envelope) -> Result<Envelope, RuntimeError> {
-        let f: TypedFunc<(&Envelope,), (Envelope,)> = self.typed(which.interface(), which.function())?;
-        self.step(f, (input,)).await.map(|(r,)| r)
+        match &mut self.live {
+            Live::Component(c) => c.design_time(which, input).await,
+            Live::Plugin(p) => p.design_time(which, input).await,
+        }
     }
 
     /// After a failed step the instance may be left mid-call; this swaps in a fresh one that
     /// keeps the env vars the extension set.
     pub async fn recover(&mut self) -> Result<(), RuntimeError> {
-        let settings = std::mem::take(&mut self.live.store.data_mut().ext);
-        self.live = instantiate(&self.sandbox, &self.prepared, settings).await?;
-        self.funcs.clear();
-        Ok(())
+        match &mut self.live {
+            Live::Component(c) => c.recover().await,
+            Live::Plugin(p) => p.recover(&self.sandbox).await,
+        }
     }
 
-    /// What the extension's `runtime` import sees now: its env vars as set so far.
+    /// What the extension's `runtime` functions see now: its env vars as set so far.
     pub fn settings(&self) -> &ExtSettings {
-        &self.live.store.data().ext
+        match &self.live {
+            Live::Component(c) => c.settings(),
+            Live::Plugin(p) => p.settings(),
+        }
     }
 
     /// The sandbox the session runs in (its grants say which effects may run).
     pub fn sandbox(&self) -> &Sandbox {
         &self.sandbox
     }
-
-    /// The export `func` of the interface starting with `interface`, checked against the
-    /// envelope types: a mismatch says which signature the extension got wrong.
-    fn typed<P, R>(&mut self, interface: &'static str, func: &'static str) -> Result<TypedFunc<P, R>, RuntimeError>
-    where
-        P: wasmtime::component::ComponentNamedList + Lower,
-        R: wasmtime::component::ComponentNamedList + Lift,
-    {
-        let f = match self.funcs.get(func) {
-            Some(f) => *f,
-            None => {
-                let f = self.func(interface, func)?;
-                self.funcs.insert(func, f);
-                f
-            }
-        };
-        f.typed::<P, R>(&self.live.store)
-            .map_err(|e| RuntimeError::ExtensionSignature { function: func, source: e.into() })
-    }
-
-    fn func(&mut self, interface: &'static str, func: &'static str) -> Result<Func, RuntimeError> {
-        let store = &mut self.live.store;
-        let engine = store.engine().clone();
-        let name = self
-            .prepared
-            .component
-            .component_type()
-            .exports(&engine)
-            .map(|(n, _)| n.to_string())
-            .find(|n| n.starts_with(interface))
-            .ok_or(RuntimeError::NotAnExtension { interface, function: func })?;
-        let iface = self.live.instance.get_export_index(&mut *store, None, &name);
-        let idx = self
-            .live
-            .instance
-            .get_export_index(&mut *store, iface.as_ref(), func)
-            .ok_or_else(|| self.no_such_export(&name, func))?;
-        self.live.instance.get_func(&mut self.live.store, idx).ok_or_else(|| self.no_such_export(&name, func))
-    }
-
-    fn no_such_export(&self, interface: &str, func: &str) -> RuntimeError {
-        let available = self.prepared.exports().iter().map(|f| format!("  {}", f.signature())).collect::<Vec<_>>();
-        let available = available.join("\n");
-        RuntimeError::NoSuchExport { name: format!("{interface}#{func}"), available }
-    }
-
-    /// One call with a fresh `--timeout` and `--fuel`.
-    async fn step<P, R>(&mut self, f: TypedFunc<P, R>, params: P) -> Result<R, RuntimeError>
-    where
-        P: wasmtime::component::ComponentNamedList + Lower + Send + Sync,
-        R: wasmtime::component::ComponentNamedList + Lift + Send + Sync + 'static,
-    {
-        self.live.watch.rearm(&mut self.live.store)?;
-        let result = self.live.watch.within(f.call_async(&mut self.live.store, params)).await;
-        self.live.watch.disarm_timer();
-        result.map_err(|e| self.live.watch.classify(e, false))
-    }
-}
-
-/// A live instance whose `runtime` import sees `settings`; the timeout covers instantiation,
-/// then each step arms its own.
-async fn instantiate(sandbox: &Sandbox, prepared: &Prepared, settings: ExtSettings) -> Result<Session, RuntimeError> {
-    let argv = std::slice::from_ref(&prepared.name);
-    let mut live = sandbox.session(prepared, argv, |data| data.ext = settings).await?;
-    live.watch.disarm_timer();
-    Ok(live)
 }

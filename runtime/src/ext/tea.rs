@@ -143,6 +143,8 @@ pub fn step_error(step: &str, seqnum: u64, e: RuntimeError) -> RuntimeError {
     match e {
         RuntimeError::NotAnExtension { .. }
         | RuntimeError::ExtensionSignature { .. }
+        | RuntimeError::PluginSignature { .. }
+        | RuntimeError::PluginImports { .. }
         | RuntimeError::NoSuchExport { .. }
         | RuntimeError::Io { .. }
         | RuntimeError::Internal(_) => e,

@@ -13,6 +13,7 @@ pub(crate) mod db;
 mod errno;
 pub(crate) mod fallback;
 pub(crate) mod morphir;
+pub(crate) mod plugin;
 pub(crate) mod process;
 pub(crate) mod threads;
 pub(crate) mod wac;

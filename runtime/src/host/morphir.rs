@@ -72,6 +72,17 @@ impl ExtSettings {
         self.vars.iter().filter_map(|(name, v)| Some((name.clone(), typed_text(v)?))).collect()
     }
 
+    /// Env var `name` as `TYPE:VALUE` (what a core-module extension's `get_env_var` gives).
+    pub(crate) fn typed(&self, name: &str) -> Option<String> {
+        typed_text(self.vars.get(name)?)
+    }
+
+    /// Env var `name`'s value alone, as text (what Extism's `config_get` gives).
+    pub(crate) fn value_text(&self, name: &str) -> Option<String> {
+        let typed = self.typed(name)?;
+        typed.split_once(':').map(|(_, value)| value.to_string())
+    }
+
     /// Prints an extension's log line when `level` is at least the minimum.
     pub fn log(&self, level: LogLevel, msg: &str) {
         if level >= self.log_level {
