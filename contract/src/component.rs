@@ -126,9 +126,20 @@ impl Component {
 pub fn component_binary(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, ContractError> {
     let bytes = wasm_binary(path, bytes)?;
     if sniff(&bytes) == Encoding::CoreModule {
-        return Err(ContractError::CoreModule { path: path.to_path_buf() });
+        return Err(core_module(path, &bytes));
     }
     Ok(bytes)
+}
+
+/// Why the core module `bytes` is not a component: an extension is run by `morph ext`, any other
+/// module needs making into a component.
+fn core_module(path: &Path, bytes: &[u8]) -> ContractError {
+    match crate::plugin::PluginInfo::read(path, bytes) {
+        Ok(info) if info.kind != crate::plugin::PluginKind::NotAnExtension => {
+            ContractError::CoreExtension { path: path.to_path_buf() }
+        }
+        _ => ContractError::CoreModule { path: path.to_path_buf() },
+    }
 }
 
 /// WebAssembly in its binary form: a binary as it is, text assembled; a core module is kept
@@ -194,7 +205,7 @@ pub fn check_component_bytes(label: &Path, bytes: &[u8]) -> Result<(), ContractE
     }
     match sniff(bytes) {
         Encoding::Component => {}
-        Encoding::CoreModule => return Err(ContractError::CoreModule { path: label.to_path_buf() }),
+        Encoding::CoreModule => return Err(core_module(label, bytes)),
         _ => return Err(bad("it does not start with the `\\0asm` header".into())),
     }
     validate_function_bodies(bytes).map_err(|e| bad(describe_error(&e.to_string())))

@@ -42,6 +42,8 @@ pub enum ContractError {
     NotAComponent { path: PathBuf, message: String },
     #[error("{} is a core WebAssembly module, not a component; turn it into one with `morph build` (or `wasm-tools component new --adapt` with the WASI preview1 adapter)", path.display())]
     CoreModule { path: PathBuf },
+    #[error("{} is a Morphir extension as a core module (the Extism plug-in ABI); run it with `morph ext run`, `morph ext session` or `morph ext info`", path.display())]
+    CoreExtension { path: PathBuf },
     #[error("{} is an encoded WIT package, not a component; build a component that implements it", path.display())]
     WitPackage { path: PathBuf },
     /// A valid component whose imports and exports WIT cannot express (it exports types,

@@ -138,6 +138,8 @@ pub struct PluginInfo {
     pub kind: PluginKind,
     /// Exported functions, in the module's order.
     pub exports: Vec<String>,
+    /// Each export's signature, in the same order.
+    pub export_signatures: Vec<String>,
     pub imports: Vec<PluginImport>,
 }
 
@@ -150,8 +152,11 @@ impl PluginInfo {
             .validate_all(bytes)
             .map_err(|e| bad(format!("it is not a valid core module: {e}")))?;
         let mut types: Vec<wasmparser::FuncType> = Vec::new();
+        // The type of each function by index: imported ones first, then the module's own.
+        let mut func_types: Vec<u32> = Vec::new();
         let mut imports = Vec::new();
         let mut exports = Vec::new();
+        let mut export_funcs = Vec::new();
         for payload in Parser::new(0).parse_all(bytes) {
             match payload.map_err(|e| bad(e.to_string()))? {
                 Payload::TypeSection(reader) => {
@@ -163,10 +168,18 @@ impl PluginInfo {
                     for import in reader.into_imports() {
                         let import = import.map_err(|e| bad(e.to_string()))?;
                         let ty = match import.ty {
-                            TypeRef::Func(i) => Some(types.get(i as usize).cloned()),
+                            TypeRef::Func(i) => {
+                                func_types.push(i);
+                                Some(types.get(i as usize).cloned())
+                            }
                             _ => None,
                         };
                         imports.push(check_import(import.module, import.name, ty));
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    for ty in reader {
+                        func_types.push(ty.map_err(|e| bad(e.to_string()))?);
                     }
                 }
                 Payload::ExportSection(reader) => {
@@ -174,6 +187,7 @@ impl PluginInfo {
                         let export = export.map_err(|e| bad(e.to_string()))?;
                         if export.kind == wasmparser::ExternalKind::Func {
                             exports.push(export.name.to_string());
+                            export_funcs.push(export.index);
                         }
                     }
                 }
@@ -188,13 +202,106 @@ impl PluginInfo {
         } else {
             PluginKind::NotAnExtension
         };
-        Ok(PluginInfo { kind, exports, imports })
+        let export_signatures = export_funcs
+            .iter()
+            .map(|&f| {
+                let ty = func_types.get(f as usize).and_then(|&t| types.get(t as usize));
+                ty.map(|t| signature(t.params().iter().filter_map(val), t.results().iter().filter_map(val)))
+                    .unwrap_or_else(|| "?".into())
+            })
+            .collect();
+        Ok(PluginInfo { kind, exports, export_signatures, imports })
+    }
+
+    /// The signature of export `name`, if the module exports it.
+    pub fn export_signature(&self, name: &str) -> Option<&str> {
+        let i = self.exports.iter().position(|e| e == name)?;
+        self.export_signatures.get(i).map(String::as_str)
     }
 
     /// The imports morph does not provide, each with why.
     pub fn unprovided(&self) -> impl Iterator<Item = &PluginImport> {
         self.imports.iter().filter(|i| i.problem.is_some())
     }
+}
+
+/// What a plug-in's extension functions are: no parameters (the input comes from the kernel),
+/// an `i32` result (0 for success).
+pub const PLUGIN_FN: &str = "() -> i32";
+
+/// `morph validate` of a core module: level 1, the extension's exports (all of `init`, `update`
+/// and `subscriptions`, or a design-time function; each a plug-in function); level 2, every
+/// import one morph provides. `path` names the module in the report.
+pub fn validate_plugin(path: &Path, bytes: &[u8]) -> Result<crate::Validation, ContractError> {
+    use crate::{Finding, FindingKind, Severity};
+    let info = PluginInfo::read(path, bytes)?;
+    let mut level1 = Vec::new();
+    let wanted: &[&str] = match info.kind {
+        PluginKind::Runtime | PluginKind::NotAnExtension => RUNTIME_EXPORTS,
+        PluginKind::DesignTime => &[],
+    };
+    for f in wanted {
+        if export_for(&info.exports, f).is_none() {
+            let mut finding = Finding::new(
+                Severity::Error,
+                FindingKind::MissingExport,
+                *f,
+                format!("a runtime extension exports `{f}` (or `{}`)", f.replace('-', "_")),
+            );
+            finding.expected = Some(PLUGIN_FN.into());
+            level1.push(finding);
+        }
+    }
+    for f in RUNTIME_EXPORTS.iter().chain(DESIGN_TIME_EXPORTS) {
+        let Some(name) = export_for(&info.exports, f) else { continue };
+        let actual = info.export_signature(name).unwrap_or("?");
+        if actual != PLUGIN_FN {
+            let mut finding = Finding::new(
+                Severity::Error,
+                FindingKind::TypeMismatch,
+                name,
+                "an extension function takes no parameters and returns an i32 (the PDKs' #[plugin_fn])",
+            );
+            finding.expected = Some(PLUGIN_FN.into());
+            finding.actual = Some(actual.into());
+            level1.push(finding);
+        }
+    }
+    let level2: Vec<Finding> = info
+        .unprovided()
+        .map(|i| {
+            let mut finding = Finding::new(
+                Severity::Error,
+                FindingKind::NotProvided,
+                format!("{}#{}", i.module, i.name),
+                i.problem.clone().unwrap_or_default(),
+            );
+            finding.actual = i.signature.clone();
+            finding
+        })
+        .collect();
+    let conforms = level1.is_empty();
+    let runtime_compatible = level2.is_empty();
+    let what = match info.kind {
+        PluginKind::Runtime => "a core module exporting init, update and subscriptions",
+        PluginKind::DesignTime => "a core module exporting design-time functions",
+        PluginKind::NotAnExtension => "a core module (exports none of an extension's functions)",
+    };
+    Ok(crate::Validation {
+        file: path.display().to_string(),
+        kind: crate::Kind::Extension,
+        world: "morphir extension (core module, Extism plug-in ABI)".into(),
+        world_short: Some("extension".into()),
+        detected: Some(what.into()),
+        contract: None,
+        contract_reason: None,
+        strict: false,
+        conforms,
+        conformance: level1,
+        compatibility: level2,
+        runtime_compatible,
+        valid: conforms && runtime_compatible,
+    })
 }
 
 /// Whether morph provides `module`/`name` with the type `ty` (`Some(None)`: a function whose
@@ -296,5 +403,22 @@ mod tests {
         assert!(problems[0].1.contains("`http` command"), "{problems:?}");
         assert!(problems[1].1.contains("as (i64) -> i64, the module imports it as (i32) -> i32"), "{problems:?}");
         assert!(problems[2].1.contains("morph provides only"), "{problems:?}");
+    }
+
+    #[test]
+    fn validation_names_missing_and_mistyped_exports_and_unprovided_imports() {
+        let wasm = wat::parse_str(
+            r#"(module
+                (import "env" "random" (func (result i32)))
+                (func (export "init") (result i32) i32.const 0)
+                (func (export "update") (param i32) (result i32) i32.const 0))"#,
+        )
+        .unwrap();
+        let v = validate_plugin(Path::new("m.wasm"), &wasm).unwrap();
+        assert!(!v.valid && !v.conforms && !v.runtime_compatible);
+        let names: Vec<_> = v.conformance.iter().map(|f| (f.name.as_str(), f.kind.label())).collect();
+        assert_eq!(names, [("subscriptions", "missing export"), ("update", "type mismatch")]);
+        assert_eq!(v.conformance[1].actual.as_deref(), Some("(i32) -> i32"));
+        assert_eq!(v.compatibility[0].name, "env#random");
     }
 }

@@ -112,6 +112,9 @@ struct BuildSection {
     watch: Vec<String>,
 }
 
+
+/// The Rust target of a core-module extension: no WASI, no component.
+pub const CORE_TARGET: &str = "wasm32-unknown-unknown";
 /// A read `morph.toml`, with paths made absolute.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -170,9 +173,10 @@ impl Manifest {
             config.push((k, text));
         }
         let target = file.build.target.unwrap_or_else(|| "wasm32-wasip2".to_string());
-        if !["wasm32-wasip2", "wasm32-wasip1"].contains(&target.as_str()) {
+        if !["wasm32-wasip2", "wasm32-wasip1", CORE_TARGET].contains(&target.as_str()) {
             return Err(BuildError::Input(format!(
-                "{}: [build] target `{target}` is not one morph builds; use wasm32-wasip2 or wasm32-wasip1",
+                "{}: [build] target `{target}` is not one morph builds; use wasm32-wasip2, wasm32-wasip1 or \
+                 {CORE_TARGET} (a core-module extension)",
                 path.display()
             )));
         }
@@ -200,6 +204,12 @@ impl Manifest {
             watch: file.build.watch,
             metadata,
         })
+    }
+
+    /// Whether the project builds a core module that stays one (a Morphir extension with the
+    /// Extism plug-in ABI) rather than a component.
+    pub fn core_module(&self) -> bool {
+        self.target == CORE_TARGET
     }
 
     /// The project around `start`: it or the nearest parent with a `morph.toml`.

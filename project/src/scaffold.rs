@@ -20,6 +20,8 @@ pub struct NewProject<'a> {
     pub package: Option<&'a str>,
     /// The Hayride contract version whose packages go into `wit/deps`; the newest when absent.
     pub contract: Option<&'a str>,
+    /// A core-module extension (the Extism plug-in ABI) instead of a component: no `wit/`.
+    pub core: bool,
 }
 
 /// The bundled world each template's own world includes: its packages go into `wit/deps`.
@@ -49,7 +51,21 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
         None => MorphId::parse(&format!("local:{}", p.name)).expect("a valid name makes a valid id"),
     };
     let version = id.version.clone().unwrap_or(semver_0_1_0());
-    let source_dir = format!("{}/{}/", p.language.as_str(), p.template.as_str());
+    if p.core && p.template != Template::Extension {
+        return Err(BuildError::Input(format!(
+            "--core makes a Morphir extension as a core module; use it with --world extension, not --world {}",
+            p.template.as_str()
+        )));
+    }
+    if p.core && p.language != Language::Rust {
+        return Err(BuildError::Input(format!(
+            "--core has a Rust template (extism-pdk) only; a {} core-module extension is built with that language's \
+             Extism PDK and run with `morph ext` as it is",
+            p.language.as_str()
+        )));
+    }
+    let flavour = if p.core { "-core" } else { "" };
+    let source_dir = format!("{}/{}{flavour}/", p.language.as_str(), p.template.as_str());
     let sources: Vec<_> = TEMPLATES.iter().filter(|(path, _)| path.starts_with(&source_dir)).collect();
     if sources.is_empty() {
         let offered: Vec<&str> = [Template::Cli, Template::Server, Template::Reactor, Template::Extension]
@@ -104,11 +120,18 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
         files.push(target.join(rel));
         Ok(())
     };
+    // A template's own file of a common name (a core template's morph.toml) replaces it.
+    let own = |rel: &str| sources.iter().any(|(path, _)| &path[source_dir.len()..] == rel);
     for (path, text) in TEMPLATES.iter().filter(|(path, _)| path.starts_with("common/")) {
-        put(&path["common/".len()..], text)?;
+        if !own(&path["common/".len()..]) {
+            put(&path["common/".len()..], text)?;
+        }
     }
     for (path, text) in &sources {
         put(&path[source_dir.len()..], text)?;
+    }
+    if p.core {
+        return finish(staging, tracked, &target, files);
     }
     let world_file = format!("wit/{}.wit", p.template.as_str());
     let (_, world_text) = TEMPLATES.iter().find(|(path, _)| *path == world_file).expect("every template has a world");
@@ -121,13 +144,23 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
     let deps = morph_contract::materialize::write_wit_deps(contract, base, &staging.path().join("wit/deps"))
         .map_err(|e| BuildError::Input(e.to_string()))?;
     files.extend(deps.iter().filter_map(|f| f.strip_prefix(staging.path()).ok()).map(|rel| target.join(rel)));
+    finish(staging, tracked, &target, files)
+}
+
+/// Renames the staged project into place at `target`.
+fn finish(
+    staging: tempfile::TempDir,
+    tracked: morph_registry_client::atomic::Pending,
+    target: &Path,
+    mut files: Vec<PathBuf>,
+) -> Result<(PathBuf, Vec<PathBuf>), BuildError> {
     let staged = staging.keep();
-    tracked.keep(|_| std::fs::rename(&staged, &target)).map_err(|e| {
+    tracked.keep(|_| std::fs::rename(&staged, target)).map_err(|e| {
         let _ = std::fs::remove_dir_all(&staged);
-        io(&target, e)
+        BuildError::Input(format!("cannot write {}: {e}", target.display()))
     })?;
     files.sort();
-    Ok((target, files))
+    Ok((target.to_path_buf(), files))
 }
 
 fn semver_0_1_0() -> semver::Version {

@@ -51,7 +51,8 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
     };
     let mut bytes = std::fs::read(&wasm)
         .map_err(|e| BuildError::Input(format!("the toolchain wrote no component at {}: {e}", wasm.display())))?;
-    if wasmparser::Parser::is_core_wasm(&bytes) {
+    // A core-module extension stays a core module; any other core module becomes a component.
+    if wasmparser::Parser::is_core_wasm(&bytes) && !m.core_module() {
         bytes = crate::componentize::componentize(&bytes, embed_world.as_ref())?;
     }
     bytes = m.metadata.embed(&bytes).map_err(|e| BuildError::Input(e.to_string()))?;

@@ -40,7 +40,10 @@ pub fn build_manifest(manifest: &Manifest, release: bool, no_precompile: bool, o
     // The built morph is compiled into the cache while it is checked: its first run is warm.
     let mut compiling = None;
     let checked = match morph_project::build_project(manifest, release).and_then(|built| {
-        if let Ok((resolve, world)) = morph_contract::component::decode_world(&built.path, &built.bytes) {
+        let component = !manifest.core_module();
+        if let Some((resolve, world)) =
+            component.then(|| morph_contract::component::decode_world(&built.path, &built.bytes).ok()).flatten()
+        {
             let kind = morph_contract::kind::classify(&resolve, world);
             let name = manifest.id.to_string();
             compiling = Some(super::optimize::at_arrival(built.bytes.clone(), &name, kind, no_precompile));

@@ -19,6 +19,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+    if let Some(bytes) = super::read_core_module(&args.component) {
+        return core_module(&args, &bytes, out);
+    }
     let info = match super::read_component(&args.component) {
         Ok(comp) => inspect(&comp, args.wit)?,
         Err(e) => match e.downcast::<morph_contract::ContractError>() {
@@ -82,6 +85,70 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         for (field, values) in &info.producers {
             out.line(format!("  {field}: {}", values.join(", ")));
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A core module: as a Morphir extension (the Extism plug-in ABI), its exports with their
+/// signatures and its imports, each provided or not and why.
+fn core_module(args: &Args, bytes: &[u8], out: &Output) -> Result<ExitCode> {
+    use morph_contract::plugin::{PluginInfo, PluginKind};
+    if args.wit {
+        anyhow::bail!("{} is a core module: it has no WIT world to print", args.component.display());
+    }
+    let info = PluginInfo::read(&args.component, bytes)?;
+    let kind = match info.kind {
+        PluginKind::Runtime => "extension (core module, runtime: init/update/subscriptions)",
+        PluginKind::DesignTime => "extension (core module, design-time)",
+        PluginKind::NotAnExtension => "core module (not an extension: none of its exports is an extension function)",
+    };
+    let digest = morph_contract::component::sha256_digest(bytes);
+    let exports: Vec<_> = info
+        .exports
+        .iter()
+        .zip(&info.export_signatures)
+        .map(|(name, sig)| serde_json::json!({ "name": name, "signature": sig }))
+        .collect();
+    let imports: Vec<_> = info
+        .imports
+        .iter()
+        .map(|i| {
+            serde_json::json!({
+                "module": i.module, "name": i.name, "signature": i.signature,
+                "provided": i.problem.is_none(), "problem": i.problem,
+            })
+        })
+        .collect();
+    if out.json {
+        out.json(&serde_json::json!({
+            "file": args.component.display().to_string(), "kind": "extension", "core-module": true,
+            "abi": "extism", "extension": kind, "size": bytes.len(), "digest": digest,
+            "exports": exports, "imports": imports,
+        }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let label = |l: &str| out.paint(Style::Bold, &format!("{:<10}", format!("{l} ")));
+    out.line(format!("{}{}", label("file"), args.component.display()));
+    out.line(format!("{}{kind}", label("kind")));
+    out.line(format!("{}Extism plug-in (envelopes as JSON bytes; run with `morph ext`)", label("abi")));
+    out.line(format!("{}{} bytes ({})", label("size"), bytes.len(), human_size(bytes.len() as u64)));
+    out.line(format!("{}{digest}", label("digest")));
+    out.line(format!("{}{}", label("imports"), info.imports.len()));
+    for i in &info.imports {
+        let sig = i.signature.as_deref().unwrap_or("");
+        match &i.problem {
+            None => out.line(format!("  {}#{} {sig}", i.module, i.name)),
+            Some(why) => out.line(format!(
+                "  {}#{} {sig}  {}",
+                i.module,
+                i.name,
+                out.paint(Style::Bad, &format!("not provided: {why}"))
+            )),
+        }
+    }
+    out.line(format!("{}{}", label("exports"), info.exports.len()));
+    for (name, sig) in info.exports.iter().zip(&info.export_signatures) {
+        out.line(format!("  {name} {sig}"));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -37,3 +37,12 @@ use morph_contract::Component;
 pub fn read_component(path: &Path) -> Result<Component> {
     Ok(morph_registry_client::source::read_validated(morph_registry_client::Home::from_env().as_ref(), path)?)
 }
+
+/// The bytes of `path` when it is a core module (binary or text): a core-module extension,
+/// which `validate` and `inspect` read as one. `None` for anything else, which the component
+/// reader then judges (and names the problem of).
+pub fn read_core_module(path: &Path) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(path).ok()?;
+    let bytes = morph_contract::component::wasm_binary(path, bytes).ok()?;
+    (morph_contract::component::sniff(&bytes) == morph_contract::component::Encoding::CoreModule).then_some(bytes)
+}

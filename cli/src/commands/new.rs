@@ -26,6 +26,10 @@ pub struct Args {
     /// them). Default: the newest.
     #[arg(long, value_name = "VERSION")]
     contract: Option<String>,
+    /// With --world extension: a core WebAssembly module (Rust, extism-pdk, built for
+    /// wasm32-unknown-unknown) instead of a component.
+    #[arg(long)]
+    core: bool,
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
@@ -39,6 +43,7 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         template,
         package: args.package.as_deref(),
         contract: args.contract.as_deref(),
+        core: args.core,
     })?;
     if out.json {
         out.json(&serde_json::json!({ "path": dir, "files": files }));

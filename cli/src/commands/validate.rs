@@ -34,6 +34,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
+    if let Some(bytes) = super::read_core_module(&args.component) {
+        // A core module has no world: it is checked as a core-module extension.
+        if args.wit.is_some() || args.world.as_deref().is_some_and(|w| w != "extension") {
+            anyhow::bail!(
+                "{} is a core module: it is checked as a Morphir extension (the Extism plug-in ABI), not against a \
+                 WIT world; drop --world/--wit",
+                args.component.display()
+            );
+        }
+        let v = morph_contract::plugin::validate_plugin(&args.component, &bytes)?;
+        return Ok(report(&v, out));
+    }
     let comp = super::read_component(&args.component)?;
     let spec = match (&args.wit, &args.world) {
         (Some(dir), world) => WorldSpec::Wit { dir, world: world.as_deref() },
@@ -41,12 +53,21 @@ pub fn run(args: Args, out: &Output) -> Result<ExitCode> {
         (None, None) => WorldSpec::Detect { contract: args.contract.as_deref() },
     };
     let v = validate(&comp, spec, args.strict)?;
+    Ok(report(&v, out))
+}
+
+/// Prints `v` as `--json` or for people; its verdict as the exit code.
+fn report(v: &Validation, out: &Output) -> ExitCode {
     if out.json {
-        out.json(&v);
+        out.json(v);
     } else if !out.quiet || !v.valid {
-        print_human(&v, out);
+        print_human(v, out);
     }
-    Ok(if v.valid { ExitCode::SUCCESS } else { ExitCode::from(crate::exit::CHECK_FAILED) })
+    if v.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::exit::CHECK_FAILED)
+    }
 }
 
 pub(crate) fn print_human(v: &Validation, out: &Output) {

@@ -21,6 +21,9 @@ use super::engine_hash;
 
 /// What the cache keeps compiled: components, and the core modules of core-module extensions.
 pub(crate) trait Code: Sized {
+    /// Ends the entry's name: a module and a component are never each other's entry, even when
+    /// one file is tried as both (`morph run` of a core-module extension).
+    const SUFFIX: &'static str;
     fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self>;
     /// # Safety
     /// `path` must hold code serialized by this cache (its checksum checked).
@@ -29,6 +32,7 @@ pub(crate) trait Code: Sized {
 }
 
 impl Code for Component {
+    const SUFFIX: &'static str = "";
     fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self> {
         Component::new(engine, wasm)
     }
@@ -41,6 +45,7 @@ impl Code for Component {
 }
 
 impl Code for Module {
+    const SUFFIX: &'static str = "-module";
     fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self> {
         Module::new(engine, wasm)
     }
@@ -88,7 +93,7 @@ impl CodeCache {
             let _notice = compiling();
             return Ok((C::compile(engine, wasm)?, CacheOutcome::Disabled));
         };
-        let entry = self.entry(dir, engine, digest);
+        let entry = self.entry::<C>(dir, engine, digest);
         if let Some(component) = self.read_entry(engine, &entry, digest) {
             return Ok((component, CacheOutcome::Hit));
         }
@@ -104,13 +109,13 @@ impl CodeCache {
 
     /// The component compiled from the bytes with `digest`, when the cache has it intact.
     pub fn read<C: Code>(&self, engine: &Engine, digest: &str) -> Option<C> {
-        let entry = self.entry(self.dir.as_ref()?, engine, digest);
+        let entry = self.entry::<C>(self.dir.as_ref()?, engine, digest);
         self.read_entry(engine, &entry, digest)
     }
 
-    fn entry(&self, dir: &Path, engine: &Engine, digest: &str) -> PathBuf {
+    fn entry<C: Code>(&self, dir: &Path, engine: &Engine, digest: &str) -> PathBuf {
         let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-        dir.join(format!("{hex}-{}.cwasm", engine_hash(engine)))
+        dir.join(format!("{hex}-{}{}.cwasm", engine_hash(engine), C::SUFFIX))
     }
 
     fn read_entry<C: Code>(&self, engine: &Engine, entry: &Path, digest: &str) -> Option<C> {
