@@ -155,13 +155,30 @@ impl Output {
     /// An error that stops the command. With `--json` it is also the JSON document on stdout,
     /// so a script reading stdout always gets one document.
     pub fn error(&self, err: &anyhow::Error) {
-        let message = format!("{err:#}");
+        let message = chain_text(err);
         if self.json {
             self.json(&serde_json::json!({ "error": message }));
         }
         let label = if std::io::stderr().is_terminal() && self.color { "\x1b[31merror\x1b[0m" } else { "error" };
         let _ = writeln!(std::io::stderr().lock(), "{label}: {message}");
     }
+}
+
+/// An error and its causes, `: `-joined; a cause whose text the message already ends with (an
+/// error that shows its cause, as a failed step does) is not said twice.
+fn chain_text(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.ends_with(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 /// See [`Output::download_bar`].

@@ -246,7 +246,7 @@ pub fn validate_plugin(path: &Path, bytes: &[u8]) -> Result<crate::Validation, C
                 Severity::Error,
                 FindingKind::MissingExport,
                 *f,
-                format!("a runtime extension exports `{f}` (or `{}`)", f.replace('-', "_")),
+                format!("`{f}`: a runtime extension exports it (or `{}`)", f.replace('-', "_")),
             );
             finding.expected = Some(PLUGIN_FN.into());
             level1.push(finding);
@@ -260,7 +260,9 @@ pub fn validate_plugin(path: &Path, bytes: &[u8]) -> Result<crate::Validation, C
                 Severity::Error,
                 FindingKind::TypeMismatch,
                 name,
-                "an extension function takes no parameters and returns an i32 (the PDKs' #[plugin_fn])",
+                format!(
+                    "`{name}`: an extension function takes no parameters and returns an i32 (the PDKs' #[plugin_fn])"
+                ),
             );
             finding.expected = Some(PLUGIN_FN.into());
             finding.actual = Some(actual.into());
@@ -270,12 +272,9 @@ pub fn validate_plugin(path: &Path, bytes: &[u8]) -> Result<crate::Validation, C
     let level2: Vec<Finding> = info
         .unprovided()
         .map(|i| {
-            let mut finding = Finding::new(
-                Severity::Error,
-                FindingKind::NotProvided,
-                format!("{}#{}", i.module, i.name),
-                i.problem.clone().unwrap_or_default(),
-            );
+            let name = format!("{}#{}", i.module, i.name);
+            let message = format!("{name}: {}", i.problem.as_deref().unwrap_or_default());
+            let mut finding = Finding::new(Severity::Error, FindingKind::NotProvided, name, message);
             finding.actual = i.signature.clone();
             finding
         })

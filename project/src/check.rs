@@ -28,7 +28,11 @@ pub fn check_built(m: &Manifest, built: Built) -> Result<Checked, BuildError> {
         let validation = morph_contract::plugin::validate_plugin(&built.path, &built.bytes).map_err(input)?;
         // Nothing can supply a core module's missing host function later: it never runs.
         if !validation.runtime_compatible {
-            return Err(BuildError::DoesNotConform { path: built.path, world: m.world.clone(), validation: Box::new(validation) });
+            return Err(BuildError::DoesNotConform {
+                path: built.path,
+                world: m.world.clone(),
+                validation: Box::new(validation),
+            });
         }
         return checked(m, built.path, size, morph_contract::component::sha256_digest(&built.bytes), validation);
     }
@@ -43,7 +47,13 @@ pub fn check_built(m: &Manifest, built: Built) -> Result<Checked, BuildError> {
 
 /// A build whose `validation` has no conformance error; one with unprovided imports is kept
 /// (and said).
-fn checked(m: &Manifest, path: PathBuf, size: usize, digest: String, validation: Validation) -> Result<Checked, BuildError> {
+fn checked(
+    m: &Manifest,
+    path: PathBuf,
+    size: usize,
+    digest: String,
+    validation: Validation,
+) -> Result<Checked, BuildError> {
     let errors = |findings: &[morph_contract::Finding]| findings.iter().any(|f| f.severity == Severity::Error);
     if errors(&validation.conformance) {
         return Err(BuildError::DoesNotConform { path, world: m.world.clone(), validation: Box::new(validation) });

@@ -112,7 +112,6 @@ struct BuildSection {
     watch: Vec<String>,
 }
 
-
 /// The Rust target of a core-module extension: no WASI, no component.
 pub const CORE_TARGET: &str = "wasm32-unknown-unknown";
 /// A read `morph.toml`, with paths made absolute.
