@@ -299,3 +299,48 @@ fn new_core_is_refused_where_there_is_no_such_template() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("Rust template (extism-pdk) only"), "{r:?}");
 }
+
+/// tests/guests/go-ext-plugin built by the standard Go toolchain with Extism's Go PDK: a core
+/// module that imports WASI preview 1 and exports `_initialize`.
+fn go_plugin() -> Option<&'static PathBuf> {
+    static BUILT: std::sync::OnceLock<Option<(tempfile::TempDir, PathBuf)>> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            if !common::project::toolchain_present("go", "Go") {
+                return None;
+            }
+            let out = tempfile::tempdir().unwrap();
+            let wasm = out.path().join("go-ext-plugin.wasm");
+            let status = Command::new("go")
+                .args(["build", "-buildmode=c-shared", "-o"])
+                .arg(&wasm)
+                .arg(".")
+                .current_dir(workspace_root().join("tests/guests/go-ext-plugin"))
+                .env("GOOS", "wasip1")
+                .env("GOARCH", "wasm")
+                .status()
+                .unwrap();
+            assert!(status.success(), "go build of the Go PDK plug-in");
+            Some((out, wasm))
+        })
+        .as_ref()
+        .map(|(_, wasm)| wasm)
+}
+
+#[test]
+fn a_go_pdk_plug_in_runs_in_the_sandbox_wasi_gives_it_nothing_unless_granted() {
+    let Some(wasm) = go_plugin() else { return };
+    let f = path_str(wasm).to_string();
+    let r = ext_modes(&["run", &f, "--json", "--msg", r#""Increment""#, "--msg", r#""Increment""#], None);
+    assert_eq!(r.code, 0, "{r:?}");
+    let counts: Vec<i64> =
+        r.json()["steps"].as_array().unwrap().iter().map(|s| s["model"]["content"]["count"].as_i64().unwrap()).collect();
+    assert_eq!(counts, [0, 1, 2]);
+    assert!(r.stderr.contains("info: go counter starts, GREETING=\n"), "no env without --env: {r:?}");
+    let r = ext_modes(&["run", &f, "--env", "GREETING=hello"], None);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("GREETING=hello"), "{r:?}");
+    let home = tempfile::tempdir().unwrap();
+    let r = morph_in(home.path(), &["validate", &f]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
