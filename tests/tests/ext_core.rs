@@ -344,3 +344,22 @@ fn a_go_pdk_plug_in_runs_in_the_sandbox_wasi_gives_it_nothing_unless_granted() {
     let r = morph_in(home.path(), &["validate", &f]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+#[test]
+fn a_design_time_call_reaches_a_core_module_and_a_missing_export_is_named() {
+    let f = modes();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("model.json");
+    std::fs::write(&input, r#"{"module":"Counter"}"#).unwrap();
+    let r = ext_modes(&["call", &f, "frontend-compile", "--input", path_str(&input), "--json"], None);
+    assert_eq!(r.code, 0, "{r:?}");
+    let env = r.json();
+    assert_eq!(env["kind"], "input", "the echoed envelope carries the host's stamp: {env}");
+    assert_eq!(env["content"], json!({"module": "Counter"}), "{env}");
+    let r = ext_modes(&["call", &f, "backend-generate", "--input", path_str(&input)], None);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no export `backend-generate`") && r.stderr.contains("frontend_compile"), "{r:?}");
+    let r = ext_modes(&["info", &f], None);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no export `get-capabilities`"), "{r:?}");
+}
