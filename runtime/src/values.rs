@@ -95,7 +95,8 @@ pub(crate) fn type_name(ty: &Type) -> String {
     }
 }
 
-fn describe(v: &Json) -> &'static str {
+/// What kind of JSON value `v` is, in words for an error message.
+pub(crate) fn describe(v: &Json) -> &'static str {
     match v {
         Json::Null => "null",
         Json::Bool(_) => "a boolean",

@@ -333,8 +333,12 @@ fn a_go_pdk_plug_in_runs_in_the_sandbox_wasi_gives_it_nothing_unless_granted() {
     let f = path_str(wasm).to_string();
     let r = ext_modes(&["run", &f, "--json", "--msg", r#""Increment""#, "--msg", r#""Increment""#], None);
     assert_eq!(r.code, 0, "{r:?}");
-    let counts: Vec<i64> =
-        r.json()["steps"].as_array().unwrap().iter().map(|s| s["model"]["content"]["count"].as_i64().unwrap()).collect();
+    let counts: Vec<i64> = r.json()["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["model"]["content"]["count"].as_i64().unwrap())
+        .collect();
     assert_eq!(counts, [0, 1, 2]);
     assert!(r.stderr.contains("info: go counter starts, GREETING=\n"), "no env without --env: {r:?}");
     let r = ext_modes(&["run", &f, "--env", "GREETING=hello"], None);

@@ -7,46 +7,154 @@
 //! JSON envelope whose content is `{"model": …, "cmds": …}` (the shape of Morphir's design);
 //! from the others, one envelope. Anything else is an error naming what is wrong.
 
-use serde_json::{json, Map, Value as Json};
+use serde::de::{Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as Json};
 
 use super::{Envelope, Header};
+use crate::values::describe as kind_of;
+
+/// An envelope as it is written: serialized straight from the borrowed fields, `content` as
+/// an array of numbers.
+#[derive(Serialize)]
+struct WireOut<'a> {
+    header: HeaderOut<'a>,
+    content_type: &'a str,
+    content: &'a [u8],
+}
+
+#[derive(Serialize)]
+struct HeaderOut<'a> {
+    seqnum: u64,
+    session_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+}
+
+impl<'a> From<&'a Envelope> for WireOut<'a> {
+    fn from(e: &'a Envelope) -> WireOut<'a> {
+        WireOut {
+            header: HeaderOut {
+                seqnum: e.header.seqnum,
+                session_id: &e.header.session_id,
+                kind: e.header.kind.as_deref(),
+            },
+            content_type: &e.content_type,
+            content: &e.content,
+        }
+    }
+}
+
+/// An envelope as it is read: a missing header is an empty one; kebab-case names are taken too.
+#[derive(Deserialize)]
+struct WireIn {
+    #[serde(default)]
+    header: Option<HeaderIn>,
+    #[serde(alias = "content-type")]
+    content_type: String,
+    content: Content,
+}
+
+#[derive(Deserialize, Default)]
+struct HeaderIn {
+    #[serde(default)]
+    seqnum: Option<u64>,
+    #[serde(default, alias = "session-id")]
+    session_id: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+impl From<WireIn> for Envelope {
+    fn from(w: WireIn) -> Envelope {
+        let h = w.header.unwrap_or_default();
+        Envelope {
+            header: Header {
+                seqnum: h.seqnum.unwrap_or(0),
+                session_id: h.session_id.unwrap_or_default(),
+                kind: h.kind,
+            },
+            content_type: w.content_type,
+            content: w.content.0,
+        }
+    }
+}
+
+/// `content`: an array of bytes, or a string taken as its UTF-8 bytes.
+struct Content(Vec<u8>);
+
+impl<'de> Deserialize<'de> for Content {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Content, D::Error> {
+        struct Bytes;
+        impl<'de> Visitor<'de> for Bytes {
+            type Value = Content;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of bytes (numbers 0..=255) or a string")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Content, A::Error> {
+                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(b) = seq.next_element::<u8>()? {
+                    bytes.push(b);
+                }
+                Ok(Content(bytes))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Content, E> {
+                Ok(Content(s.as_bytes().to_vec()))
+            }
+        }
+        d.deserialize_any(Bytes)
+    }
+}
 
 /// `envelope` as JSON bytes.
 pub fn encode(envelope: &Envelope) -> Vec<u8> {
-    to_json(envelope).to_string().into_bytes()
+    serde_json::to_vec(&WireOut::from(envelope)).expect("an envelope serializes")
 }
 
 /// `update`'s input: the message and the model.
 pub fn encode_update(msg: &Envelope, model: &Envelope) -> Vec<u8> {
-    json!({ "msg": to_json(msg), "model": to_json(model) }).to_string().into_bytes()
-}
-
-fn to_json(e: &Envelope) -> Json {
-    let mut header = json!({ "seqnum": e.header.seqnum, "session_id": e.header.session_id });
-    if let Some(kind) = &e.header.kind {
-        header["kind"] = json!(kind);
+    #[derive(Serialize)]
+    struct Update<'a> {
+        msg: WireOut<'a>,
+        model: WireOut<'a>,
     }
-    json!({ "header": header, "content_type": e.content_type, "content": e.content })
+    serde_json::to_vec(&Update { msg: msg.into(), model: model.into() }).expect("an envelope serializes")
 }
 
 /// One envelope from `bytes`; the error says what is wrong with them.
 pub fn decode(bytes: &[u8]) -> Result<Envelope, String> {
-    from_json(&parse(bytes)?)
+    if bytes.is_empty() {
+        return Err("it returned no output".into());
+    }
+    envelope(bytes)
+}
+
+fn envelope(bytes: &[u8]) -> Result<Envelope, String> {
+    serde_json::from_slice::<WireIn>(bytes).map(Envelope::from).map_err(|e| wire_error(bytes, e))
 }
 
 /// `init`'s or `update`'s answer: the model and the commands.
 pub fn decode_pair(bytes: &[u8]) -> Result<(Envelope, Envelope), String> {
-    let value = parse(bytes)?;
-    if let Json::Array(items) = &value {
-        return match items.as_slice() {
-            [model, commands] => Ok((
-                from_json(model).map_err(|e| format!("its model (item 0): {e}"))?,
-                from_json(commands).map_err(|e| format!("its commands (item 1): {e}"))?,
-            )),
-            _ => Err(format!("it is an array of {} items, not [model, commands]", items.len())),
+    if bytes.is_empty() {
+        return Err("it returned no output".into());
+    }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return match serde_json::from_slice::<Vec<WireIn>>(bytes) {
+            Ok(items) if items.len() == 2 => {
+                let mut items = items.into_iter().map(Envelope::from);
+                Ok((items.next().expect("two"), items.next().expect("two")))
+            }
+            Ok(items) => Err(format!("it is an array of {} items, not [model, commands]", items.len())),
+            Err(e) => match serde_json::from_slice::<Vec<serde::de::IgnoredAny>>(bytes) {
+                Ok(items) if items.len() != 2 => {
+                    Err(format!("it is an array of {} items, not [model, commands]", items.len()))
+                }
+                Ok(_) => Err(format!("it is not [model, commands] ({e})")),
+                Err(e) => Err(format!("it is not JSON ({e})")),
+            },
         };
     }
-    let whole = from_json(&value).map_err(|e| {
+    let whole = envelope(bytes).map_err(|e| {
         format!(
             "{e}; init and update answer [model, commands] or one envelope whose content is {{\"model\", \"cmds\"}}"
         )
@@ -54,7 +162,10 @@ pub fn decode_pair(bytes: &[u8]) -> Result<(Envelope, Envelope), String> {
     let content: Json = serde_json::from_slice(&whole.content)
         .map_err(|e| format!("its content is not JSON {{\"model\", \"cmds\"}} ({e})"))?;
     let Some(model) = content.get("model") else {
-        return Err("its content has no \"model\"; init and update answer {\"model\": …, \"cmds\": […]}".into());
+        return Err(format!(
+            "its content is {}, with no \"model\"; init and update answer {{\"model\": …, \"cmds\": […]}}",
+            kind_of(&content)
+        ));
     };
     let commands = content.get("cmds").or_else(|| content.get("commands")).cloned().unwrap_or(json!([]));
     let part = |kind: &str, v: &Json| Envelope {
@@ -65,69 +176,15 @@ pub fn decode_pair(bytes: &[u8]) -> Result<(Envelope, Envelope), String> {
     Ok((part("model", model), part("cmd", &commands)))
 }
 
-fn parse(bytes: &[u8]) -> Result<Json, String> {
-    if bytes.is_empty() {
-        return Err("it returned no output".into());
+/// What is wrong with bytes that do not read as an envelope.
+fn wire_error(bytes: &[u8], e: serde_json::Error) -> String {
+    if e.is_syntax() || e.is_eof() {
+        return format!("it is not JSON ({e})");
     }
-    serde_json::from_slice(bytes).map_err(|e| format!("it is not JSON ({e})"))
-}
-
-fn from_json(v: &Json) -> Result<Envelope, String> {
-    let Json::Object(o) = v else { return Err(format!("it is {}, not an envelope object", kind_of(v))) };
-    let header = match o.get("header") {
-        None | Some(Json::Null) => Header { seqnum: 0, session_id: String::new(), kind: None },
-        Some(Json::Object(h)) => header(h)?,
-        Some(other) => return Err(format!("its \"header\" is {}, not an object", kind_of(other))),
-    };
-    let content_type = match field(o, "content_type") {
-        Some(Json::String(s)) => s.clone(),
-        Some(other) => return Err(format!("its \"content_type\" is {}, not a string", kind_of(other))),
-        None => return Err("it has no \"content_type\"".into()),
-    };
-    let content = match o.get("content") {
-        Some(Json::Array(items)) => items
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                b.as_u64()
-                    .and_then(|n| u8::try_from(n).ok())
-                    .ok_or_else(|| format!("byte {i} of its \"content\" is {b}, not a number 0..=255"))
-            })
-            .collect::<Result<Vec<u8>, String>>()?,
-        // Text content written as a string is taken as its UTF-8 bytes.
-        Some(Json::String(s)) => s.as_bytes().to_vec(),
-        Some(other) => return Err(format!("its \"content\" is {}, not an array of bytes", kind_of(other))),
-        None => return Err("it has no \"content\"".into()),
-    };
-    Ok(Envelope { header, content_type, content })
-}
-
-fn header(h: &Map<String, Json>) -> Result<Header, String> {
-    let seqnum = match h.get("seqnum") {
-        None | Some(Json::Null) => 0,
-        Some(n) => n.as_u64().ok_or_else(|| format!("its header's \"seqnum\" is {n}, not a u64"))?,
-    };
-    let text = |name: &str| match field(h, name) {
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(format!("its header's \"{name}\" is {}, not a string", kind_of(other))),
-    };
-    Ok(Header { seqnum, session_id: text("session_id")?.unwrap_or_default(), kind: text("kind")? })
-}
-
-/// A field by its snake_case name or the WIT's kebab-case one.
-fn field<'a>(o: &'a Map<String, Json>, name: &str) -> Option<&'a Json> {
-    o.get(name).or_else(|| o.get(&name.replace('_', "-")))
-}
-
-fn kind_of(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
+    // Valid JSON of the wrong shape: say what it is when it is not an object at all.
+    match serde_json::from_slice::<Json>(bytes) {
+        Ok(v) if !v.is_object() => format!("it is {}, not an envelope object", kind_of(&v)),
+        _ => format!("it is not an envelope ({e})"),
     }
 }
 
@@ -166,7 +223,7 @@ mod tests {
     #[test]
     fn both_answer_shapes_give_the_model_and_the_commands() {
         let (m, c) = (envelope("model", r#"{"count":1}"#), envelope("cmd", "[]"));
-        let pair = format!("[{}, {}]", to_json(&m), to_json(&c));
+        let pair = format!("[{}, {}]", String::from_utf8(encode(&m)).unwrap(), String::from_utf8(encode(&c)).unwrap());
         assert_eq!(decode_pair(pair.as_bytes()).unwrap(), (m.clone(), c.clone()));
         let design = envelope("answer", r#"{"model": {"count": 1}, "cmds": []}"#);
         let (model, cmds) = decode_pair(&encode(&design)).unwrap();
@@ -180,11 +237,19 @@ mod tests {
         assert_eq!(decode(b"").unwrap_err(), "it returned no output");
         assert!(decode(b"garbage").unwrap_err().starts_with("it is not JSON"));
         assert!(decode(b"[1]").unwrap_err().contains("an array, not an envelope object"));
-        assert!(decode(br#"{"content": []}"#).unwrap_err().contains("no \"content_type\""));
-        assert!(decode(br#"{"content_type": "x", "content": [300]}"#).unwrap_err().contains("byte 0"));
+        assert!(decode(br#"{"content": []}"#).unwrap_err().contains("missing field `content_type`"));
+        let e = decode(br#"{"content_type": "x", "content": [300]}"#).unwrap_err();
+        assert!(e.contains("300") && e.contains("u8"), "{e}");
+        assert!(decode(br#"{"content_type": "x", "content": {}}"#).unwrap_err().contains("an array of bytes"));
         assert!(decode_pair(br#"{"content_type": "application/json", "content": "{}"}"#)
             .unwrap_err()
             .contains("no \"model\""));
+        let kebab = br#"{"header": {"session-id": "k"}, "content-type": "text/plain", "content": "hi"}"#;
+        let e = decode(kebab).unwrap();
+        assert_eq!(
+            (e.header.session_id.as_str(), e.content_type.as_str(), e.content.as_slice()),
+            ("k", "text/plain", &b"hi"[..])
+        );
         assert!(decode_pair(b"[1, 2, 3]").unwrap_err().contains("3 items"));
     }
 }

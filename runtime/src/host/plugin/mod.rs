@@ -90,7 +90,8 @@ mod tests {
         add_to_linker(&mut linker, get).unwrap();
         let mut store = Store::new(&engine, Data { ctx: PluginCtx::default(), ext: ExtSettings::default() });
         for row in HOST_FUNCTIONS {
-            let ext = linker.get(&mut store, row.module, row.name).unwrap_or_else(|| panic!("{} not linked", row.name));
+            let ext =
+                linker.get(&mut store, row.module, row.name).unwrap_or_else(|_| panic!("{} not linked", row.name));
             let ty = ext.into_func().unwrap().ty(&store);
             let params: Vec<_> = ty.params().collect();
             let results: Vec<_> = ty.results().collect();
