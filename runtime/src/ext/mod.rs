@@ -85,8 +85,9 @@ pub struct ExtensionSession {
 }
 
 enum Live {
-    Component(LiveComponent),
-    Plugin(LivePlugin),
+    // Boxed: a session holds one for its life, and the two differ in size by half.
+    Component(Box<LiveComponent>),
+    Plugin(Box<LivePlugin>),
 }
 
 impl Sandbox {
@@ -106,9 +107,11 @@ impl Sandbox {
         settings: ExtSettings,
     ) -> Result<ExtensionSession, RuntimeError> {
         let live = match prepared {
-            PreparedExtension::Component(p) => Live::Component(LiveComponent::start(self, p, settings).await?),
+            PreparedExtension::Component(p) => {
+                Live::Component(Box::new(LiveComponent::start(self, p, settings).await?))
+            }
             PreparedExtension::Plugin(p) => {
-                Live::Plugin(LivePlugin::start(self, p, settings, Default::default()).await?)
+                Live::Plugin(Box::new(LivePlugin::start(self, p, settings, Default::default()).await?))
             }
         };
         Ok(ExtensionSession { sandbox: self.clone(), live })
