@@ -246,7 +246,10 @@ pub fn validate_plugin(path: &Path, bytes: &[u8]) -> Result<crate::Validation, C
                 Severity::Error,
                 FindingKind::MissingExport,
                 *f,
-                format!("`{f}`: a runtime extension exports it (or `{}`)", f.replace('-', "_")),
+                match f.replace('-', "_") {
+                    same if same == *f => format!("`{f}`: a runtime extension exports it"),
+                    other => format!("`{f}`: a runtime extension exports it (or `{other}`)"),
+                },
             );
             finding.expected = Some(PLUGIN_FN.into());
             level1.push(finding);

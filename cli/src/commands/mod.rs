@@ -38,11 +38,18 @@ pub fn read_component(path: &Path) -> Result<Component> {
     Ok(morph_registry_client::source::read_validated(morph_registry_client::Home::from_env().as_ref(), path)?)
 }
 
-/// The bytes of `path` when it is a core module (binary or text): a core-module extension,
-/// which `validate` and `inspect` read as one. `None` for anything else, which the component
-/// reader then judges (and names the problem of).
+/// The bytes of `path` when it is a core-module extension (binary or text: a core module that
+/// exports an extension function or imports the Extism kernel), which `validate` and `inspect`
+/// read as one. `None` for anything else, which the component reader then judges (a plain core
+/// module is told to become a component).
 pub fn read_core_module(path: &Path) -> Option<Vec<u8>> {
+    use morph_contract::plugin::{PluginInfo, PluginKind, KERNEL, STDLIB};
     let bytes = std::fs::read(path).ok()?;
     let bytes = morph_contract::component::wasm_binary(path, bytes).ok()?;
-    (morph_contract::component::sniff(&bytes) == morph_contract::component::Encoding::CoreModule).then_some(bytes)
+    if morph_contract::component::sniff(&bytes) != morph_contract::component::Encoding::CoreModule {
+        return None;
+    }
+    let info = PluginInfo::read(path, &bytes).ok()?;
+    let extism = info.imports.iter().any(|i| i.module == KERNEL || i.module == STDLIB);
+    (info.kind != PluginKind::NotAnExtension || extism).then_some(bytes)
 }
