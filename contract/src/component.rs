@@ -135,9 +135,7 @@ pub fn component_binary(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>, Contract
 /// module needs making into a component.
 fn core_module(path: &Path, bytes: &[u8]) -> ContractError {
     match crate::plugin::PluginInfo::read(path, bytes) {
-        Ok(info) if info.kind != crate::plugin::PluginKind::NotAnExtension => {
-            ContractError::CoreExtension { path: path.to_path_buf() }
-        }
+        Ok(info) if info.is_extension() => ContractError::CoreExtension { path: path.to_path_buf() },
         _ => ContractError::CoreModule { path: path.to_path_buf() },
     }
 }

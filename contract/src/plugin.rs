@@ -144,13 +144,23 @@ pub struct PluginInfo {
 }
 
 impl PluginInfo {
-    /// Reads the imports and exports of the core module `bytes` (named `path` in errors),
-    /// validating it whole.
+    /// The core module `bytes` (named `path` in errors) validated whole, then read: what
+    /// `validate` and `inspect` report on.
+    pub fn validated(path: &Path, bytes: &[u8]) -> Result<PluginInfo, ContractError> {
+        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all()).validate_all(bytes).map_err(|e| {
+            ContractError::NotAComponent {
+                path: path.to_path_buf(),
+                message: format!("it is not a valid core module: {e}"),
+            }
+        })?;
+        PluginInfo::read(path, bytes)
+    }
+
+    /// Reads the imports and exports of the core module `bytes` (named `path` in errors) from its
+    /// sections, without validating the code: for a caller whose engine validates as it compiles
+    /// (or loads code compiled from these bytes before).
     pub fn read(path: &Path, bytes: &[u8]) -> Result<PluginInfo, ContractError> {
         let bad = |message: String| ContractError::NotAComponent { path: path.to_path_buf(), message };
-        wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
-            .validate_all(bytes)
-            .map_err(|e| bad(format!("it is not a valid core module: {e}")))?;
         let mut types: Vec<wasmparser::FuncType> = Vec::new();
         // The type of each function by index: imported ones first, then the module's own.
         let mut func_types: Vec<u32> = Vec::new();
@@ -219,6 +229,12 @@ impl PluginInfo {
         self.export_signatures.get(i).map(String::as_str)
     }
 
+    /// Whether the module is meant as a Morphir extension: it exports an extension function or
+    /// imports the Extism kernel or the standard library.
+    pub fn is_extension(&self) -> bool {
+        self.kind != PluginKind::NotAnExtension || self.imports.iter().any(|i| i.module == KERNEL || i.module == STDLIB)
+    }
+
     /// The imports morph does not provide, each with why.
     pub fn unprovided(&self) -> impl Iterator<Item = &PluginImport> {
         self.imports.iter().filter(|i| i.problem.is_some())
@@ -234,7 +250,7 @@ pub const PLUGIN_FN: &str = "() -> i32";
 /// import one morph provides. `path` names the module in the report.
 pub fn validate_plugin(path: &Path, bytes: &[u8]) -> Result<crate::Validation, ContractError> {
     use crate::{Finding, FindingKind, Severity};
-    let info = PluginInfo::read(path, bytes)?;
+    let info = PluginInfo::validated(path, bytes)?;
     let mut level1 = Vec::new();
     let wanted: &[&str] = match info.kind {
         PluginKind::Runtime | PluginKind::NotAnExtension => RUNTIME_EXPORTS,
@@ -370,7 +386,7 @@ mod tests {
     use super::*;
 
     fn read(wat: &str) -> PluginInfo {
-        PluginInfo::read(Path::new("m.wat"), &wat::parse_str(wat).unwrap()).unwrap()
+        PluginInfo::validated(Path::new("m.wat"), &wat::parse_str(wat).unwrap()).unwrap()
     }
 
     #[test]

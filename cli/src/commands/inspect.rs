@@ -96,7 +96,7 @@ fn core_module(args: &Args, bytes: &[u8], out: &Output) -> Result<ExitCode> {
     if args.wit {
         anyhow::bail!("{} is a core module: it has no WIT world to print", args.component.display());
     }
-    let info = PluginInfo::read(&args.component, bytes)?;
+    let info = PluginInfo::validated(&args.component, bytes)?;
     let kind = match info.kind {
         PluginKind::Runtime => "extension (core module, runtime: init/update/subscriptions)",
         PluginKind::DesignTime => "extension (core module, design-time)",

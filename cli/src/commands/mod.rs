@@ -43,13 +43,17 @@ pub fn read_component(path: &Path) -> Result<Component> {
 /// read as one. `None` for anything else, which the component reader then judges (a plain core
 /// module is told to become a component).
 pub fn read_core_module(path: &Path) -> Option<Vec<u8>> {
-    use morph_contract::plugin::{PluginInfo, PluginKind, KERNEL, STDLIB};
-    let bytes = std::fs::read(path).ok()?;
-    let bytes = morph_contract::component::wasm_binary(path, bytes).ok()?;
-    if morph_contract::component::sniff(&bytes) != morph_contract::component::Encoding::CoreModule {
+    use morph_contract::component::{sniff, wasm_binary, Encoding};
+    use std::io::Read;
+    // The head tells a component (the usual case: 18 MB of it need not be read twice) from a
+    // core module or text.
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path).ok()?.take(4096).read_to_end(&mut head).ok()?;
+    if !matches!(sniff(&head), Encoding::CoreModule | Encoding::Text) {
         return None;
     }
-    let info = PluginInfo::read(path, &bytes).ok()?;
-    let extism = info.imports.iter().any(|i| i.module == KERNEL || i.module == STDLIB);
-    (info.kind != PluginKind::NotAnExtension || extism).then_some(bytes)
+    let bytes = wasm_binary(path, std::fs::read(path).ok()?).ok()?;
+    let core = sniff(&bytes) == Encoding::CoreModule;
+    let extension = || morph_contract::plugin::PluginInfo::read(path, &bytes).is_ok_and(|i| i.is_extension());
+    (core && extension()).then_some(bytes)
 }

@@ -69,7 +69,7 @@ pub(crate) struct LivePlugin {
     store: Store<StoreData>,
     instance: Instance,
     watch: LimitWatch,
-    funcs: HashMap<&'static str, (String, TypedFunc<(), i32>)>,
+    funcs: HashMap<&'static str, TypedFunc<(), i32>>,
 }
 
 impl LivePlugin {
@@ -105,28 +105,23 @@ impl LivePlugin {
     }
 
     pub async fn init(&mut self, flags: &Envelope) -> Result<Pair, RuntimeError> {
-        let out = self.call("init", codec::encode(flags)).await?;
-        self.decoded("init", &out, codec::decode_pair)
+        self.step("init", codec::encode(flags), codec::decode_pair).await
     }
 
     pub async fn update(&mut self, msg: &Envelope, model: &Envelope) -> Result<Pair, RuntimeError> {
-        let out = self.call("update", codec::encode_update(msg, model)).await?;
-        self.decoded("update", &out, codec::decode_pair)
+        self.step("update", codec::encode_update(msg, model), codec::decode_pair).await
     }
 
     pub async fn subscriptions(&mut self, model: &Envelope) -> Result<Envelope, RuntimeError> {
-        let out = self.call("subscriptions", codec::encode(model)).await?;
-        self.decoded("subscriptions", &out, codec::decode)
+        self.step("subscriptions", codec::encode(model), codec::decode).await
     }
 
     pub async fn capabilities(&mut self) -> Result<Envelope, RuntimeError> {
-        let out = self.call("get-capabilities", Vec::new()).await?;
-        self.decoded("get-capabilities", &out, codec::decode)
+        self.step("get-capabilities", Vec::new(), codec::decode).await
     }
 
     pub async fn design_time(&mut self, which: DesignTime, input: &Envelope) -> Result<Envelope, RuntimeError> {
-        let out = self.call(which.function(), codec::encode(input)).await?;
-        self.decoded(which.function(), &out, codec::decode)
+        self.step(which.function(), codec::encode(input), codec::decode).await
     }
 
     /// A fresh instance after a failed step, keeping the env vars and the vars set so far.
@@ -143,9 +138,14 @@ impl LivePlugin {
     }
 
     /// Calls the extension function `function` with `input` as its input bytes, under a fresh
-    /// `--timeout` and `--fuel`; its output bytes.
-    async fn call(&mut self, function: &'static str, input: Vec<u8>) -> Result<Vec<u8>, RuntimeError> {
-        let (export, f) = self.func(function)?;
+    /// `--timeout` and `--fuel`; its output read by `decode`. An error names the export.
+    async fn step<R>(
+        &mut self,
+        function: &'static str,
+        input: Vec<u8>,
+        decode: fn(&[u8]) -> Result<R, String>,
+    ) -> Result<R, RuntimeError> {
+        let f = self.func(function)?;
         self.store.data_mut().plugin.memory.start_call(&input).map_err(|e| self.watch.classify(e, false))?;
         self.watch.rearm(&mut self.store)?;
         let result = self.watch.within(f.call_async(&mut self.store, ())).await;
@@ -153,35 +153,36 @@ impl LivePlugin {
         let code = result.map_err(|e| self.watch.classify(e, false))?;
         let (output, error) = self.store.data().plugin.memory.finish_call();
         if code != 0 {
-            return Err(RuntimeError::PluginFailed { export, code, message: error });
+            return Err(RuntimeError::PluginFailed { export: self.export(function), code, message: error });
         }
-        Ok(output)
+        decode(&output).map_err(|reason| RuntimeError::BadEnvelope {
+            export: self.export(function),
+            len: output.len(),
+            reason,
+            preview: codec::preview(&output),
+        })
     }
 
     /// The export for `function` (`frontend-compile` or `frontend_compile`), checked to be a
     /// plug-in function once.
-    fn func(&mut self, function: &'static str) -> Result<(String, TypedFunc<(), i32>), RuntimeError> {
-        if let Some((name, f)) = self.funcs.get(function) {
-            return Ok((name.clone(), f.clone()));
+    fn func(&mut self, function: &'static str) -> Result<TypedFunc<(), i32>, RuntimeError> {
+        if let Some(f) = self.funcs.get(function) {
+            return Ok(f.clone());
         }
-        let Some(name) = export_for(&self.prepared.exports, function).map(str::to_string) else {
+        let Some(name) = export_for(&self.prepared.exports, function) else {
             let available = self.prepared.exports.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n");
             return Err(RuntimeError::NoSuchExport { name: function.to_string(), available });
         };
         let f = self
             .instance
-            .get_typed_func::<(), i32>(&mut self.store, &name)
-            .map_err(|_| RuntimeError::PluginSignature { export: name.clone() })?;
-        self.funcs.insert(function, (name.clone(), f.clone()));
-        Ok((name, f))
+            .get_typed_func::<(), i32>(&mut self.store, name)
+            .map_err(|_| RuntimeError::PluginSignature { export: name.to_string() })?;
+        self.funcs.insert(function, f.clone());
+        Ok(f)
     }
 
-    fn decoded<R>(&self, export: &str, out: &[u8], decode: fn(&[u8]) -> Result<R, String>) -> Result<R, RuntimeError> {
-        decode(out).map_err(|reason| RuntimeError::BadEnvelope {
-            export: export.to_string(),
-            len: out.len(),
-            reason,
-            preview: codec::preview(out),
-        })
+    /// The name the module exports `function` under (for an error: it has been called).
+    fn export(&self, function: &str) -> String {
+        export_for(&self.prepared.exports, function).unwrap_or(function).to_string()
     }
 }
