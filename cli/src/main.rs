@@ -110,6 +110,8 @@ fn main() -> ExitCode {
         Command::OptimizeInBackground(args) => commands::optimize::run(args),
         Command::Completions(args) => commands::completions::run(args, <Cli as clap::CommandFactory>::command()),
     };
+    // Compiled code a command ran while its cache entry was being written is kept.
+    morph_runtime::finish_cache_writes();
     match result {
         Ok(code) => code,
         Err(err) => {

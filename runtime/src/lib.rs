@@ -22,7 +22,7 @@ pub mod serve;
 mod store;
 mod values;
 
-pub use engine::cache::CacheOutcome;
+pub use engine::cache::{finish_cache_writes, CacheOutcome};
 pub use engine::{Compiler, Tier};
 pub use error::RuntimeError;
 pub use ext::hosted::Hosted;

@@ -20,7 +20,7 @@ use wasmtime::{Engine, Module};
 use super::engine_hash;
 
 /// What the cache keeps compiled: components, and the core modules of core-module extensions.
-pub(crate) trait Code: Sized {
+pub(crate) trait Code: Sized + Clone + Send + 'static {
     /// Ends the entry's name: a module and a component are never each other's entry, even when
     /// one file is tried as both (`morph run` of a core-module extension).
     const SUFFIX: &'static str;
@@ -100,10 +100,15 @@ impl CodeCache {
         let notice = compiling();
         let component = C::compile(engine, wasm)?;
         drop(notice);
-        if let Err(e) = self.write(dir, &entry, &component, digest) {
-            // A cache that cannot be written only costs speed.
-            warn!("cannot write the compiled-code cache at {}: {e}", dir.display());
-        }
+        writes::start(entry, {
+            let (dir, component, digest) = (dir.clone(), component.clone(), digest.to_string());
+            move |entry: &Path| {
+                if let Err(e) = write(&dir, entry, &component, &digest) {
+                    // A cache that cannot be written only costs speed.
+                    warn!("cannot write the compiled-code cache at {}: {e}", dir.display());
+                }
+            }
+        });
         Ok((component, CacheOutcome::Compiled))
     }
 
@@ -119,6 +124,7 @@ impl CodeCache {
     }
 
     fn read_entry<C: Code>(&self, engine: &Engine, entry: &Path, digest: &str) -> Option<C> {
+        writes::wait_for(entry);
         let expected = std::fs::read_to_string(sum_path(entry)).ok()?;
         let expected = expected.trim();
         // An entry that passed its checksum and has not changed since (same inode, size and
@@ -155,17 +161,68 @@ impl CodeCache {
             }
         }
     }
+}
 
-    fn write<C: Code>(&self, dir: &Path, entry: &Path, component: &C, digest: &str) -> wasmtime::Result<()> {
-        std::fs::create_dir_all(dir)?;
-        let bytes = component.serialize()?;
-        let sum = format!("{}\n", checksum(digest, &bytes));
-        // Whole files by rename, not synced to disk: an entry a power cut tore fails its
-        // checksum and is compiled again, so a sync would only slow every first start.
-        write_output(&sum_path(entry), sum.as_bytes())?;
-        write_output(entry, &bytes)?;
-        Ok(())
+fn write<C: Code>(dir: &Path, entry: &Path, component: &C, digest: &str) -> wasmtime::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let bytes = component.serialize()?;
+    let sum = format!("{}\n", checksum(digest, &bytes));
+    // Whole files by rename, not synced to disk: an entry a power cut tore fails its
+    // checksum and is compiled again, so a sync would only slow every first start.
+    write_output(&sum_path(entry), sum.as_bytes())?;
+    write_output(entry, &bytes)?;
+    Ok(())
+}
+
+/// Entries written while the code they hold already runs: serializing, hashing and writing
+/// tens of MB is a tenth of a second the morph does not wait for. A read of an entry waits for
+/// its write, so a process sees its own entries as if written at once, and
+/// [`finish_cache_writes`] (the command line's last step) waits for the rest. A process stopped
+/// by a signal first removes the temp files under way (`atomic::remove_pending`): nothing is
+/// left half-written, and no entry is renamed into place before it is whole.
+mod writes {
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+    use std::thread::JoinHandle;
+
+    static PENDING: Mutex<Vec<(PathBuf, JoinHandle<()>)>> = Mutex::new(Vec::new());
+
+    pub(super) fn start(entry: PathBuf, write: impl FnOnce(&Path) + Send + 'static) {
+        wait_for(&entry);
+        let spawned = std::thread::Builder::new().name("morph-cache-write".into()).spawn({
+            let entry = entry.clone();
+            move || write(&entry)
+        });
+        match spawned {
+            Ok(handle) => PENDING.lock().unwrap_or_else(|p| p.into_inner()).push((entry, handle)),
+            Err(e) => tracing::warn!("cannot start the cache write of {}: {e}", entry.display()),
+        }
     }
+
+    pub(super) fn wait_for(entry: &Path) {
+        let handles: Vec<_> = {
+            let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
+            let (mine, rest) = std::mem::take(&mut *pending).into_iter().partition(|(p, _)| p == entry);
+            *pending = rest;
+            mine
+        };
+        for (_, handle) in handles {
+            let _ = handle.join();
+        }
+    }
+
+    pub(crate) fn finish() {
+        let handles = std::mem::take(&mut *PENDING.lock().unwrap_or_else(|p| p.into_inner()));
+        for (_, handle) in handles {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// Waits for the compiled-code cache entries this process is still writing. A command calls it
+/// before it exits, or the entries it compiled are lost.
+pub fn finish_cache_writes() {
+    writes::finish();
 }
 
 /// The checksum of an entry compiled from the component whose digest is `digest`: it binds the

@@ -81,8 +81,13 @@ pub(crate) fn build_engine(settings: EngineSettings) -> wasmtime::Result<Engine>
         Tier::Baseline if settings.fuel => {
             config.cranelift_opt_level(OptLevel::None);
         }
+        // Winch compiles the functions; Cranelift still compiles the trampolines between host
+        // and guest (one per function a table or an export lets escape: thousands in an
+        // interpreter morph), a third of a baseline compile with its optimizing passes on.
         Tier::Baseline => {
             config.strategy(wasmtime::Strategy::Winch);
+            config.cranelift_opt_level(OptLevel::None);
+            config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
         }
     }
     config.wasm_backtrace_details(wasmtime::WasmBacktraceDetails::Enable);
