@@ -46,6 +46,19 @@ pub fn remember(marker: &Path) {
     let _ = crate::atomic::write_output(marker, b"");
 }
 
+/// Records at once what morph knows of a file it has just written whole, from bytes it holds,
+/// and renamed into place under its home (a registered morph's digest, a compiled-code cache
+/// entry's checksum): `value` is the marker's content (a digest, or nothing). Unlike a file a
+/// user hands morph, it need not settle first: a file replaced since is a new inode, so a new
+/// key, and the only write that could keep the key is one inside morph's home in the same clock
+/// tick, which a writer that can do that could as well do to the marker. So the first run after
+/// `morph register` finds what a warm run finds.
+pub fn remember_written(home: &Home, check: &str, path: &Path, value: &str) {
+    if let Some(m) = marker(home, check, path) {
+        let _ = crate::atomic::write_output(&m, value.as_bytes());
+    }
+}
+
 /// A file's modification time is coarse (the kernel's clock tick): a file hashed in the same
 /// tick as its last write could be written again, same size, without its key changing (git's
 /// "racy" entries). What is remembered of a file is only trusted once it is this much older.
@@ -64,6 +77,7 @@ pub fn digest_of(marker: Option<&Path>, path: &Path, hash: impl FnOnce() -> Stri
             return known.to_string();
         }
     }
+    tracing::debug!("hashing {}: not known unchanged since it was last hashed", path.display());
     let digest = hash();
     if let Some(m) = marker.filter(|_| settled(path)) {
         let _ = crate::atomic::write_output(m, digest.as_bytes());

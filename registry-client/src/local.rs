@@ -62,7 +62,11 @@ pub fn register(home: &Home, id: &MorphId, bytes: &[u8], force: bool) -> Result<
     let path = home.morphs_dir().join(&id.namespace).join(version.to_string()).join(format!("{}.wasm", id.name));
     let result = if force { write_atomic(&path, bytes) } else { write_new_atomic(&path, bytes) };
     match result {
-        Ok(()) => Ok(LocalMorph { id: id.clone(), path }),
+        Ok(()) => {
+            let digest = morph_contract::component::sha256_digest(bytes);
+            crate::checked::remember_written(home, "sha256", &path, &digest);
+            Ok(LocalMorph { id: id.clone(), path })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             Err(RegistryError::Exists { id: id.to_string(), path })
         }

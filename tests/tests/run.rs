@@ -330,9 +330,17 @@ fn a_morph_that_arrived_through_morph_starts_warm() {
     let hello = example("hello.wat");
     let r = morph_in(home.path(), &["register", path_str(&hello), "--package", "acme:hello@1.0.0"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let r = morph_with(home.path(), &["-v", "run", "acme:hello@1.0.0"], &auto, None);
+    let r = morph_with(home.path(), &["-vv", "run", "acme:hello@1.0.0"], &auto, None);
     assert_eq!(r.stdout, "hello from morph\n", "{r:?}");
     assert!(r.stderr.contains("Optimized code, cache Hit"), "compiled when it was registered: {r:?}");
+    // Right after `register`, what it wrote is known: neither the morph nor its compiled code
+    // is hashed again, as in any warm run.
+    assert!(!r.stderr.contains("hashing") && !r.stderr.contains("checking the checksum"), "{r:?}");
+    // A file a user just wrote is hashed (its times could not tell a write in the same tick).
+    let fresh = home.path().join("fresh.wat");
+    std::fs::copy(&hello, &fresh).unwrap();
+    let r = morph_with(home.path(), &["-vv", "run", path_str(&fresh)], &auto, None);
+    assert!(r.stderr.contains("hashing"), "{r:?}");
 
     let cold = tempfile::tempdir().unwrap();
     let r = morph_in(cold.path(), &["register", path_str(&hello), "--package", "acme:hello@1.0.0", "--no-precompile"]);

@@ -111,9 +111,10 @@ impl CodeCache {
         let component = C::compile(engine, wasm)?;
         drop(notice);
         writes::start(entry, {
-            let (dir, component, digest) = (dir.clone(), component.clone(), digest.to_string());
+            let (dir, home, component, digest) =
+                (dir.clone(), self.home.clone(), component.clone(), digest.to_string());
             move |entry: &Path| {
-                if let Err(e) = write(&dir, entry, &component, &digest) {
+                if let Err(e) = write(&dir, home.as_ref(), entry, &component, &digest) {
                     // A cache that cannot be written only costs speed.
                     warn!("cannot write the compiled-code cache at {}: {e}", dir.display());
                 }
@@ -141,6 +142,7 @@ impl CodeCache {
         // times) is not hashed again: the marker's key holds the checksum it passed.
         let marker = self.home.as_ref().and_then(|h| checked::marker(h, &format!("cwasm {expected}"), entry));
         if !marker.as_deref().is_some_and(checked::passed) {
+            debug!("checking the checksum of {}: not known unchanged since it last passed", entry.display());
             // Hash through a mapping: the pages come from the page cache and are shared with
             // the engine's own mapping below, so a hit copies nothing.
             let file = std::fs::File::open(entry).ok()?;
@@ -173,14 +175,24 @@ impl CodeCache {
     }
 }
 
-fn write<C: Code>(dir: &Path, entry: &Path, component: &C, digest: &str) -> wasmtime::Result<()> {
+fn write<C: Code>(
+    dir: &Path,
+    home: Option<&morph_registry_client::Home>,
+    entry: &Path,
+    component: &C,
+    digest: &str,
+) -> wasmtime::Result<()> {
     std::fs::create_dir_all(dir)?;
     let bytes = component.image();
-    let sum = format!("{}\n", checksum(digest, bytes));
+    let sum = checksum(digest, bytes);
     // Whole files by rename, not synced to disk: an entry a power cut tore fails its
     // checksum and is compiled again, so a sync would only slow every first start.
-    write_output(&sum_path(entry), sum.as_bytes())?;
+    write_output(&sum_path(entry), format!("{sum}\n").as_bytes())?;
     write_output(entry, bytes)?;
+    // The bytes just written are the ones hashed: the entry's first read need not hash them.
+    if let Some(home) = home {
+        checked::remember_written(home, &format!("cwasm {sum}"), entry, "");
+    }
     Ok(())
 }
 
