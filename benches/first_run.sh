@@ -2,7 +2,8 @@
 # The cold path: the first `morph run` of a morph never seen (a cache miss: baseline code now, the
 # optimized code compiled in the background), the first run after `morph register` (compiled at
 # arrival), the next runs, and each tier's compile alone. Beside it, `wasmtime run -C cache=n`
-# (and Winch, `-C compiler=winch`) on the same input when wasmtime is installed. Medians over RUNS;
+# (and Winch, `-C compiler=winch`) on the same input when wasmtime is installed: the 18 MB Python
+# hello, a ~40 MB Python morph and a Rust hello. Medians over RUNS;
 # each run starts once the background compile an earlier one left has ended, as on a machine a
 # new user runs a morph on for the first time.
 set -euo pipefail
@@ -17,6 +18,16 @@ morph="$PWD/target/release/morph"
 cargo test --quiet -p morph-e2e --test real_guests >/dev/null
 py="$PWD/target/guests/python-hello.wasm"
 rs="$PWD/target/guests/wasm32-wasip2/release/rust-hello.wasm"
+# A ~40 MB Python morph: the Python template with most of the standard library imported at build
+# time (benches/guests/python-big/app.py), so its snapshot carries it.
+big_dir="$PWD/target/bench/python-big"
+if [ ! -f "$big_dir/target/morph/python-big.wasm" ] || [ benches/guests/python-big/app.py -nt "$big_dir/target/morph/python-big.wasm" ]; then
+  rm -rf "$big_dir"
+  (cd "$(dirname "$big_dir")" && "$morph" new python-big --lang python --world cli >/dev/null)
+  cp benches/guests/python-big/app.py "$big_dir/app.py"
+  (cd "$big_dir" && "$morph" build --no-precompile >/dev/null)
+fi
+big="$big_dir/target/morph/python-big.wasm"
 
 median() { # command... ; each run in a fresh MORPH_HOME unless KEEP_HOME is set
   python3 - "$RUNS" "$@" <<'PY'
@@ -41,7 +52,7 @@ PY
 }
 ratio() { python3 -c "print(f'{$1/$2:.2f}x')"; }
 
-for name in py rs; do
+for name in py big rs; do
   wasm="${!name}"
   echo "== $(basename "$wasm") ($(stat -c %s "$wasm") bytes)"
   first=$(median "$morph" run "$wasm")

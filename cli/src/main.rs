@@ -3,6 +3,7 @@
 //! This crate is the command-line frame only: parsing, output and exit codes. What a command
 //! does lives in the library crates.
 
+mod alloc;
 mod commands;
 mod exit;
 mod logging;
@@ -14,6 +15,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use output::{ColorChoice, Output};
+
+#[global_allocator]
+static ALLOCATOR: alloc::HugeBlocks = alloc::HugeBlocks;
 
 #[derive(Parser)]
 #[command(name = "morph", version, about = "Build, check, compose, run and ship Hayride WebAssembly component morphs")]
