@@ -20,10 +20,7 @@ pub fn init(verbose: u8, quiet: bool, json: bool, ansi: bool) {
         (_, 2) => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
-    // Each filter says the most it lets through: the `log` records of dependencies (Cranelift
-    // logs every function it compiles at trace) are then dropped by one comparison in `log`'s
-    // macros instead of each being turned into a tracing event and filtered (3 % of a compile).
-    let not_requests = filter_fn(|meta| meta.target() != REQUEST_LOG).with_max_level_hint(LevelFilter::TRACE);
+    let not_requests = filter_fn(|meta| meta.target() != REQUEST_LOG);
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
@@ -35,6 +32,10 @@ pub fn init(verbose: u8, quiet: bool, json: bool, ansi: bool) {
         Some(Ok(directives)) => fmt.with_filter(directives).boxed(),
         _ => fmt.with_filter(level).boxed(),
     };
+    // The request log's filter says the most it lets through (the general log's level says its
+    // own): `log` records of dependencies below it (Cranelift logs every function it compiles
+    // at trace) are then dropped by one comparison in `log`'s macros instead of each being
+    // turned into a tracing event and filtered (3 % of a compile).
     let requests = RequestLog { json }.with_filter(
         filter_fn(move |meta| !quiet && meta.target() == REQUEST_LOG).with_max_level_hint(LevelFilter::INFO),
     );

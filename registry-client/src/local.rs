@@ -55,16 +55,21 @@ pub fn resolve_local(home: &Home, id: &MorphId) -> Result<LocalMorph, RegistryEr
     }
 }
 
-/// Puts `bytes` in the registry as `id` (which must have a version). Refuses to replace an
-/// existing morph unless `force`.
-pub fn register(home: &Home, id: &MorphId, bytes: &[u8], force: bool) -> Result<LocalMorph, RegistryError> {
+/// Puts `bytes`, whose sha256 is `digest` (`sha256:<hex>`, which the caller has), in the registry
+/// as `id` (which must have a version). Refuses to replace an existing morph unless `force`.
+pub fn register(
+    home: &Home,
+    id: &MorphId,
+    bytes: &[u8],
+    digest: &str,
+    force: bool,
+) -> Result<LocalMorph, RegistryError> {
     let version = id.version.clone().ok_or_else(|| RegistryError::NeedsVersion(id.to_string()))?;
     let path = home.morphs_dir().join(&id.namespace).join(version.to_string()).join(format!("{}.wasm", id.name));
     let result = if force { write_atomic(&path, bytes) } else { write_new_atomic(&path, bytes) };
     match result {
         Ok(()) => {
-            let digest = morph_contract::component::sha256_digest(bytes);
-            crate::checked::remember_written(home, "sha256", &path, &digest);
+            crate::checked::remember_written(home, "sha256", &path, digest);
             Ok(LocalMorph { id: id.clone(), path })
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -141,6 +146,7 @@ pub fn list(home: &Home) -> Result<Vec<ListedMorph>, RegistryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use morph_contract::component::sha256_digest;
 
     fn id(s: &str) -> MorphId {
         MorphId::parse(s).unwrap()
@@ -151,7 +157,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::at(dir.path());
         for v in ["0.1.0", "0.10.0", "0.9.1"] {
-            register(&home, &id(&format!("acme:tool@{v}")), b"x", false).unwrap();
+            register(&home, &id(&format!("acme:tool@{v}")), b"x", &sha256_digest(b"x"), false).unwrap();
         }
         let m = resolve_local(&home, &id("acme:tool")).unwrap();
         assert_eq!(m.id.version, Some(Version::new(0, 10, 0)));
@@ -166,12 +172,12 @@ mod tests {
     fn register_refuses_overwrite_without_force_and_remove_cleans_up() {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::at(dir.path());
-        register(&home, &id("acme:tool@1.0.0"), b"one", false).unwrap();
-        let e = register(&home, &id("acme:tool@1.0.0"), b"two", false).unwrap_err();
+        register(&home, &id("acme:tool@1.0.0"), b"one", &sha256_digest(b"one"), false).unwrap();
+        let e = register(&home, &id("acme:tool@1.0.0"), b"two", &sha256_digest(b"two"), false).unwrap_err();
         assert!(e.to_string().contains("--force"), "{e}");
-        register(&home, &id("acme:tool@1.0.0"), b"two", true).unwrap();
+        register(&home, &id("acme:tool@1.0.0"), b"two", &sha256_digest(b"two"), true).unwrap();
         assert_eq!(std::fs::read(resolve_local(&home, &id("acme:tool")).unwrap().path).unwrap(), b"two");
-        assert!(register(&home, &id("acme:tool"), b"x", false).is_err(), "needs a version");
+        assert!(register(&home, &id("acme:tool"), b"x", &sha256_digest(b"x"), false).is_err(), "needs a version");
         let listed = list(&home).unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].id, "acme:tool@1.0.0");

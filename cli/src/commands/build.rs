@@ -46,7 +46,7 @@ pub fn build_manifest(manifest: &Manifest, release: bool, no_precompile: bool, o
         {
             let kind = morph_contract::kind::classify(&resolve, world);
             let name = manifest.id.to_string();
-            compiling = Some(super::optimize::at_arrival(built.bytes.clone(), &name, kind, no_precompile));
+            compiling = Some(super::optimize::at_arrival(built.bytes.clone(), None, &name, kind, no_precompile));
         }
         morph_project::check_built(manifest, built)
     }) {

@@ -163,7 +163,7 @@ pub fn compose(mut args: ComposeArgs, out: &Output) -> Result<ExitCode> {
     let compiling = match runnable {
         Some(kind) if output != Path::new("-") => {
             let name = output.file_stem().map_or("composed".into(), |s| s.to_string_lossy().into_owned());
-            Some(super::optimize::at_arrival(bytes.to_vec(), &name, kind, args.no_precompile))
+            Some(super::optimize::at_arrival(bytes.to_vec(), None, &name, kind, args.no_precompile))
         }
         _ => None,
     };

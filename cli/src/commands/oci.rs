@@ -180,8 +180,11 @@ pub fn pull(args: PullArgs, out: &Output) -> Result<ExitCode> {
         let bytes = std::fs::read(&pulled.path).with_context(|| format!("reading {}", pulled.path.display()))?;
         let kind = morph_contract::component::decode_world(&pulled.path, &bytes)
             .map_or(morph_contract::Kind::Reactor, |(r, w)| morph_contract::kind::classify(&r, w));
-        let compiling = super::optimize::at_arrival(bytes.clone(), &id.to_string(), kind, args.no_precompile);
-        let stored = morph_registry_client::register(&home, id, &bytes, args.force)?;
+        // The layer was checked against its sha256 on the way in.
+        let digest = &pulled.layer_digest;
+        let compiling =
+            super::optimize::at_arrival(bytes.clone(), Some(digest.clone()), &id.to_string(), kind, args.no_precompile);
+        let stored = morph_registry_client::register(&home, id, &bytes, digest, args.force)?;
         compiling.finish();
         written.push(stored.path);
     }

@@ -118,7 +118,13 @@ pub struct AtArrival(Option<std::thread::JoinHandle<()>>);
 
 /// Starts the compile of `bytes` (named `name` in logs) for the engine it will run on: `serve`'s
 /// for an http or websocket morph, `run`'s otherwise. Nothing when `skip` or without a home.
-pub fn at_arrival(bytes: Vec<u8>, name: &str, kind: morph_contract::Kind, skip: bool) -> AtArrival {
+pub fn at_arrival(
+    bytes: Vec<u8>,
+    digest: Option<String>,
+    name: &str,
+    kind: morph_contract::Kind,
+    skip: bool,
+) -> AtArrival {
     let home = match Home::from_env() {
         Some(h) if !skip => h,
         _ => return AtArrival(None),
@@ -129,7 +135,8 @@ pub fn at_arrival(bytes: Vec<u8>, name: &str, kind: morph_contract::Kind, skip: 
     let served = matches!(kind, morph_contract::Kind::Http | morph_contract::Kind::Websocket);
     let name = name.to_string();
     AtArrival(Some(std::thread::spawn(move || {
-        let digest = morph_contract::component::sha256_digest(&bytes);
+        // Hashed here, off the command's path, unless the caller has the digest already.
+        let digest = digest.unwrap_or_else(|| morph_contract::component::sha256_digest(&bytes));
         let origin = PathBuf::from(&name);
         let later = OptimizeLater { origin: origin.clone(), digest, fuel: false, epoch: served, served };
         let morph = morph_runtime::Morph { bytes: &bytes, digest: &later.digest, origin: &origin, name: &name };

@@ -51,11 +51,19 @@ pub fn register(args: RegisterArgs, out: &Output) -> Result<ExitCode> {
     // Only a whole, valid component goes in: Hayride and `morph run` trust the registry.
     let comp = morph_contract::Component::read(&file)?;
     let kind = morph_contract::kind::classify(&comp.resolve, comp.world);
-    let compiling = super::optimize::at_arrival(comp.bytes.to_vec(), &id.to_string(), kind, args.no_precompile);
-    let stored = morph_registry_client::register(&home()?, &id, &comp.bytes, args.force)?;
+    // Hashed once: the cache entry's name, the registry's record and the output share it.
+    let digest = comp.digest();
+    let compiling = super::optimize::at_arrival(
+        comp.bytes.to_vec(),
+        Some(digest.clone()),
+        &id.to_string(),
+        kind,
+        args.no_precompile,
+    );
+    let stored = morph_registry_client::register(&home()?, &id, &comp.bytes, &digest, args.force)?;
     compiling.finish();
     if out.json {
-        out.json(&serde_json::json!({ "id": id.to_string(), "path": stored.path, "digest": comp.digest(), "size": comp.bytes.len() }));
+        out.json(&serde_json::json!({ "id": id.to_string(), "path": stored.path, "digest": digest, "size": comp.bytes.len() }));
     } else if !out.quiet {
         out.line(format!("registered {} ({})", out.paint(Style::Bold, &id.to_string()), stored.path.display()));
     }

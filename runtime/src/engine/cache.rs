@@ -140,7 +140,7 @@ impl CodeCache {
         let expected = expected.trim();
         // An entry that passed its checksum and has not changed since (same inode, size and
         // times) is not hashed again: the marker's key holds the checksum it passed.
-        let marker = self.home.as_ref().and_then(|h| checked::marker(h, &format!("cwasm {expected}"), entry));
+        let marker = self.home.as_ref().and_then(|h| checked::marker(h, &checksum_check(expected), entry));
         if !marker.as_deref().is_some_and(checked::passed) {
             debug!("checking the checksum of {}: not known unchanged since it last passed", entry.display());
             // Hash through a mapping: the pages come from the page cache and are shared with
@@ -191,7 +191,7 @@ fn write<C: Code>(
     write_output(entry, bytes)?;
     // The bytes just written are the ones hashed: the entry's first read need not hash them.
     if let Some(home) = home {
-        checked::remember_written(home, &format!("cwasm {sum}"), entry, "");
+        checked::remember_written(home, &checksum_check(&sum), entry, "");
     }
     Ok(())
 }
@@ -222,20 +222,18 @@ mod writes {
     }
 
     pub(super) fn wait_for(entry: &Path) {
-        let handles: Vec<_> = {
+        join_where(|p| p == entry);
+    }
+
+    /// Waits for the writes of the entries `which` picks.
+    pub(super) fn join_where(which: impl Fn(&Path) -> bool) {
+        let mine: Vec<_> = {
             let mut pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
-            let (mine, rest) = std::mem::take(&mut *pending).into_iter().partition(|(p, _)| p == entry);
+            let (mine, rest) = std::mem::take(&mut *pending).into_iter().partition(|(p, _)| which(p));
             *pending = rest;
             mine
         };
-        for (_, handle) in handles {
-            let _ = handle.join();
-        }
-    }
-
-    pub(crate) fn finish() {
-        let handles = std::mem::take(&mut *PENDING.lock().unwrap_or_else(|p| p.into_inner()));
-        for (_, handle) in handles {
+        for (_, handle) in mine {
             let _ = handle.join();
         }
     }
@@ -244,7 +242,7 @@ mod writes {
 /// Waits for the compiled-code cache entries this process is still writing. A command calls it
 /// before it exits, or the entries it compiled are lost.
 pub fn finish_cache_writes() {
-    writes::finish();
+    writes::join_where(|_| true);
 }
 
 /// The checksum of an entry compiled from the component whose digest is `digest`: it binds the
@@ -255,6 +253,11 @@ fn checksum(digest: &str, entry: &[u8]) -> String {
     h.update(b"\0");
     h.update(entry);
     format!("{:032x}", h.digest128())
+}
+
+/// The check an entry's marker records: that it passed this checksum.
+fn checksum_check(sum: &str) -> String {
+    format!("cwasm {sum}")
 }
 
 fn sum_path(entry: &Path) -> PathBuf {
