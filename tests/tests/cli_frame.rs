@@ -12,6 +12,26 @@ fn version_and_help() {
     let r = morph(&["help", "validate"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("--world") && r.stdout.contains("--strict"), "{r:?}");
+    // The listing of every command carries each one's description, though a command's own
+    // arguments are built only when it is given.
+    for help in [morph(&["--help"]), morph(&["help"])] {
+        assert_eq!(help.code, 0, "{help:?}");
+        let line = |name: &str| {
+            help.stdout.lines().find(|l| l.trim_start().starts_with(&format!("{name} "))).map(str::to_string)
+        };
+        for (name, about) in [
+            ("run", "Run a morph in the embedded runtime"),
+            ("cache", "See and trim the caches"),
+            ("pull", "Pull a wasm component"),
+        ] {
+            let l = line(name).unwrap_or_default();
+            assert!(l.contains(about), "`{name}` listed without its description: {l:?}\n{}", help.stdout);
+        }
+    }
+    // A command given with a mistake is explained from its own arguments.
+    let r = morph(&["run", "--no-such-flag", "x.wasm"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("--no-such-flag") && r.stderr.contains("Usage: morph run"), "{r:?}");
 }
 
 #[test]
@@ -76,7 +96,11 @@ fn completions_for_each_shell() {
         let r = morph(&["completions", shell]);
         assert_eq!(r.code, 0, "{shell}: {r:?}");
         assert!(r.stdout.contains("validate"), "{shell} completions mention commands");
+        // Nested commands and their arguments too (`cache clean --older-than`, `help cache clean`).
+        assert!(r.stdout.contains("--older-than"), "{shell} completions miss a nested command's flag");
     }
+    let bash = morph(&["completions", "bash"]);
+    assert!(bash.stdout.contains("help__subcmd__cache__subcmd__clean"), "bash completions miss `help cache clean`");
 }
 
 #[test]

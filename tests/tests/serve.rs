@@ -324,6 +324,13 @@ fn a_cold_serve_starts_on_baseline_code_and_switches_to_optimized_code() {
     let served = start(&["--compiler", "auto", "-v"]);
     let (status, _, body) = get(&served.addr, "/");
     assert_eq!(status, 200, "answered on baseline code: {body}");
+    // The compile beside the server runs on more threads than cores, so it gets most of a busy
+    // machine instead of the half one thread per core would.
+    let cores = std::thread::available_parallelism().unwrap().get();
+    served.wait_for(
+        &format!("compiling the optimized code on {} threads", cores * 4),
+        std::time::Duration::from_secs(60),
+    );
     served.wait_for("serving optimized code from now on", std::time::Duration::from_secs(120));
     for _ in 0..3 {
         let (status, _, body) = get(&served.addr, "/");

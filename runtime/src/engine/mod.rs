@@ -9,6 +9,7 @@ use wasmtime::{Config, Engine, OptLevel};
 
 pub(crate) mod cache;
 pub(crate) mod pool;
+pub(crate) mod share;
 
 use crate::limits::Limits;
 use pool::{serving_pool, MemoryReset};

@@ -160,7 +160,9 @@ impl Sandbox {
                 let cache = self.cache.clone();
                 tokio::task::spawn_blocking(move || {
                     let m = Morph { bytes: &bytes, digest: &digest, origin: &origin, name: &name };
-                    crate::sandbox::compile(m, settings.at(Tier::Optimized), cache.as_deref(), None)
+                    crate::engine::share::with_larger_share(|| {
+                        crate::sandbox::compile(m, settings.at(Tier::Optimized), cache.as_deref(), None)
+                    })
                 })
             });
         let swapping = swaps.map(|rx| (rx, settings));
