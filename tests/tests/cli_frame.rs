@@ -12,8 +12,8 @@ fn version_and_help() {
     let r = morph(&["help", "validate"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("--world") && r.stdout.contains("--strict"), "{r:?}");
-    // The listing of every command carries each one's description, though a command's own
-    // arguments are built only when it is given.
+    // The listing of every command carries each one's description (which lives on the command's
+    // own arguments struct, so a parser that builds a command only when it is given loses it).
     for help in [morph(&["--help"]), morph(&["help"])] {
         assert_eq!(help.code, 0, "{help:?}");
         let line = |name: &str| {
@@ -28,7 +28,7 @@ fn version_and_help() {
             assert!(l.contains(about), "`{name}` listed without its description: {l:?}\n{}", help.stdout);
         }
     }
-    // A command given with a mistake is explained from its own arguments.
+    // A mistake in a command's arguments is explained with that command's usage.
     let r = morph(&["run", "--no-such-flag", "x.wasm"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("--no-such-flag") && r.stderr.contains("Usage: morph run"), "{r:?}");

@@ -3,7 +3,7 @@
 //! `serve` started on baseline code compiles the optimized code in the same process while its
 //! workers run requests on every core. The kernel shares the cores between runnable threads,
 //! not between jobs, so a compile on one thread per core gets about half the machine under
-//! full load and takes twice as long as it would alone (a 18 MB Python server: ~16 s to the
+//! full load and takes twice as long as it would alone (an 18 MB Python server: ~16 s to the
 //! switch on 2 cores). Compiling the functions on several threads per core gives the compile
 //! most of the machine for the few seconds it runs; the server keeps all its workers, so no
 //! request waits for a free slot, and the optimized code (2-3x the throughput) arrives sooner.
