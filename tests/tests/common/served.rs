@@ -14,6 +14,9 @@ pub struct Served {
     pub child: Child,
     pub addr: String,
     pub log: mpsc::Receiver<String>,
+    /// Every line an earlier wait read from `log`, for a line that may come before or after the
+    /// one that was waited for (see [`Served::saw_or_wait_for`]).
+    seen: std::cell::RefCell<Vec<String>>,
     /// Its MORPH_HOME, when the test did not give one.
     _home: Option<tempfile::TempDir>,
 }
@@ -115,9 +118,19 @@ impl Served {
                 let _ = tx.send(line);
             }
         });
-        let served = Served { child, addr, log, _home: fresh };
+        let served = Served { child, addr, log, seen: Default::default(), _home: fresh };
         served.wait_for(listening, within);
         served
+    }
+
+    /// A log line containing `text` that an earlier wait already read (a line logged while the
+    /// server was still starting may come before the one saying it listens), or else the next
+    /// one within `within`.
+    pub fn saw_or_wait_for(&self, text: &str, within: Duration) -> String {
+        if let Some(line) = self.seen.borrow().iter().find(|l| l.contains(text)) {
+            return line.clone();
+        }
+        self.wait_for(text, within)
     }
 
     /// Waits for a log line containing `text`; returns it.
@@ -133,6 +146,7 @@ impl Served {
         while found.iter().any(Option::is_none) {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else { break };
             let Ok(line) = self.log.recv_timeout(left) else { break };
+            self.seen.borrow_mut().push(line.clone());
             for (i, text) in texts.iter().enumerate() {
                 if found[i].is_none() && line.contains(text) {
                     found[i] = Some(line.clone());
