@@ -10,9 +10,9 @@ RUNS="${RUNS:-3}"
 MAX_TOKENS="${MAX_TOKENS:-64}"
 work="$PWD/target/bench/ai"
 mkdir -p "$work"
-cargo build --quiet --release -p morph
 cargo build --quiet --release -p morph-e2e --bin gen-gguf
-morph="$PWD/target/release/morph"
+source benches/lib/common.sh
+morph="$(release_morph)"
 model="$work/bench-llama-q8_0.gguf"
 [ -f "$model" ] || target/release/gen-gguf "$model" bench
 echo "model: $(stat -c %s "$model") bytes"

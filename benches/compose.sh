@@ -11,8 +11,8 @@ work="$root/target/bench/compose"
 rm -rf "$work" && mkdir -p "$work/deps/test"
 export MORPH_HOME="$work/home"
 
-cargo build --quiet --release -p morph
-morph="$root/target/release/morph"
+source benches/lib/common.sh
+morph="$(release_morph)"
 if ! command -v wasm-tools >/dev/null 2>&1; then
   echo "wasm-tools is needed to turn the WAT fixtures into binaries (cargo install wasm-tools)"; exit 1
 fi

@@ -13,8 +13,8 @@ peer_wasmtime
 RUNS="${RUNS:-5}"
 work="$PWD/target/bench/first-run"
 rm -rf "$work"; mkdir -p "$work"
-cargo build --quiet --release -p morph
-morph="$PWD/target/release/morph"
+source benches/lib/common.sh
+morph="$(release_morph)"
 cargo test --quiet -p morph-e2e --test real_guests >/dev/null
 py="$PWD/target/guests/python-hello.wasm"
 rs="$PWD/target/guests/wasm32-wasip2/release/rust-hello.wasm"

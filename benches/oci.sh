@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 RUNS="${RUNS:-5}"
 work="$PWD/target/bench/oci"
 rm -rf "$work"; mkdir -p "$work"
-cargo build --quiet --release -p morph
-morph="$PWD/target/release/morph"
+source benches/lib/common.sh
+morph="$(release_morph)"
 cargo test --quiet -p morph-e2e --test real_guests componentize_py >/dev/null
 py="$PWD/target/guests/python-hello.wasm"
 

@@ -12,8 +12,8 @@ work="$PWD/target/bench"
 mkdir -p "$work"
 export MORPH_HOME="$work/home"
 
-cargo build --quiet --release -p morph
-morph="$PWD/target/release/morph"
+source benches/lib/common.sh
+morph="$(release_morph)"
 # The guests, built the way the tests build them.
 cargo test --quiet -p morph-e2e --test real_guests >/dev/null
 py="$PWD/target/guests/python-hello.wasm"

@@ -21,7 +21,8 @@ threads=$([ "${PIN:-0}" = 1 ] && echo 1 || echo 2)
 export MORPH_HOME="$root/target/bench/home"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 
-cargo build --quiet --release -p morph
+source benches/lib/common.sh
+morph="$(release_morph)"
 (cd tests/guests/rust-http && cargo build --quiet --release --target wasm32-wasip2 --target-dir "$root/target/guests")
 guest="${COMPONENT:-$root/target/guests/wasm32-wasip2/release/rust_http.wasm}"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -39,7 +40,7 @@ measure() { # name command... ; the command must listen on $PORT
   eval "${name//[^a-z]/_}_rps=$rps"
 }
 
-PORT=$(port); measure morph "$root/target/release/morph" -q serve "$guest" --addr "127.0.0.1:$PORT"
+PORT=$(port); measure morph "$morph" -q serve "$guest" --addr "127.0.0.1:$PORT"
 if command -v wasmtime >/dev/null; then
   PORT=$(port); measure wasmtime wasmtime serve -C cache=y -S cli --addr "127.0.0.1:$PORT" "$guest"
   python3 -c "print(f'ratio morph/wasmtime: {$morph_rps / $wasmtime_rps:.2f}x requests/s (above 1 means morph is faster)')"

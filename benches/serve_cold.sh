@@ -12,15 +12,14 @@ SECS="${SECS:-30}"
 root="$PWD"
 work="$root/target/bench/serve-cold"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
-cargo build --quiet --release -p morph
-morph="$root/target/release/morph"
+source benches/lib/common.sh
+morph="$(release_morph)"
 if [ -z "${COMPONENT:-}" ]; then
   rm -rf "$work/py-server"; mkdir -p "$work"
   (cd "$work" && MORPH_HOME="$work/build-home" "$morph" -q new py-server --lang python --world server >/dev/null \
     && cd py-server && MORPH_HOME="$work/build-home" "$morph" -q build --no-precompile >/dev/null)
   COMPONENT="$work/py-server/target/morph/py-server.wasm"
 fi
-source benches/lib/common.sh
 
 # serve HOME PORT: starts the server in the background (its pid in SERVER) and returns once it
 # answers, the seconds that took in ANSWERED.

@@ -8,9 +8,9 @@ RUNS="${RUNS:-10}"
 work="target/bench"
 mkdir -p "$work"
 
-cargo build --quiet --release -p morph
 cargo build --quiet --release -p morph-e2e --bin write-wit
-morph="$PWD/target/release/morph"
+source benches/lib/common.sh
+morph="$(release_morph)"
 
 if [ ! -f "$work/hello-py.wasm" ]; then
   rm -rf "$work/wit"

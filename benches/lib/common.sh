@@ -1,10 +1,20 @@
 # What the bench scripts share. Sourced after `cd` to the project root.
 
+source scripts/native-target.sh
+
+# Builds the release morph for the target scripts/install installs (on Linux the static musl
+# build) and prints its path.
+release_morph() {
+  local target
+  target="$(native_target)"
+  cargo build --quiet --release -p morph ${target:+--target "$target"}
+  echo "$PWD/target${target:+/$target}/release/morph"
+}
+
 # MORPH: the morph to measure — $MORPH when set, else the release build (built here).
 use_release_morph() {
   if [ -z "${MORPH:-}" ]; then
-    cargo build --quiet --release -p morph
-    MORPH="$PWD/target/release/morph"
+    MORPH="$(release_morph)"
   fi
 }
 

@@ -21,6 +21,7 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
         .map_err(|e| BuildError::Input(format!("cannot create {}: {e}", out_dir.display())))?;
     // The toolchain writes beside the output; the output itself is replaced atomically, so a
     // failed build leaves the last good one.
+    morph_registry_client::atomic::watch_signals();
     let scratch = tempfile::Builder::new()
         .prefix(".morph-build-")
         .tempdir_in(&out_dir)

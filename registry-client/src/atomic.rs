@@ -10,7 +10,26 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, Once, OnceLock};
+
+/// What starts watching for signals, called once, before the first temp file or staging
+/// directory exists: a command that writes nothing (a `run` from the cache) never pays for it.
+static ON_FIRST_PENDING: OnceLock<fn()> = OnceLock::new();
+
+/// Sets what [`remove_pending`]'s caller (the binary's signal handling) starts with: `watch`
+/// returns once the signals are watched, and is called at most once, before anything is listed.
+pub fn on_first_pending(watch: fn()) {
+    let _ = ON_FIRST_PENDING.set(watch);
+}
+
+/// Calls the [`on_first_pending`] hook the first time; returns at once every other time. Call
+/// it before making what will be tracked, so no signal finds it made and unwatched.
+pub fn watch_signals() {
+    static ONCE: Once = Once::new();
+    if let Some(watch) = ON_FIRST_PENDING.get() {
+        ONCE.call_once(watch);
+    }
+}
 
 /// Temp files and staging directories that exist now and must not outlive morph.
 fn pending() -> MutexGuard<'static, BTreeSet<PathBuf>> {
@@ -42,6 +61,7 @@ pub struct Pending {
 impl Pending {
     /// Lists `path` as something to remove if morph is stopped by a signal.
     pub fn track(path: impl Into<PathBuf>) -> Pending {
+        watch_signals();
         let path = path.into();
         pending().insert(path.clone());
         Pending { path }
@@ -91,6 +111,8 @@ impl TempFile {
     }
 
     pub fn with_access(dir: &Path, access: Access) -> std::io::Result<TempFile> {
+        // Before the file exists, so no signal finds it unlisted and unwatched.
+        watch_signals();
         let mut builder = tempfile::Builder::new();
         builder.prefix(".morph-tmp-");
         #[cfg(unix)]

@@ -367,3 +367,43 @@ fn a_morph_that_arrived_through_morph_starts_warm() {
     assert_eq!(r.stdout.trim(), "111", "{r:?}");
     assert!(r.stderr.contains("Optimized code, cache Hit"), "{r:?}");
 }
+
+/// The names of `pid`'s threads.
+fn thread_names(pid: u32) -> Vec<String> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    tasks.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok()).map(|c| c.trim().to_string()).collect()
+}
+
+#[test]
+fn a_warm_run_watches_no_signals_and_ctrl_c_ends_it_as_any_program() {
+    // A run from the cache writes nothing, so it starts no thread to clean up after a signal
+    // (half a millisecond of its start), and Ctrl-C ends it by the signal itself, which a shell
+    // reports as 130; a command that writes watches (oci.rs: a pull interrupted removes its
+    // partial download and exits 130).
+    use std::io::BufRead;
+    use std::os::unix::process::ExitStatusExt;
+    let home = tempfile::tempdir().unwrap();
+    let r = morph_in(home.path(), &["register", path_str(&fixture("spin.wat")), "--package", "acme:spin@1.0.0"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let mut child = std::process::Command::new(morph_bin())
+        .args(["-v", "run", "acme:spin@1.0.0"])
+        .env("MORPH_HOME", home.path())
+        .env("MORPH_COMPILER", "auto")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let hit = log.by_ref().map_while(Result::ok).find(|l| l.contains("cache Hit"));
+    assert!(hit.is_some(), "a warm start: compiled when it was registered");
+    // The guest spins from here on; the process's threads are all it will have.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let names = thread_names(child.id());
+    assert!(!names.iter().any(|n| n == "morph-signals"), "{names:?}");
+    let killed = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(2), "ended by SIGINT: {status:?}");
+    let rest: Vec<String> = log.map_while(Result::ok).collect();
+    assert!(!rest.iter().any(|l| l.contains("interrupted by")), "{rest:?}");
+}

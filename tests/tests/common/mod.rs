@@ -17,15 +17,20 @@ pub fn morph_bin() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let root = workspace_root();
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "-p", "morph", "--bin", "morph"])
-                .current_dir(&root)
-                .status()
-                .expect("running cargo build for the morph binary");
+            // This test runs from <target dir>/[<triple>/]debug/deps: the morph binary is built
+            // beside it, for the same target (the suite's `--target`, or the host's).
+            let exe = std::env::current_exe().expect("the test binary's path");
+            let profile_dir = exe.parent().and_then(Path::parent).expect("<target dir>/debug/deps").to_path_buf();
+            let target = env!("MORPH_E2E_TARGET");
+            let for_target = profile_dir.parent().and_then(Path::file_name).is_some_and(|n| n == target);
+            let mut cargo = Command::new(env!("CARGO"));
+            cargo.args(["build", "--quiet", "-p", "morph", "--bin", "morph"]).current_dir(workspace_root());
+            if for_target {
+                cargo.args(["--target", target]);
+            }
+            let status = cargo.status().expect("running cargo build for the morph binary");
             assert!(status.success(), "building the morph binary failed");
-            let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-            target.join("debug").join("morph")
+            profile_dir.join("morph")
         })
         .clone()
 }
