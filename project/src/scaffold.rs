@@ -103,9 +103,8 @@ pub fn new_project(p: &NewProject) -> Result<(PathBuf, Vec<PathBuf>), BuildError
     // Everything goes into a hidden sibling first, renamed into place at the end: a failure
     // leaves nothing behind.
     let io = |what: &Path, e: std::io::Error| BuildError::Input(format!("cannot write {}: {e}", what.display()));
-    morph_registry_client::atomic::watch_signals();
-    let staging = tempfile::Builder::new().prefix(".morph-new-").tempdir_in(p.parent).map_err(|e| io(p.parent, e))?;
-    let tracked = morph_registry_client::atomic::Pending::track(staging.path());
+    let (staging, tracked) =
+        morph_registry_client::atomic::tracked_dir_in(p.parent, ".morph-new-").map_err(|e| io(p.parent, e))?;
     let mut files = Vec::new();
     let mut put = |rel: &str, text: &str| -> Result<(), BuildError> {
         let rel = match rel.rsplit_once('/') {

@@ -21,12 +21,8 @@ pub fn build_project(m: &Manifest, release: bool) -> Result<Built, BuildError> {
         .map_err(|e| BuildError::Input(format!("cannot create {}: {e}", out_dir.display())))?;
     // The toolchain writes beside the output; the output itself is replaced atomically, so a
     // failed build leaves the last good one.
-    morph_registry_client::atomic::watch_signals();
-    let scratch = tempfile::Builder::new()
-        .prefix(".morph-build-")
-        .tempdir_in(&out_dir)
+    let (scratch, _tracked) = morph_registry_client::atomic::tracked_dir_in(&out_dir, ".morph-build-")
         .map_err(|e| BuildError::Input(format!("cannot write in {}: {e}", out_dir.display())))?;
-    let _tracked = morph_registry_client::atomic::Pending::track(scratch.path());
     let produced = scratch.path().join("component.wasm");
     // A Go reactor's module carries no component type: its world's is embedded below.
     let mut embed_world = None;

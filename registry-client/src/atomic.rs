@@ -22,9 +22,9 @@ pub fn on_first_pending(watch: fn()) {
     let _ = ON_FIRST_PENDING.set(watch);
 }
 
-/// Calls the [`on_first_pending`] hook the first time; returns at once every other time. Call
-/// it before making what will be tracked, so no signal finds it made and unwatched.
-pub fn watch_signals() {
+/// Calls the [`on_first_pending`] hook the first time; returns at once every other time. Called
+/// before what will be tracked is made, so no signal finds it made and unwatched.
+fn watch_signals() {
     static ONCE: Once = Once::new();
     if let Some(watch) = ON_FIRST_PENDING.get() {
         ONCE.call_once(watch);
@@ -87,6 +87,15 @@ impl Drop for Pending {
     fn drop(&mut self) {
         pending().remove(&self.path);
     }
+}
+
+/// A directory made in `parent`, named `prefix*`, watched for from before it exists and listed
+/// until the [`Pending`] is dropped or kept: a staging or scratch directory a signal removes.
+pub fn tracked_dir_in(parent: &Path, prefix: &str) -> std::io::Result<(tempfile::TempDir, Pending)> {
+    watch_signals();
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir_in(parent)?;
+    let pending = Pending::track(dir.path());
+    Ok((dir, pending))
 }
 
 /// A temp file in `dir`, named `.morph-tmp-*`, removed on drop or by a signal.
